@@ -1,0 +1,125 @@
+"""Reserving stock for orders and giving it back.
+
+Callers hold the order and its lines locked; these functions lock the stock levels
+they touch (in primary-key order) and write every change to the ledger.
+"""
+
+from django.utils import timezone
+
+from allocation.models import Allocation
+from oms.actors import Actor
+from oms.errors import InsufficientStock, Problem
+from warehouse.choices import MovementKind
+from warehouse.models import StockLevel, Warehouse
+from warehouse.services import lock_stock_levels, record_movement
+
+
+def reserve_from_warehouse(*, lines, warehouse: Warehouse, actor: Actor) -> list[Allocation]:
+    """Reserve every line's outstanding quantity in one warehouse: all lines or none."""
+    needed = {
+        line.item_id: line.outstanding_quantity for line in lines if line.outstanding_quantity
+    }
+    level_ids = dict(
+        StockLevel.objects.filter(warehouse=warehouse, item_id__in=needed).values_list(
+            "item_id", "pk"
+        )
+    )
+    levels = lock_stock_levels(level_ids.values())
+    shortages = []
+    for line in lines:
+        want = needed.get(line.item_id, 0)
+        if not want:
+            continue
+        level = levels.get(level_ids.get(line.item_id))
+        available = level.available if level else 0
+        if available < want:
+            shortages.append(
+                Problem(
+                    code="short",
+                    field=line.item.code,
+                    message=f"{line.item.code}: needs {want}, {available} available at "
+                    f"{warehouse.code}",
+                )
+            )
+    if shortages:
+        raise InsufficientStock(f"Not enough stock at {warehouse.code}.", problems=shortages)
+
+    allocations = []
+    for line in sorted(lines, key=lambda line: line.pk):
+        want = needed.get(line.item_id, 0)
+        if not want:
+            continue
+        level = levels[level_ids[line.item_id]]
+        record_movement(
+            level=level, kind=MovementKind.RESERVE, quantity=want, actor=actor, order_line=line
+        )
+        allocations.append(Allocation(order_line=line, stock_level=level, quantity=want))
+        line.allocated_quantity += want
+        line.save(update_fields=["allocated_quantity"])
+    return Allocation.objects.bulk_create(allocations)
+
+
+def release_allocations(*, lines, actor: Actor, reason: str) -> int:
+    """Give back everything the lines hold: unreserve the stock, end the allocations.
+    Used by reject, cancel and upstream changes. Returns the units released."""
+    allocations = list(
+        Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE)
+        .select_related("order_line")
+        .order_by("stock_level_id", "pk")
+    )
+    if not allocations:
+        return 0
+    levels = lock_stock_levels(a.stock_level_id for a in allocations)
+    now = timezone.now()
+    for allocation in allocations:
+        record_movement(
+            level=levels[allocation.stock_level_id],
+            kind=MovementKind.UNRESERVE,
+            quantity=allocation.quantity,
+            actor=actor,
+            order_line=allocation.order_line,
+            reason=reason,
+        )
+        allocation.status = Allocation.Status.UNRESERVED
+        allocation.ended_at = now
+    Allocation.objects.bulk_update(allocations, ["status", "ended_at"])
+    for line in lines:
+        if line.allocated_quantity:
+            line.allocated_quantity = 0
+            line.save(update_fields=["allocated_quantity"])
+    return sum(a.quantity for a in allocations)
+
+
+def issue_allocations(*, lines, shipped: dict[int, int], actor: Actor) -> None:
+    """The warehouse shipped: issue the shipped quantity of each line from its
+    allocations and unreserve what was not shipped."""
+    allocations = list(
+        Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE).order_by(
+            "order_line_id", "pk"
+        )
+    )
+    levels = lock_stock_levels(a.stock_level_id for a in allocations)
+    by_line = {line.pk: line for line in lines}
+    left_to_issue = dict(shipped)
+    now = timezone.now()
+    for allocation in allocations:
+        line = by_line[allocation.order_line_id]
+        issue = min(allocation.quantity, left_to_issue.get(line.pk, 0))
+        left_to_issue[line.pk] = left_to_issue.get(line.pk, 0) - issue
+        level = levels[allocation.stock_level_id]
+        if issue:
+            record_movement(
+                level=level, kind=MovementKind.ISSUE, quantity=issue, actor=actor, order_line=line
+            )
+        if allocation.quantity - issue:
+            record_movement(
+                level=level,
+                kind=MovementKind.UNRESERVE,
+                quantity=allocation.quantity - issue,
+                actor=actor,
+                order_line=line,
+                reason="short shipment",
+            )
+        allocation.status = Allocation.Status.ISSUED
+        allocation.ended_at = now
+    Allocation.objects.bulk_update(allocations, ["status", "ended_at"])

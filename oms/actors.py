@@ -1,0 +1,49 @@
+"""Who does something: a person, the system (a named job), or an external client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+
+class ActorKind(models.TextChoices):
+    PERSON = "person", "Person"
+    SYSTEM = "system", "System"
+    CLIENT = "client", "External client"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    name: str
+    user: object | None = None
+    # The Django permissions an external client holds through its scopes.
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def person(cls, user) -> Actor:
+        return cls(kind=ActorKind.PERSON, name=user.get_username(), user=user)
+
+    @classmethod
+    def system(cls, job: str) -> Actor:
+        return cls(kind=ActorKind.SYSTEM, name=job)
+
+    @classmethod
+    def client(cls, name: str, permissions=()) -> Actor:
+        return cls(kind=ActorKind.CLIENT, name=name, permissions=frozenset(permissions))
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == ActorKind.PERSON
+
+    def has_perm(self, perm: str) -> bool:
+        """System jobs act on the system's own authority; others need the permission."""
+        if self.kind == ActorKind.SYSTEM:
+            return True
+        if self.kind == ActorKind.PERSON:
+            return self.user.is_active and self.user.has_perm(perm)
+        return perm in self.permissions
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind.label.lower()})"

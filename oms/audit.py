@@ -1,0 +1,76 @@
+"""Every change to an audited model records who made it, what kind of actor, and why.
+
+Writes run inside `acting(actor, reason=...)`. The historical record created by
+django-simple-history is stamped from that context (and the correlation id); a change
+made outside any actor context is refused, so no change can be anonymous.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from oms import correlation
+from oms.actors import Actor
+
+
+class MissingActor(RuntimeError):
+    """An audited model was written with no actor in context."""
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor: Actor
+    reason: str = ""
+
+
+_context: ContextVar[AuditContext | None] = ContextVar("audit_context", default=None)
+
+
+@contextmanager
+def acting(actor: Actor, *, reason: str = ""):
+    token = _context.set(AuditContext(actor=actor, reason=reason))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_actor() -> Actor | None:
+    context = _context.get()
+    return context.actor if context else None
+
+
+def stamp_historical_record(sender, history_instance, **kwargs) -> None:
+    context = _context.get()
+    if context is None:
+        raise MissingActor(
+            f"{sender.__name__} written without an actor; wrap the write in audit.acting()."
+        )
+    actor = context.actor
+    history_instance.history_user = actor.user if actor.is_person else None
+    history_instance.actor_kind = actor.kind
+    history_instance.actor_name = actor.name
+    history_instance.correlation_id = correlation.get()
+    if not history_instance.history_change_reason:
+        history_instance.history_change_reason = context.reason
+
+
+def refuse_anonymous_write(sender, **kwargs) -> None:
+    """Stop a write to an audited model before it happens when no actor is known."""
+    if _context.get() is None and hasattr(sender._meta, "simple_history_manager_attribute"):
+        raise MissingActor(
+            f"{sender.__name__} written without an actor; wrap the write in audit.acting()."
+        )
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import pre_delete, pre_save
+    from simple_history.signals import pre_create_historical_record
+
+    pre_save.connect(refuse_anonymous_write, dispatch_uid="oms.audit.refuse_save")
+    pre_delete.connect(refuse_anonymous_write, dispatch_uid="oms.audit.refuse_delete")
+    pre_create_historical_record.connect(
+        stamp_historical_record, dispatch_uid="oms.audit.stamp_historical_record"
+    )

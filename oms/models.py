@@ -1,0 +1,87 @@
+"""Cross-cutting tables: the audit base of every history table, the outbox, job runs,
+and named counters for human-readable numbers."""
+
+from django.db import models
+
+from oms.actors import ActorKind
+
+
+class AuditedHistory(models.Model):
+    """Extra columns on every historical table: which kind of actor, who, and the
+    correlation id of the request or job that made the change."""
+
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_name = models.CharField(max_length=150)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it describes.
+
+    A relay delivers pending events to subscribers and the warehouse; the id is the
+    cursor of the event feed.
+    """
+
+    event_type = models.CharField(max_length=64)
+    aggregate_type = models.CharField(max_length=32)
+    aggregate_id = models.CharField(max_length=64)
+    payload = models.JSONField()
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate_idx"),
+            models.Index(
+                fields=["id"],
+                name="outbox_pending_idx",
+                condition=models.Q(delivered_at__isnull=True),
+            ),
+            models.Index(fields=["correlation_id"], name="outbox_correlation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class JobRun(models.Model):
+    """One execution of a background job with its counts."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    modified = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    detail = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["name", "-started_at"], name="jobrun_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} ({self.status})"
+
+
+class Counter(models.Model):
+    """A named counter for numbers people read, such as order numbers."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

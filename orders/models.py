@@ -1,0 +1,367 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+from oms.models import AuditedHistory
+from orders.choices import (
+    LineSource,
+    Milestone,
+    OrderKind,
+    OrderStatus,
+    OrderType,
+    PlanType,
+    Priority,
+    ProjectStatus,
+    ReasonCode,
+    RevisionSource,
+)
+
+S = OrderStatus
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Market(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="markets")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """One site-level piece of work from the planning system."""
+
+    external_id = models.CharField("project ID", max_length=40, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    site_code = models.CharField(max_length=40)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="projects")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE
+    )
+    plan_type = models.CharField(max_length=20, choices=PlanType.choices)
+    site_acquired_on = models.DateField(null=True, blank=True)
+    design_complete_on = models.DateField(null=True, blank=True)
+    permits_approved_on = models.DateField(null=True, blank=True)
+    notice_to_proceed_on = models.DateField(null=True, blank=True)
+    construction_start_on = models.DateField(null=True, blank=True)
+    on_air_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [
+            models.CheckConstraint(
+                name="project_latitude_range",
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+            ),
+            models.CheckConstraint(
+                name="project_longitude_range",
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["site_code"], name="project_site_code_idx"),
+            models.Index(fields=["market", "status"], name="project_market_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.site_code})"
+
+    @property
+    def region(self) -> Region:
+        return self.market.region
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ProjectStatus.ACTIVE
+
+    def milestone_date(self, milestone: Milestone) -> datetime.date | None:
+        return getattr(self, Milestone(milestone).value)
+
+    def has_reached(self, milestone: Milestone, on: datetime.date | None = None) -> bool:
+        reached_on = self.milestone_date(milestone)
+        return reached_on is not None and reached_on <= (on or datetime.date.today())
+
+    def milestones(self) -> list[tuple[str, datetime.date | None]]:
+        return [(m.label, self.milestone_date(m)) for m in Milestone]
+
+
+class Order(FSMModelMixin, models.Model):
+    """A material order for one project. The status changes only through transitions,
+    and transitions are called only by the services in orders.services."""
+
+    number = models.CharField(max_length=20, unique=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="orders")
+    order_type = models.CharField(max_length=20, choices=OrderType.choices)
+    kind = models.CharField(max_length=16, choices=OrderKind.choices, default=OrderKind.ORIGINAL)
+    plan_type = models.CharField(max_length=20, choices=PlanType.choices)
+    national_priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.P3
+    )
+    need_by = models.DateField()
+    gated = models.BooleanField(default=False)
+    gate_reason = models.CharField(max_length=200, blank=True)
+    status = FSMField(max_length=24, choices=OrderStatus.choices, default=S.DRAFT, protected=True)
+    revision = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Grows with every change to the order or its lines."
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    reason_code = models.CharField(max_length=32, choices=ReasonCode.choices, blank=True)
+    reason_text = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    lines_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person who last edited the lines (for the four-eyes rule).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        permissions = [
+            ("approve_order", "Can approve orders"),
+            ("reject_order", "Can reject orders back to draft"),
+            ("cancel_order", "Can cancel orders"),
+            ("allocate_order", "Can allocate stock to orders"),
+            ("release_order", "Can release orders to a warehouse"),
+            ("complete_order", "Can complete released orders"),
+            ("return_order", "Can record returns"),
+            ("resolve_return", "Can resolve returns"),
+            ("enrich_order", "Can edit the lines of draft orders"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="order_status_valid", condition=Q(status__in=S.values)),
+            models.CheckConstraint(
+                name="order_priority_range",
+                condition=Q(national_priority__gte=1, national_priority__lte=5),
+            ),
+            models.CheckConstraint(name="order_revision_positive", condition=Q(revision__gte=1)),
+            models.CheckConstraint(name="order_version_positive", condition=Q(version__gte=1)),
+            models.CheckConstraint(
+                name="order_gate_has_reason", condition=Q(gated=False) | ~Q(gate_reason="")
+            ),
+            models.CheckConstraint(
+                name="order_reason_code_and_text",
+                condition=Q(reason_code="", reason_text="")
+                | (~Q(reason_code="") & ~Q(reason_text="")),
+                violation_error_message="A reason has both a code and a text.",
+            ),
+            models.CheckConstraint(
+                name="order_kind_parent",
+                condition=(
+                    Q(kind=OrderKind.ORIGINAL, parent__isnull=True)
+                    | (~Q(kind=OrderKind.ORIGINAL) & Q(parent__isnull=False))
+                ),
+                violation_error_message="Delta, supplemental and replacement orders have a parent.",
+            ),
+            models.CheckConstraint(name="order_not_own_parent", condition=~Q(parent=F("id"))),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="order_status_updated_idx"),
+            models.Index(
+                fields=["status", "national_priority", "need_by"], name="order_status_rank_idx"
+            ),
+            models.Index(fields=["project", "order_type"], name="order_stream_idx"),
+            models.Index(fields=["-updated_at"], name="order_updated_idx"),
+            models.Index(fields=["need_by"], name="order_need_by_idx"),
+            models.Index(fields=["order_type", "status"], name="order_type_idx"),
+            models.Index(fields=["plan_type", "status"], name="order_plan_type_idx"),
+            models.Index(fields=["status"], name="order_gated_idx", condition=Q(gated=True)),
+            models.Index(
+                fields=["status"], name="order_with_reason_idx", condition=~Q(reason_code="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # --- Transitions: state only. Side effects live in orders.services. ----------------
+
+    @transition(status, source=S.DRAFT, target=S.APPROVED, permission="orders.approve_order")
+    def approve(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.DRAFT, S.APPROVED, S.ALLOCATED, S.RELEASED],
+        target=S.DRAFT,
+        permission="orders.reject_order",
+    )
+    def reject(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.DRAFT, S.APPROVED, S.ALLOCATED],
+        target=S.CANCELLED,
+        permission="orders.cancel_order",
+    )
+    def cancel(self):
+        pass
+
+    @transition(status, source=S.APPROVED, target=S.ALLOCATED, permission="orders.allocate_order")
+    def allocate(self):
+        pass
+
+    @transition(status, source=S.ALLOCATED, target=S.RELEASED, permission="orders.release_order")
+    def release(self):
+        pass
+
+    @transition(status, source=S.RELEASED, target=S.CLOSED, permission="orders.complete_order")
+    def complete(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.CLOSED, S.PARTIALLY_RETURNED],
+        target=S.PARTIALLY_RETURNED,
+        permission="orders.return_order",
+    )
+    def return_partially(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.CLOSED, S.PARTIALLY_RETURNED],
+        target=S.FULLY_RETURNED,
+        permission="orders.return_order",
+    )
+    def return_fully(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.PARTIALLY_RETURNED, S.FULLY_RETURNED],
+        target=S.CLOSED,
+        permission="orders.resolve_return",
+    )
+    def resolve_close(self):
+        pass
+
+    @transition(
+        status,
+        source=[S.PARTIALLY_RETURNED, S.FULLY_RETURNED],
+        target=S.DRAFT,
+        permission="orders.resolve_return",
+    )
+    def reopen(self):
+        pass
+
+
+# Transitions that move an order backwards or end it need a reason code and text.
+REASONED_TRANSITIONS = frozenset({"reject", "cancel", "reopen"})
+
+
+class OrderLine(models.Model):
+    """An item and quantity on an order, with how much of it is allocated (reserved in
+    a warehouse now), released (shipped) and returned."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveIntegerField()
+    source = models.CharField(
+        max_length=16, choices=LineSource.choices, default=LineSource.UPSTREAM
+    )
+    kit = models.ForeignKey(
+        "catalog.Kit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replaces_item = models.ForeignKey(
+        "catalog.Item",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The replaced item upstream asked for, when this line carries its successor.",
+    )
+    allocated_quantity = models.PositiveIntegerField(default=0)
+    released_quantity = models.PositiveIntegerField(default=0)
+    returned_quantity = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["order", "item__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "item"], name="orderline_unique_item"),
+            models.CheckConstraint(name="orderline_quantity_positive", condition=Q(quantity__gt=0)),
+            models.CheckConstraint(
+                name="orderline_allocated_within_quantity",
+                condition=Q(allocated_quantity__gte=0, allocated_quantity__lte=F("quantity")),
+            ),
+            models.CheckConstraint(
+                name="orderline_released_nonnegative", condition=Q(released_quantity__gte=0)
+            ),
+            models.CheckConstraint(
+                name="orderline_returned_within_released",
+                condition=Q(
+                    returned_quantity__gte=0, returned_quantity__lte=F("released_quantity")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.quantity} x {self.item.code}"
+
+    @property
+    def outstanding_quantity(self) -> int:
+        """What the site still needs: ordered minus what is out there now."""
+        return max(self.quantity - (self.released_quantity - self.returned_quantity), 0)
+
+
+class OrderRevision(models.Model):
+    """One change to an order's content, holding only what changed (the delta):
+    {"header": {field: [from, to]}, "lines": {"added": [...], "removed": [...],
+    "changed": [{"item": code, "quantity": [from, to]}]}}."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=RevisionSource.choices)
+    event_id = models.CharField(max_length=100, blank=True)
+    delta = models.JSONField(default=dict)
+    actor_kind = models.CharField(max_length=16)
+    actor_name = models.CharField(max_length=150)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="orderrevision_unique_number"),
+            models.CheckConstraint(
+                name="orderrevision_number_positive", condition=Q(number__gte=1)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} r{self.number}"

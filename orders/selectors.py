@@ -1,0 +1,114 @@
+"""Reads for orders: querysets and shapes for pages and the API."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from orders.choices import OrderStatus
+from orders.models import Order, OrderLine
+
+
+def status_counts() -> list[tuple[OrderStatus, int]]:
+    """Every status with its number of orders, in lifecycle order."""
+    counts = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return [(status, counts.get(status.value, 0)) for status in OrderStatus]
+
+
+# --- Timeline ---------------------------------------------------------------------------
+
+# Bookkeeping fields that change with every save and say nothing to a reader.
+TIMELINE_IGNORED_FIELDS = {"updated_at", "version", "status_changed_at", "lines_edited_by"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime.datetime
+    subject: str  # "order" or "line <item code>"
+    action: str  # created, changed, deleted
+    actor_kind: str
+    actor_name: str
+    reason: str
+    correlation_id: str
+    changes: tuple[FieldChange, ...]
+    history_id: int
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """The audit history of an order and its lines together, newest first: who, which
+    kind of actor, which fields changed from what to what, when and why. Two queries,
+    however long the history."""
+    order_records = list(order.history.order_by("history_date", "history_id"))
+    line_records = list(
+        OrderLine.history.filter(order_id=order.pk)
+        .select_related("item")
+        .order_by("history_date", "history_id")
+    )
+    entries = _entries(order_records, Order, lambda record: "order")
+    entries += _entries(line_records, OrderLine, lambda record: f"line {record.item.code}")
+    entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
+    return entries
+
+
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _entries(records, model, subject_of) -> list[TimelineEntry]:
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in TIMELINE_IGNORED_FIELDS and f.name != "order"
+    ]
+    previous: dict[int, object] = {}
+    entries = []
+    for record in records:
+        before = previous.get(record.id)
+        changes = []
+        if record.history_type == "~" and before is not None:
+            for f in fields:
+                old, new = getattr(before, f.attname), getattr(record, f.attname)
+                if old != new:
+                    changes.append(
+                        FieldChange(f.name, str(f.verbose_name), _shown(f, old), _shown(f, new))
+                    )
+            if not changes:
+                previous[record.id] = record
+                continue
+        elif record.history_type == "+":
+            changes = [
+                FieldChange(
+                    f.name, str(f.verbose_name), None, _shown(f, getattr(record, f.attname))
+                )
+                for f in fields
+                if getattr(record, f.attname) not in (None, "")
+                and f.name in {"status", "quantity", "source"}
+            ]
+        previous[record.id] = record
+        entries.append(
+            TimelineEntry(
+                when=record.history_date,
+                subject=subject_of(record),
+                action=_ACTIONS[record.history_type],
+                actor_kind=record.actor_kind,
+                actor_name=record.actor_name,
+                reason=record.history_change_reason or "",
+                correlation_id=record.correlation_id,
+                changes=tuple(changes),
+                history_id=record.history_id,
+            )
+        )
+    return entries
+
+
+def _shown(field, value):
+    if value is not None and field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value

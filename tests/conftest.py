@@ -1,0 +1,87 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from oms import audit
+from oms.actors import Actor
+from tests import factories
+
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _redis_available() -> bool:
+    url = settings.OMS_TEST_BROKER_URL
+    if not url.startswith("redis"):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def _on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_sessionstart(session):
+    """Under CI the suite runs against the real PostgreSQL and Redis, or fails."""
+    if not CI:
+        return
+    missing = []
+    if not _on_postgres():
+        missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
+    if not _redis_available():
+        missing.append("Redis (set REDIS_URL=redis://... and start redis-server)")
+    if missing:
+        pytest.exit("CI=true but these are missing: " + "; ".join(missing), returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    needs = {"postgres": _on_postgres(), "redis": None}
+    for item in items:
+        for marker in ("postgres", "redis"):
+            if marker not in item.keywords:
+                continue
+            if needs[marker] is None:
+                needs[marker] = _redis_available()
+            if not needs[marker]:
+                item.add_marker(pytest.mark.skip(reason=f"needs {marker}; CI runs it"))
+
+
+@pytest.fixture
+def system_actor():
+    return Actor.system("tests")
+
+
+@pytest.fixture
+def acting_system(system_actor):
+    """Run the test body as the system actor (for writes made directly in tests)."""
+    with audit.acting(system_actor):
+        yield system_actor
+
+
+@pytest.fixture
+def coordinator(db):
+    return factories.UserFactory(role="coordinator")
+
+
+@pytest.fixture
+def viewer(db):
+    return factories.UserFactory(role="viewer")
+
+
+@pytest.fixture
+def coordinator_actor(coordinator):
+    return Actor.person(coordinator)
+
+
+@pytest.fixture
+def warehouse_actor():
+    """The warehouse system, acting with the permissions of its integration."""
+    return Actor.client(
+        "warehouse-system",
+        permissions=["orders.complete_order", "orders.return_order", "orders.reject_order"],
+    )

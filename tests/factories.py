@@ -1,0 +1,163 @@
+"""Test data. Model factories write inside an actor context (every audited write has an
+actor); orders and stock are made through the services, as in production."""
+
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+from factory.django import DjangoModelFactory
+
+from catalog.choices import ItemCategory, ItemLifecycle
+from catalog.models import Item
+from oms import audit
+from oms.actors import Actor
+from orders import services
+from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
+from orders.models import Market, Project, Region
+from warehouse.models import Warehouse, WarehouseMarket
+from warehouse.services import stock_receive
+
+SETUP = Actor.system("test-setup")
+
+
+class AuditedFactory(DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with audit.acting(SETUP):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("secret-pass-123")
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    code = "EAST"
+    name = "East"
+
+
+class MarketFactory(DjangoModelFactory):
+    class Meta:
+        model = Market
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"MKT{n}")
+    name = factory.LazyAttribute(lambda o: f"Market {o.code}")
+    region = factory.SubFactory(RegionFactory)
+
+
+class ProjectFactory(AuditedFactory):
+    class Meta:
+        model = Project
+
+    external_id = factory.Sequence(lambda n: f"PRJ-{n:05d}")
+    site_code = factory.Sequence(lambda n: f"SITE{n:04d}")
+    market = factory.SubFactory(MarketFactory)
+    plan_type = PlanType.NEW_BUILD
+    site_acquired_on = datetime.date(2026, 1, 10)
+    design_complete_on = datetime.date(2026, 2, 10)
+
+
+class ItemFactory(AuditedFactory):
+    class Meta:
+        model = Item
+
+    code = factory.Sequence(lambda n: f"ITM-{n:05d}")
+    description = factory.LazyAttribute(lambda o: f"Test item {o.code}")
+    category = ItemCategory.RADIO
+    lifecycle = ItemLifecycle.ACTIVE
+
+
+class WarehouseFactory(AuditedFactory):
+    class Meta:
+        model = Warehouse
+
+    code = factory.Sequence(lambda n: f"WH{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Warehouse {o.code}")
+
+
+def serve(warehouse: Warehouse, market: Market, rank: int = 1) -> WarehouseMarket:
+    return WarehouseMarket.objects.create(warehouse=warehouse, market=market, rank=rank)
+
+
+def stock(warehouse: Warehouse, item: Item, quantity: int):
+    return stock_receive(
+        warehouse=warehouse, item=item, quantity=quantity, reason="test receipt", actor=SETUP
+    )
+
+
+def make_order(*, project=None, lines=None, actor=SETUP, **kwargs):
+    """A DRAFT order made through order_create; lines are (item, quantity) pairs."""
+    project = project or ProjectFactory()
+    lines = lines if lines is not None else [(ItemFactory(), 5)]
+    return services.order_create(
+        project=project,
+        order_type=kwargs.pop("order_type", OrderType.RADIO),
+        plan_type=kwargs.pop("plan_type", PlanType.NEW_BUILD),
+        national_priority=kwargs.pop("national_priority", 3),
+        need_by=kwargs.pop("need_by", datetime.date(2026, 12, 31)),
+        lines=[services.LineSpec(item=item, quantity=qty) for item, qty in lines],
+        actor=actor,
+        **kwargs,
+    )
+
+
+def order_in(status: OrderStatus, *, warehouse=None, **kwargs):
+    """An order driven through the real services to the given status. Stock for it is
+    received in `warehouse` (made if not given)."""
+    order = make_order(**kwargs)
+    if status == OrderStatus.DRAFT:
+        return order
+    if status == OrderStatus.CANCELLED:
+        return services.order_cancel(
+            order=order, actor=SETUP, reason_code=ReasonCode.NO_LONGER_NEEDED, reason_text="test"
+        )
+    order = services.order_approve(order=order, actor=SETUP)
+    if status == OrderStatus.APPROVED:
+        return order
+    warehouse = warehouse or WarehouseFactory()
+    for line in order.lines.all():
+        stock(warehouse, line.item, line.quantity)
+    order = services.order_allocate(order=order, warehouse=warehouse, actor=SETUP)
+    if status == OrderStatus.ALLOCATED:
+        return order
+    order = services.order_release(order=order, actor=SETUP)
+    if status == OrderStatus.RELEASED:
+        return order
+    order = services.order_complete(order=order, actor=SETUP)
+    if status == OrderStatus.CLOSED:
+        return order
+    line = order.lines.first()
+    quantity = line.released_quantity if status == OrderStatus.FULLY_RETURNED else 1
+    if status == OrderStatus.FULLY_RETURNED:
+        specs = [
+            services.ReturnSpec(
+                line=ln, quantity=ln.released_quantity, condition="good", reason="test"
+            )
+            for ln in order.lines.all()
+        ]
+    else:
+        specs = [services.ReturnSpec(line=line, quantity=quantity, condition="good", reason="t")]
+    services.order_record_return(order=order, warehouse=warehouse, lines=specs, actor=SETUP)
+    order.refresh_from_db()
+    assert order.status == status, (order.status, status)
+    return order

@@ -1,0 +1,15 @@
+"""Test settings: the real settings, with DEBUG allowed on for the local key and fast
+password hashing. DATABASE_URL and CELERY_BROKER_URL/REDIS_URL still choose the
+database and broker, so CI runs the same suite against PostgreSQL and Redis."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from oms.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests call tasks in-process unless a test starts a worker against the broker itself.
+CELERY_TASK_ALWAYS_EAGER = True
+OMS_TEST_BROKER_URL = CELERY_BROKER_URL  # noqa: F405
