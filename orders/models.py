@@ -26,6 +26,7 @@ S = OrderStatus
 class Region(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=100)
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["code"]
@@ -38,6 +39,7 @@ class Market(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=100)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="markets")
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["code"]

@@ -46,7 +46,7 @@ class UserFactory(DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
 
 
-class RegionFactory(DjangoModelFactory):
+class RegionFactory(AuditedFactory):
     class Meta:
         model = Region
         django_get_or_create = ("code",)
@@ -55,7 +55,7 @@ class RegionFactory(DjangoModelFactory):
     name = "East"
 
 
-class MarketFactory(DjangoModelFactory):
+class MarketFactory(AuditedFactory):
     class Meta:
         model = Market
         django_get_or_create = ("code",)
@@ -96,7 +96,8 @@ class WarehouseFactory(AuditedFactory):
 
 
 def serve(warehouse: Warehouse, market: Market, rank: int = 1) -> WarehouseMarket:
-    return WarehouseMarket.objects.create(warehouse=warehouse, market=market, rank=rank)
+    with audit.acting(SETUP):
+        return WarehouseMarket.objects.create(warehouse=warehouse, market=market, rank=rank)
 
 
 def stock(warehouse: Warehouse, item: Item, quantity: int):

@@ -32,6 +32,7 @@ class WarehouseMarket(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="served")
     market = models.ForeignKey("orders.Market", on_delete=models.PROTECT, related_name="served_by")
     rank = models.PositiveSmallIntegerField(default=1)
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["market", "rank"]

@@ -1,0 +1,65 @@
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from catalog.models import Item
+from oms import demo
+from oms.models import OutboxEvent
+from orders.choices import OrderStatus
+from orders.models import Order
+from warehouse.models import StockMovement
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_user_gives_the_role(capsys):
+    call_command("create_user", "dana", role="coordinator", password="a-long-enough-pass-42")
+    user = User.objects.get(username="dana")
+    assert list(user.groups.values_list("name", flat=True)) == ["coordinator"]
+    assert user.is_staff and user.check_password("a-long-enough-pass-42")
+    assert user.has_perm("orders.approve_order")
+    assert "Created dana" in capsys.readouterr().out
+
+
+def test_create_user_again_updates_the_role(capsys):
+    call_command("create_user", "dana", role="coordinator", password="a-long-enough-pass-42")
+    call_command("create_user", "dana", role="viewer", password="another-long-pass-42")
+    user = User.objects.get(username="dana")
+    assert list(user.groups.values_list("name", flat=True)) == ["viewer"]
+    assert "Updated dana" in capsys.readouterr().out
+
+
+def test_create_user_refuses_a_weak_password():
+    with pytest.raises(CommandError, match="too short"):
+        call_command("create_user", "dana", role="viewer", password="abc")
+    assert not User.objects.filter(username="dana").exists()
+
+
+def test_seed_demo_covers_every_status_and_prints_working_logins(client, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert statuses == set(OrderStatus.values)
+    assert Order.objects.exclude(reason_code="").exists()  # a rejected draft
+    for user in demo.USERS:
+        line = next(line for line in out.splitlines() if line.split()[:1] == [user.username])
+        password = line.split()[1]
+        assert client.login(username=user.username, password=password), user.username
+
+
+def test_seed_demo_twice_changes_nothing(capsys):
+    call_command("seed_demo")
+    counts = (
+        Order.objects.count(),
+        Item.objects.count(),
+        StockMovement.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+    call_command("seed_demo")
+    assert "already loaded" in capsys.readouterr().out
+    assert counts == (
+        Order.objects.count(),
+        Item.objects.count(),
+        StockMovement.objects.count(),
+        OutboxEvent.objects.count(),
+    )
