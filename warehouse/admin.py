@@ -51,8 +51,8 @@ class StockChangeForm(forms.Form):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
-    """On hand and reserved are the sums of the ledger and change only through stock
-    movements ("Receive or adjust"); the minimum level is edited here."""
+    """Stock levels are the sums of the ledger: read-only here. They change only through
+    stock movements ("Receive or adjust" on a level, or the services)."""
 
     list_display = (
         "warehouse",
@@ -67,7 +67,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     search_fields = ("item__code", "item__description", "warehouse__code")
     list_select_related = ("warehouse", "item")
     fields = ("warehouse", "item", "on_hand", "reserved", "damaged", "minimum_level", "updated_at")
-    readonly_fields = ("warehouse", "item", "on_hand", "reserved", "damaged", "updated_at")
+    readonly_fields = fields
     change_form_template = "admin/warehouse/stocklevel/change_form.html"
 
     @admin.display(description="available")
@@ -75,6 +75,9 @@ class StockLevelAdmin(admin.ModelAdmin):
         return obj.available
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

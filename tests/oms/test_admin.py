@@ -181,3 +181,64 @@ def test_viewer_cannot_move_stock(client):
     assert client.post(url, {"kind": "receipt", "quantity": 1, "reason": "x"}).status_code == 403
     level.refresh_from_db()
     assert level.on_hand == 5
+
+
+def test_coordinator_approves_orders_through_the_admin_action(client):
+    coordinator = factories.UserFactory(role="coordinator")
+    client.force_login(coordinator)
+    good = factories.make_order()
+    held_project = factories.ProjectFactory(status="on_hold")
+    blocked = factories.make_order(project=held_project)
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "approve", "_selected_action": [good.pk, blocked.pk]},
+        follow=True,
+    )
+    good.refresh_from_db()
+    blocked.refresh_from_db()
+    assert good.status == OrderStatus.APPROVED
+    assert blocked.status == OrderStatus.DRAFT
+    text = [str(m) for m in response.context["messages"]]
+    assert any(good.number in m for m in text)
+    assert any(blocked.number in m and "on hold" in m for m in text), text
+    record = good.history.first()
+    assert (record.actor_name, record.actor_kind) == (coordinator.username, ActorKind.PERSON)
+
+
+def test_reject_action_asks_for_a_reason_then_rejects(client):
+    client.force_login(factories.UserFactory(role="coordinator"))
+    order = factories.order_in(OrderStatus.APPROVED)
+    changelist = reverse("admin:orders_order_changelist")
+    ask = client.post(changelist, {"action": "reject", "_selected_action": [order.pk]})
+    assert ask.status_code == 200 and b'name="reason_code"' in ask.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.APPROVED
+    client.post(
+        changelist,
+        {
+            "action": "reject",
+            "_selected_action": [order.pk],
+            "reason_code": "data_mismatch",
+            "reason_text": "Wrong antenna count",
+        },
+    )
+    order.refresh_from_db()
+    assert (order.status, order.reason_code, order.reason_text) == (
+        OrderStatus.DRAFT,
+        "data_mismatch",
+        "Wrong antenna count",
+    )
+
+
+def test_viewer_has_no_transition_actions(client):
+    client.force_login(factories.UserFactory(role="viewer"))
+    order = factories.make_order()
+    page = client.get(reverse("admin:orders_order_changelist"))
+    assert page.status_code == 200
+    assert b'value="approve"' not in page.content
+    client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "approve", "_selected_action": [order.pk]},
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT
