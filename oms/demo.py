@@ -20,6 +20,7 @@ from catalog.choices import ItemCategory, ItemLifecycle, Unit
 from catalog.models import Item, Kit
 from oms import audit
 from oms.actors import Actor
+from oms.errors import InsufficientStock
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Market, Order, Project, Region
@@ -54,40 +55,307 @@ MARKETS = {
     "NYC": ("New York", "EAST"),
     "BOS": ("Boston", "EAST"),
     "SEA": ("Seattle", "WEST"),
-    "SFO": ("San Francisco", "WEST"),
 }
 # warehouse code -> (name, [(market, rank)])
 WAREHOUSES = {
     "WH-NJ": ("Newark DC", [("NYC", 1), ("BOS", 2)]),
     "WH-MA": ("Worcester DC", [("BOS", 1), ("NYC", 2)]),
-    "WH-WA": ("Kent DC", [("SEA", 1), ("SFO", 2)]),
-    "WH-CA": ("Fremont DC", [("SFO", 1), ("SEA", 2)]),
+    "WH-WA": ("Kent DC", [("SEA", 1)]),
+    "WH-OR": ("Portland DC", [("SEA", 2)]),
 }
-# code, description, category, unit
-ITEMS = [
-    ("RRU-4449", "Remote radio unit B12/B71 4T4R", ItemCategory.RADIO, Unit.EACH),
-    ("RRU-8863", "Remote radio unit B2/B66 8T8R", ItemCategory.RADIO, Unit.EACH),
-    ("AIR-6449", "Massive MIMO radio n41 64T64R", ItemCategory.RADIO, Unit.EACH),
-    ("BB-6630", "Baseband unit 6630", ItemCategory.RADIO, Unit.EACH),
-    ("ANT-HEX-8P", "Antenna hex-port 8 ft panel", ItemCategory.ANTENNA, Unit.EACH),
-    ("ANT-QUAD-6P", "Antenna quad-port 6 ft panel", ItemCategory.ANTENNA, Unit.EACH),
-    ("CBL-JMP-3M", "RF jumper 1/2 in, 3 m", ItemCategory.CABLE, Unit.EACH),
-    ("CBL-FIB-30M", "Fiber trunk, 30 m", ItemCategory.CABLE, Unit.EACH),
-    ("CBL-DC-50M", "DC power cable 6 AWG", ItemCategory.CABLE, Unit.METER),
-    ("PWR-RECT-48", "Rectifier shelf -48 V", ItemCategory.POWER, Unit.EACH),
-    ("PWR-BATT-190", "Battery string 190 Ah", ItemCategory.POWER, Unit.SET),
-    ("MNT-PIPE-2M", "Pipe mount 2 m", ItemCategory.MOUNTING, Unit.EACH),
-    ("MNT-SECTOR", "Sector frame", ItemCategory.MOUNTING, Unit.EACH),
-    ("GRD-BAR", "Ground bar kit", ItemCategory.GROUNDING, Unit.SET),
-    ("CON-N-M", "N-type male connector", ItemCategory.CONNECTOR, Unit.EACH),
-    ("TX-MW-80", "Microwave radio 80 GHz", ItemCategory.TRANSMISSION, Unit.EACH),
-    ("ENC-OUT-40", "Outdoor cabinet 40U", ItemCategory.ENCLOSURE, Unit.EACH),
-]
-# Lifecycle changes: a discontinued item, and a replaced one pointing to its successor.
-DISCONTINUED = ["TX-MW-80"]
-REPLACED = {"ANT-QUAD-6P": "ANT-HEX-8P"}
 
-SECTOR_KIT = ("KIT-SECTOR", "Sector kit", [("MNT-SECTOR", 1), ("CBL-JMP-3M", 6), ("CON-N-M", 12)])
+# Item families per category: (code prefix, description, variants, unit).
+FAMILIES = [
+    (
+        ItemCategory.RADIO,
+        "RRU",
+        "Remote radio unit {v}",
+        [
+            "B2/B66 4T4R",
+            "B12/B71 4T4R",
+            "B25 8T8R",
+            "B41 8T8R",
+            "B5 2T2R",
+            "B14 4T4R",
+            "B29 2T2R",
+            "B48 4T4R",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.RADIO,
+        "AIR",
+        "Massive MIMO radio {v}",
+        ["n41 64T64R", "n77 32T32R", "n258 mmWave", "n260 mmWave"],
+        Unit.EACH,
+    ),
+    (ItemCategory.RADIO, "BB", "Baseband unit {v}", ["6630", "6648", "6651", "5216"], Unit.EACH),
+    (
+        ItemCategory.ANTENNA,
+        "ANT",
+        "Panel antenna {v}",
+        [
+            "hex-port 8 ft",
+            "hex-port 6 ft",
+            "quad-port 8 ft",
+            "quad-port 6 ft",
+            "octo-port 8 ft",
+            "twin-port 4 ft",
+            "FirstNet 6 ft",
+            "CBRS 4 ft",
+            "small cell omni",
+            "GPS",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.ANTENNA,
+        "TMA",
+        "Tower-mounted amplifier {v}",
+        ["AWS dual", "PCS dual", "700 MHz twin", "850 MHz twin"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.CABLE,
+        "JMP",
+        "RF jumper 1/2 in, {v}",
+        ["1 m", "2 m", "3 m", "5 m", "10 m"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.CABLE,
+        "FBR",
+        "Fiber trunk {v}",
+        ["30 m", "60 m", "90 m", "150 m", "hybrid 60 m", "hybrid 90 m"],
+        Unit.EACH,
+    ),
+    (ItemCategory.CABLE, "COAX", "Coax feeder {v}", ["7/8 in", "1-1/4 in", "1-5/8 in"], Unit.METER),
+    (
+        ItemCategory.CABLE,
+        "DCC",
+        "DC power cable {v}",
+        ["6 AWG", "8 AWG", "10 AWG", "2 AWG"],
+        Unit.METER,
+    ),
+    (
+        ItemCategory.POWER,
+        "RECT",
+        "Rectifier {v}",
+        ["module 2 kW", "module 3 kW", "shelf -48 V", "shelf +24 V"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.POWER,
+        "BATT",
+        "Battery string {v}",
+        ["100 Ah", "155 Ah", "190 Ah", "lithium 100 Ah"],
+        Unit.SET,
+    ),
+    (
+        ItemCategory.POWER,
+        "PWR",
+        "Power {v}",
+        [
+            "distribution unit",
+            "surge protector",
+            "breaker 30 A",
+            "breaker 60 A",
+            "generator plug",
+            "OVP box 6 ports",
+            "OVP box 12 ports",
+            "meter base",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.MOUNTING,
+        "MNT",
+        "Mount {v}",
+        [
+            "pipe 2 m",
+            "pipe 3 m",
+            "sector frame",
+            "T-arm 12 ft",
+            "T-arm 10 ft",
+            "side arm",
+            "stand-off 1 m",
+            "RRU bracket",
+            "ice bridge 3 m",
+            "ice bridge 6 m",
+            "ballast frame",
+            "collar 3 ft",
+            "collar 4 ft",
+            "kicker kit",
+            "crossover plate",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.MOUNTING,
+        "HW",
+        "Hardware {v}",
+        [
+            "U-bolt kit",
+            "clamp set 1/2 in",
+            "clamp set 7/8 in",
+            "hanger kit",
+            "snap-in hanger 10",
+            "bolt kit galvanized",
+        ],
+        Unit.SET,
+    ),
+    (
+        ItemCategory.GROUNDING,
+        "GRD",
+        "Grounding {v}",
+        [
+            "bar 12 in",
+            "bar 20 in",
+            "kit 1/2 in",
+            "kit 7/8 in",
+            "wire 2 AWG",
+            "lug set",
+            "rod 8 ft",
+            "exothermic weld kit",
+        ],
+        Unit.SET,
+    ),
+    (
+        ItemCategory.CONNECTOR,
+        "CON",
+        "Connector {v}",
+        [
+            "N male 1/2 in",
+            "N female 1/2 in",
+            "4.3-10 male",
+            "4.3-10 female",
+            "DIN 7/16 male",
+            "DIN 7/16 female",
+            "LC duplex",
+            "weatherproofing kit",
+            "cold shrink kit",
+            "SFP 10G",
+            "SFP 25G",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.TRANSMISSION,
+        "TX",
+        "Transmission {v}",
+        [
+            "microwave 80 GHz",
+            "microwave 18 GHz",
+            "microwave 23 GHz",
+            "dish 1 ft",
+            "dish 2 ft",
+            "dish 3 ft",
+            "cell site router",
+            "NID",
+            "fiber patch panel",
+            "DWDM mux",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.ENCLOSURE,
+        "ENC",
+        "Enclosure {v}",
+        [
+            "outdoor cabinet 40U",
+            "outdoor cabinet 20U",
+            "battery cabinet",
+            "indoor rack 42U",
+            "equipment shelter",
+            "small cell pole box",
+            "fan kit",
+            "heat exchanger",
+            "door alarm kit",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.RADIO,
+        "SC",
+        "Small cell radio {v}",
+        ["CBRS 2T2R", "n41 4T4R", "B66 2T2R", "mmWave node"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.CABLE,
+        "ETH",
+        "Ethernet cable {v}",
+        ["Cat6 outdoor 30 m", "Cat6 outdoor 60 m", "Cat6A 10 m", "shielded 90 m"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.CONNECTOR,
+        "ADP",
+        "Adapter {v}",
+        [
+            "N to 4.3-10",
+            "DIN to 4.3-10",
+            "N to DIN",
+            "SMA to N",
+            "QMA to N",
+            "splitter 2-way",
+            "splitter 3-way",
+            "diplexer",
+        ],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.GROUNDING,
+        "LPS",
+        "Lightning protection {v}",
+        ["rod", "coax arrestor", "DC arrestor", "bonding strap"],
+        Unit.EACH,
+    ),
+    (
+        ItemCategory.ENCLOSURE,
+        "CAB",
+        "Cabinet part {v}",
+        ["AC unit", "filter set", "lock kit", "cable entry plate", "battery tray"],
+        Unit.EACH,
+    ),
+]
+# Lifecycle changes: discontinued items, and replaced ones pointing to their successor.
+DISCONTINUED = ["TX-01", "RRU-05"]
+REPLACED = {"ANT-04": "ANT-03", "BATT-01": "BATT-02", "JMP-05": "JMP-04"}
+# Scarce items: stocked thinly so that some approved orders cannot be allocated.
+SCARCE_CATEGORIES = {ItemCategory.RADIO}
+
+KITS = [
+    ("KIT-SECTOR", "Sector kit", [("MNT-03", 1), ("JMP-03", 6), ("CON-01", 12), ("HW-01", 2)]),
+    ("KIT-GROUND", "Grounding kit", [("GRD-01", 1), ("GRD-03", 3), ("GRD-06", 1)]),
+    ("KIT-POWER", "Power plant", [("RECT-03", 1), ("RECT-01", 3), ("BATT-03", 2)]),
+    ("KIT-FIBER", "Fiber run", [("FBR-02", 2), ("CON-07", 4), ("TX-09", 1)]),
+]
+# Which categories each order type draws its lines from.
+ORDER_TYPE_CATEGORIES = {
+    OrderType.SITE_BUILD: [ItemCategory.MOUNTING, ItemCategory.GROUNDING, ItemCategory.ENCLOSURE],
+    OrderType.RADIO: [
+        ItemCategory.RADIO,
+        ItemCategory.ANTENNA,
+        ItemCategory.CABLE,
+        ItemCategory.CONNECTOR,
+    ],
+    OrderType.TRANSMISSION: [ItemCategory.TRANSMISSION, ItemCategory.CABLE],
+    OrderType.POWER: [ItemCategory.POWER, ItemCategory.CABLE],
+}
+PROJECT_COUNT = 60
+# Where the demo orders end up (weights); about 200 orders in all.
+STORY = {
+    OrderStatus.DRAFT: 45,
+    "rejected": 10,
+    OrderStatus.APPROVED: 40,
+    OrderStatus.ALLOCATED: 25,
+    OrderStatus.RELEASED: 20,
+    OrderStatus.CLOSED: 30,
+    OrderStatus.PARTIALLY_RETURNED: 10,
+    OrderStatus.FULLY_RETURNED: 5,
+    OrderStatus.CANCELLED: 15,
+}
 
 
 def load(today: datetime.date | None = None) -> bool:
@@ -120,10 +388,15 @@ def _users() -> None:
 
 
 def _catalog(today: datetime.date) -> dict[str, Item]:
-    items = {
-        code: Item.objects.create(code=code, description=desc, category=category, unit=unit)
-        for code, desc, category, unit in ITEMS
-    }
+    items = {}
+    for category, prefix, description, variants, unit in FAMILIES:
+        for n, variant in enumerate(variants, start=1):
+            code = f"{prefix}-{n:02d}"
+            items[code] = Item(
+                code=code, description=description.format(v=variant), category=category, unit=unit
+            )
+    for item in items.values():
+        item.save()
     for code in DISCONTINUED:
         items[code].lifecycle = ItemLifecycle.DISCONTINUED
         items[code].save()
@@ -131,15 +404,15 @@ def _catalog(today: datetime.date) -> dict[str, Item]:
         items[code].lifecycle = ItemLifecycle.REPLACED
         items[code].replaced_by = items[successor]
         items[code].save()
-    code, name, components = SECTOR_KIT
-    kit = Kit.objects.create(code=code, name=name, description="Frame, jumpers, connectors")
-    version = catalog_services.kit_version_draft(
-        kit=kit, effective_from=today - datetime.timedelta(days=90), actor=SEEDER
-    )
-    catalog_services.kit_version_set_components(
-        version=version, components=[(items[c], q) for c, q in components], actor=SEEDER
-    )
-    catalog_services.kit_version_publish(version=version, actor=SEEDER)
+    for code, name, components in KITS:
+        kit = Kit.objects.create(code=code, name=name)
+        version = catalog_services.kit_version_draft(
+            kit=kit, effective_from=today - datetime.timedelta(days=180), actor=SEEDER
+        )
+        catalog_services.kit_version_set_components(
+            version=version, components=[(items[c], q) for c, q in components], actor=SEEDER
+        )
+        catalog_services.kit_version_publish(version=version, actor=SEEDER)
     return items
 
 
@@ -167,92 +440,92 @@ def _stock(warehouses: dict[str, Warehouse], items: dict[str, Item]) -> None:
         for item in items.values():
             if not item.is_active:
                 continue
-            scarce = item.category == ItemCategory.RADIO
-            stock_receive(
-                warehouse=warehouse,
-                item=item,
-                quantity=rng.randint(4, 12) if scarce else rng.randint(40, 200),
-                reason="opening stock (demo)",
-                actor=SEEDER,
-            )
+            scarce = item.category in SCARCE_CATEGORIES
+            quantity = rng.randint(0, 6) if scarce else rng.randint(30, 250)
+            if quantity:
+                stock_receive(
+                    warehouse=warehouse,
+                    item=item,
+                    quantity=quantity,
+                    reason="opening stock (demo)",
+                    actor=SEEDER,
+                )
 
 
 def _projects(markets: dict[str, Market], today: datetime.date) -> list[Project]:
     rng = random.Random(11)
     projects = []
-    for n in range(1, 25):
+    for n in range(1, PROJECT_COUNT + 1):
         market = list(markets.values())[n % len(markets)]
-        started = today - datetime.timedelta(days=rng.randint(60, 200))
+        started = today - datetime.timedelta(days=rng.randint(60, 300))
+        reached = rng.randint(2, 6)  # how many milestones the project has reached
+        dates = [started + datetime.timedelta(days=30 * step) for step in range(6)]
+        dates = [d if i < reached and d <= today else None for i, d in enumerate(dates)]
         projects.append(
             Project.objects.create(
                 external_id=f"PRJ-{2026000 + n}",
-                name=f"{market.name} site {n}",
+                name=f"{market.name} {rng.choice(['North', 'South', 'Harbor', 'Hill', 'Park'])}"
+                f" {n}",
                 site_code=f"{market.code}{n:04d}",
                 market=market,
-                latitude=round(rng.uniform(25, 48), 6),
-                longitude=round(rng.uniform(-122, -71), 6),
+                latitude=round(rng.uniform(40, 48), 6),
+                longitude=round(rng.uniform(-123, -71), 6),
                 plan_type=rng.choice(PlanType.values),
-                site_acquired_on=started,
-                design_complete_on=started + datetime.timedelta(days=30),
-                permits_approved_on=(started + datetime.timedelta(days=45)) if n % 3 else None,
+                site_acquired_on=dates[0],
+                design_complete_on=dates[1],
+                permits_approved_on=dates[2],
+                notice_to_proceed_on=dates[3],
+                construction_start_on=dates[4],
+                on_air_on=dates[5],
             )
         )
     return projects
 
 
-# The status each demo order is driven to, in order of the projects.
-STORY = [
-    OrderStatus.DRAFT,
-    OrderStatus.DRAFT,
-    OrderStatus.DRAFT,
-    "rejected",
-    OrderStatus.DRAFT,
-    OrderStatus.APPROVED,
-    OrderStatus.APPROVED,
-    OrderStatus.APPROVED,
-    OrderStatus.ALLOCATED,
-    OrderStatus.ALLOCATED,
-    OrderStatus.RELEASED,
-    OrderStatus.RELEASED,
-    OrderStatus.CLOSED,
-    OrderStatus.CLOSED,
-    OrderStatus.PARTIALLY_RETURNED,
-    OrderStatus.FULLY_RETURNED,
-    OrderStatus.CANCELLED,
-    OrderStatus.DRAFT,
-    OrderStatus.APPROVED,
-    OrderStatus.DRAFT,
-]
-
-
 def _orders(projects, items, warehouses, today) -> None:
     rng = random.Random(3)
-    active = [item for item in items.values() if item.is_active]
-    kit = Kit.objects.get(code=SECTOR_KIT[0])
-    kit_version = kit.versions.get()
-    for project, target in zip(projects, STORY, strict=False):
-        chosen = rng.sample(active, rng.randint(2, 5))
-        lines = [order_services.LineSpec(item=item, quantity=rng.randint(1, 3)) for item in chosen]
-        if target == OrderStatus.DRAFT and rng.random() < 0.5:
-            lines += [
-                order_services.LineSpec(item=c.item, quantity=c.quantity * 3, source="kit", kit=kit)
-                for c in kit_version.components.select_related("item")
-                if c.item not in chosen
-            ]
+    by_category: dict[str, list[Item]] = {}
+    for item in items.values():
+        if item.is_active:
+            by_category.setdefault(item.category, []).append(item)
+    kits = {kit.code: kit for kit in Kit.objects.prefetch_related("versions__components__item")}
+    targets = [status for status, weight in STORY.items() for _ in range(weight)]
+    rng.shuffle(targets)
+    streams = [(project, order_type) for project in projects for order_type in OrderType.values]
+    rng.shuffle(streams)
+    for (project, order_type), target in zip(streams, targets, strict=False):
+        pool = [i for c in ORDER_TYPE_CATEGORIES[order_type] for i in by_category[c]]
+        chosen = rng.sample(pool, rng.randint(2, 6))
+        lines = [order_services.LineSpec(item=i, quantity=rng.randint(1, 4)) for i in chosen]
+        if order_type == OrderType.SITE_BUILD:
+            lines += _kit_lines(kits["KIT-GROUND"], {i.pk for i in chosen})
+        elif order_type == OrderType.RADIO and rng.random() < 0.5:
+            lines += _kit_lines(kits["KIT-SECTOR"], {i.pk for i in chosen}, times=3)
         order = order_services.order_create(
             project=project,
-            order_type=rng.choice(OrderType.values),
+            order_type=order_type,
             plan_type=project.plan_type,
-            national_priority=rng.randint(1, 5),
-            need_by=today + datetime.timedelta(days=rng.randint(-5, 60)),
+            national_priority=rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 4, 2, 1])[0],
+            need_by=today + datetime.timedelta(days=rng.randint(-10, 90)),
             lines=lines,
             actor=SEEDER,
-            event_id=f"demo-{project.external_id}",
+            event_id=f"demo-{project.external_id}-{order_type}",
         )
-        _drive(order, target, warehouses, project)
+        _drive(order, target, project)
 
 
-def _drive(order: Order, target: str, warehouses, project: Project) -> None:
+def _kit_lines(kit: Kit, taken: set[int], times: int = 1) -> list[order_services.LineSpec]:
+    version = kit.versions.all()[0]
+    return [
+        order_services.LineSpec(item=c.item, quantity=c.quantity * times, source="kit", kit=kit)
+        for c in version.components.all()
+        if c.item_id not in taken
+    ]
+
+
+def _drive(order: Order, target: str, project: Project) -> None:
+    """Take an order through the real services to its demo status. An order whose
+    stock is short stays APPROVED, as it would in production."""
     if target == OrderStatus.DRAFT:
         return
     if target == OrderStatus.CANCELLED:
@@ -262,6 +535,8 @@ def _drive(order: Order, target: str, warehouses, project: Project) -> None:
             reason_code=ReasonCode.NO_LONGER_NEEDED,
             reason_text="Site dropped from this year's plan.",
         )
+        return
+    if not project.is_active:
         return
     order = order_services.order_approve(order=order, actor=SEEDER)
     if target == "rejected":
@@ -274,10 +549,10 @@ def _drive(order: Order, target: str, warehouses, project: Project) -> None:
         return
     if target == OrderStatus.APPROVED:
         return
-    warehouse = (
-        WarehouseMarket.objects.filter(market=project.market).order_by("rank").first().warehouse
-    )
-    order = order_services.order_allocate(order=order, warehouse=warehouse, actor=SEEDER)
+    try:
+        order = _allocate_somewhere(order, project)
+    except InsufficientStock:
+        return
     if target == OrderStatus.ALLOCATED:
         return
     order = order_services.order_release(order=order, actor=SEEDER)
@@ -287,19 +562,33 @@ def _drive(order: Order, target: str, warehouses, project: Project) -> None:
     if target == OrderStatus.CLOSED:
         return
     lines = list(order.lines.all())
-    returned = lines if target == OrderStatus.FULLY_RETURNED else lines[:1]
+    full = target == OrderStatus.FULLY_RETURNED
+    warehouse = order.releases.get().warehouse
     order_services.order_record_return(
         order=order,
         warehouse=warehouse,
         lines=[
             order_services.ReturnSpec(
                 line=line,
-                quantity=line.released_quantity if target == OrderStatus.FULLY_RETURNED else 1,
+                quantity=line.released_quantity if full else 1,
                 condition=Condition.GOOD if n else Condition.DAMAGED,
                 reason="Site scope reduced" if n else "Damaged in transit",
             )
-            for n, line in enumerate(returned)
+            for n, line in enumerate(lines if full else lines[:1])
         ],
         actor=SEEDER,
         external_id=f"demo-return-{order.number}",
     )
+
+
+def _allocate_somewhere(order: Order, project: Project) -> Order:
+    """Allocate from the serving warehouses in rank order, the first that has it all."""
+    served = WarehouseMarket.objects.filter(market=project.market).order_by("rank")
+    for serving in served.select_related("warehouse"):
+        try:
+            return order_services.order_allocate(
+                order=order, warehouse=serving.warehouse, actor=SEEDER
+            )
+        except InsufficientStock:
+            continue
+    raise InsufficientStock(f"No warehouse serving {project.market} has {order.number}.")
