@@ -5,7 +5,6 @@ X-Correlation-ID header (or makes one); history records, outbox events and log l
 read it; Celery carries it in task headers and restores it in the worker.
 """
 
-import logging
 import re
 import uuid
 from contextlib import contextmanager
@@ -39,12 +38,6 @@ def use(correlation_id: str | None):
         yield _current.get()
     finally:
         _current.reset(token)
-
-
-class CorrelationIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = get() or "-"
-        return True
 
 
 def connect_celery_signals() -> None:

@@ -2,6 +2,7 @@
 and named counters for human-readable numbers."""
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from oms.actors import ActorKind
 
@@ -85,3 +86,67 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class ApiClient(models.Model):
+    """An external system that calls the API with its own bearer token.
+
+    Only a SHA-256 digest of the token is stored; the token itself is shown once, when
+    it is made or rotated. A revoked client's token stops working at once.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    scopes = models.JSONField(default=list, help_text="The scopes this client holds.")
+    token_prefix = models.CharField(
+        max_length=16, editable=False, help_text="The start of the token, to recognise it."
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    throttle_rate = models.CharField(
+        max_length=20, blank=True, help_text='Overrides the default rate, e.g. "6000/min".'
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["last_used_at"])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="apiclient_revoked_inactive",
+                condition=models.Q(revoked_at__isnull=True) | models.Q(is_active=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotencyKey(models.Model):
+    """The first outcome of a POST made with an Idempotency-Key, replayed for retries.
+
+    A key belongs to one caller (client or user). While the first request runs the
+    row is `in_progress`; a second request with the key then gets 409. Rows are kept
+    for OMS_IDEMPOTENCY_TTL_HOURS and pruned by a beat task.
+    """
+
+    owner = models.CharField(max_length=120, help_text="client:<id> or user:<id>")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="Digest of method, path and body.")
+    in_progress = models.BooleanField(default=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotencykey_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oms",
     "catalog",
     "orders",
@@ -92,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "oms.middleware.CorrelationIdMiddleware",
+    "oms.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -216,25 +221,44 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "prune-idempotency-keys": {"task": "oms.tasks.prune_idempotency_keys", "schedule": 3600.0},
+}
+
+# --- Cache (throttling) -----------------------------------------------------------------
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        if env_str("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Logging ----------------------------------------------------------------------------
 
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "oms.correlation.CorrelationIdLogFilter"}},
+    "filters": {"context": {"()": "oms.logs.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"}
+        "json": {"()": "oms.logs.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s %(actor)s] "
+            "%(message)s"
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["correlation"],
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+            "filters": ["context"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own loggers go through the same handler (and nowhere else).
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # --- OMS options ------------------------------------------------------------------------
@@ -246,3 +270,51 @@ OMS_FOUR_EYES = env_bool("OMS_FOUR_EYES", False)
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- API --------------------------------------------------------------------------------
+
+OMS_API_THROTTLE_RATE = env_str("OMS_API_THROTTLE_RATE", "1200/min")
+OMS_API_MAX_BODY_BYTES = env_int("OMS_API_MAX_BODY_BYTES", 1024 * 1024)
+OMS_IDEMPOTENCY_TTL_HOURS = env_int("OMS_IDEMPOTENCY_TTL_HOURS", 24)
+# A key whose first request left no outcome for this long may be taken over by a retry.
+OMS_IDEMPOTENCY_ABANDONED_SECONDS = env_int("OMS_IDEMPOTENCY_ABANDONED_SECONDS", 300)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(OMS_API_MAX_BODY_BYTES, 2_621_440)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oms.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.CallerRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "oms.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "oms.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OMS API",
+    "DESCRIPTION": (
+        "Material orders for cell-site work. Authenticate with `Authorization: Bearer "
+        "<token>` (see `manage.py create_api_client`). Every endpoint names the scope it "
+        "needs. Errors are RFC 9457 problem details. POSTs accept an `Idempotency-Key`; "
+        "`X-Correlation-ID` is accepted or generated and echoed on every response."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.choices.OrderStatus",
+        "ProjectStatusEnum": "orders.choices.ProjectStatus",
+        "ReleaseStatusEnum": "warehouse.choices.ReleaseStatus",
+    },
+}

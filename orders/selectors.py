@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 
 from orders.choices import OrderStatus
 from orders.models import Order, OrderLine
@@ -112,3 +112,33 @@ def _shown(field, value):
     if value is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
     return value
+
+
+# --- Lists and details ------------------------------------------------------------------
+
+
+def order_list():
+    """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
+    return Order.objects.select_related("project__market__region").order_by("-updated_at", "-id")
+
+
+def order_detail():
+    """Orders with everything the detail page and endpoint show."""
+    return Order.objects.select_related("project__market__region", "parent").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("item", "kit", "replaces_item").order_by(
+                "item__code"
+            ),
+        ),
+        Prefetch(
+            "children",
+            queryset=Order.objects.order_by("id").only(
+                "id", "number", "status", "kind", "parent_id"
+            ),
+        ),
+    )
+
+
+def order_revisions(order: Order):
+    return order.revisions.order_by("-number")

@@ -1,0 +1,117 @@
+"""Idempotency-Key for POST requests.
+
+The first request with a key runs and its outcome (status, body, a few headers) is
+stored; a retry with the same key and the same request gets that outcome again, with
+`Idempotent-Replayed: true`. The same key with a different request is 422; the same
+key while the first request still runs is 409. Server errors are not stored, so a
+retry after one runs again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from oms.api.authentication import caller_key
+from oms.api.problems import Conflict, UnprocessableEntity
+from oms.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEPT_HEADERS = ("Content-Type", "ETag", "Location")
+MAX_KEY_LENGTH = 200
+
+
+class Replay(Exception):
+    """Raised to answer a retry with the stored outcome."""
+
+    def __init__(self, record: IdempotencyKey):
+        self.record = record
+
+    def response(self) -> Response:
+        headers = {k: v for k, v in self.record.response_headers.items() if k != "Content-Type"}
+        headers[REPLAYED_HEADER] = "true"
+        return Response(
+            self.record.response_body,
+            status=self.record.response_status,
+            headers=headers,
+            content_type=self.record.response_headers.get("Content-Type"),
+        )
+
+
+def _fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(b"\0")
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def begin(request) -> IdempotencyKey | None:
+    """Claim the request's key, or raise Replay / Conflict / UnprocessableEntity."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise UnprocessableEntity(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.", code="invalid_idempotency_key"
+        )
+    owner, fingerprint = caller_key(request), _fingerprint(request._request)
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        pass
+    record = IdempotencyKey.objects.get(owner=owner, key=key)
+    if record.fingerprint != fingerprint:
+        raise UnprocessableEntity(
+            f"This {HEADER} was used with a different request.", code="idempotency_key_reused"
+        )
+    if record.in_progress:
+        if timezone.now() - record.created_at < _abandoned_after():
+            raise Conflict(
+                f"A request with this {HEADER} is still being processed; retry later.",
+                code="idempotency_key_in_use",
+            )
+        # The first request died without an outcome: this one takes over.
+        claimed = IdempotencyKey.objects.filter(
+            pk=record.pk, in_progress=True, created_at=record.created_at
+        ).update(created_at=timezone.now())
+        if not claimed:
+            raise Conflict(f"Another retry took over this {HEADER}.", code="idempotency_key_in_use")
+        record.refresh_from_db()
+        return record
+    raise Replay(record)
+
+
+def finish(record: IdempotencyKey, response) -> None:
+    """Store the outcome; forget the key after a server error so a retry runs again."""
+    if response.status_code >= 500:
+        IdempotencyKey.objects.filter(pk=record.pk).delete()
+        return
+    record.in_progress = False
+    record.response_status = response.status_code
+    record.response_body = response.data
+    record.response_headers = {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}
+    if "Content-Type" not in record.response_headers and response.content_type:
+        record.response_headers["Content-Type"] = response.content_type
+    record.save(
+        update_fields=["in_progress", "response_status", "response_body", "response_headers"]
+    )
+
+
+def prune(now: datetime.datetime | None = None) -> int:
+    """Delete keys older than the configured time to keep them."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.OMS_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def _abandoned_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.OMS_IDEMPOTENCY_ABANDONED_SECONDS)

@@ -1,0 +1,67 @@
+"""Keeps /api/ free of HTML: errors raised before or outside a DRF view (unknown URL,
+a body too large, a crash in middleware) become problem details too."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+
+from oms.api.problems import CONTENT_TYPE, problem_response
+
+logger = logging.getLogger("oms.api")
+
+API_PREFIX = "/api/"
+
+
+class ApiProblemMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        too_big = self._too_big(request)
+        if too_big:
+            return too_big
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            (CONTENT_TYPE, "application/json")
+        ):
+            return self._as_problem(response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return self._payload_too_large()
+        logger.exception("Unhandled error on %s", request.path)
+        return problem_response(500, "server_error", "An unexpected error occurred.")
+
+    def _too_big(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return problem_response(400, "invalid_length", "Content-Length is not a number.")
+        if length > settings.OMS_API_MAX_BODY_BYTES:
+            return self._payload_too_large()
+        return None
+
+    def _payload_too_large(self):
+        limit = settings.OMS_API_MAX_BODY_BYTES
+        return problem_response(
+            413, "payload_too_large", f"Request bodies are limited to {limit} bytes."
+        )
+
+    def _as_problem(self, status):
+        codes = {404: "not_found", 405: "method_not_allowed", 403: "forbidden"}
+        details = {
+            404: "There is no such resource.",
+            405: "The method is not allowed here.",
+            403: "You may not do this.",
+        }
+        return problem_response(
+            status,
+            codes.get(status, "error"),
+            details.get(status, "The request failed."),
+        )

@@ -1,0 +1,19 @@
+from rest_framework.permissions import BasePermission
+
+from oms.models import ApiClient
+from oms.scopes import PERSON_PERMISSION
+
+
+class HasScope(BasePermission):
+    """The view's `required_scope`: held by the client, or by the person's role."""
+
+    message = "You lack the scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        scope = view.required_scope
+        if not request.user or not request.user.is_authenticated:
+            return False
+        self.message = f"This endpoint needs the scope {scope}."
+        if isinstance(request.auth, ApiClient):
+            return scope in request.auth.scopes
+        return request.user.is_active and request.user.has_perm(PERSON_PERMISSION[scope])

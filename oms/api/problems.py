@@ -1,0 +1,140 @@
+"""Every API error is an RFC 9457 problem details object (application/problem+json):
+type, title, status, detail, a machine-readable code, and for validation a list of
+field errors. One shape for DRF's errors, domain errors, and errors raised before any
+view runs (unknown URL, body too large, crash)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from oms import errors
+
+logger = logging.getLogger("oms.api")
+
+CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://oms.example/problems/"
+
+# Domain errors map to HTTP statuses here, and nowhere else.
+DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.ActionForbidden: 403,
+    errors.NotFound: 404,
+    errors.TransitionNotAllowed: 409,
+    errors.StaleVersion: 409,
+    errors.InsufficientStock: 409,
+    errors.ValidationFailed: 422,
+    errors.ReasonRequired: 422,
+    errors.ApprovalBlocked: 422,
+    errors.FourEyesViolation: 422,
+}
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "The resource changed since you read it."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send If-Match with the ETag you read."
+    default_code = "precondition_required"
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class UnprocessableEntity(exceptions.APIException):
+    status_code = 422
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+def problem(status: int, code: str, detail: str, *, title: str = "", errors_=None) -> dict:
+    body = {
+        "type": f"{TYPE_BASE}{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors_:
+        body["errors"] = errors_
+    return body
+
+
+def problem_response(status: int, code: str, detail: str, *, errors_=None, headers=None):
+    """A Django response, for errors raised outside DRF views (middleware, handlers)."""
+    response = HttpResponse(
+        json.dumps(problem(status, code, detail, errors_=errors_)),
+        status=status,
+        content_type=CONTENT_TYPE,
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_errors(detail, prefix: str = "") -> list[dict]:
+    """Flatten DRF's nested validation detail into [{field, code, message}]."""
+    out: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            out += _field_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+    elif isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
+            out += [{"field": prefix, "code": item.code, "message": str(item)} for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                out += _field_errors(item, f"{prefix}[{index}]")
+    else:
+        out.append(
+            {"field": prefix, "code": getattr(detail, "code", "invalid"), "message": str(detail)}
+        )
+    return out
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception becomes a problem response."""
+    headers = {}
+    if isinstance(exc, errors.DomainError):
+        status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(exc, t)), 422)
+        body = problem(
+            status, exc.code, exc.message, errors_=[p.as_dict() for p in exc.problems] or None
+        )
+        return Response(body, status=status, content_type=CONTENT_TYPE)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
+        body = problem(500, "server_error", "An unexpected error occurred; it has been logged.")
+        return Response(body, status=500, content_type=CONTENT_TYPE)
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = problem(
+            400,
+            "invalid",
+            "The request is not valid; see errors.",
+            errors_=_field_errors(exc.detail),
+        )
+        return Response(body, status=400, content_type=CONTENT_TYPE)
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+    body = problem(exc.status_code, code, detail)
+    return Response(body, status=exc.status_code, headers=headers, content_type=CONTENT_TYPE)

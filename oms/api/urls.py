@@ -1,0 +1,13 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from oms.api import views
+
+urlpatterns = [
+    path("", include("orders.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("warehouse.api.urls")),
+    path("events/", views.EventFeedApi.as_view(), name="event-feed"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,112 @@
+"""The base of every API view, and the platform's own endpoints (the event feed)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from oms import audit
+from oms.api import idempotency
+from oms.api.authentication import request_actor
+from oms.models import OutboxEvent
+from oms.scopes import Scope
+
+
+class ApiMixin:
+    """Authentication, scope, throttling and problem details come from REST_FRAMEWORK
+    settings. This adds, for every view: the request's actor in the audit context and
+    Idempotency-Key handling on POST."""
+
+    required_scope: str
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.actor = request_actor(request)
+        self._acting = audit.acting(self.actor)
+        self._acting.__enter__()
+        self.idempotency = idempotency.begin(request) if request.method == "POST" else None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response()
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "idempotency", None) is not None:
+            idempotency.finish(self.idempotency, response)
+            self.idempotency = None
+        if getattr(self, "_acting", None) is not None:
+            self._acting.__exit__(None, None, None)
+            self._acting = None
+        return response
+
+
+class OutboxEventSerializer(serializers.ModelSerializer):
+    cursor = serializers.CharField(source="id", help_text="Pass as ?after= to read on.")
+    aggregate = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboxEvent
+        fields = ["cursor", "event_type", "aggregate", "payload", "correlation_id", "created_at"]
+
+    def get_aggregate(self, event) -> dict:
+        return {"type": event.aggregate_type, "id": event.aggregate_id}
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = OutboxEventSerializer(many=True)
+    next_cursor = serializers.CharField(help_text="The cursor to pass as ?after= next time.")
+    has_more = serializers.BooleanField()
+
+
+class EventFeedApi(ApiMixin, GenericAPIView):
+    """The outbox as a feed, oldest first. Poll with ?after=<next_cursor>; an empty
+    page means you are up to date. Events are never changed once written."""
+
+    required_scope = Scope.EVENTS_READ
+    pagination_class = None
+    serializer_class = OutboxEventSerializer
+    max_limit = 500
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Events after this cursor (default 0)."),
+            OpenApiParameter("limit", int, description="At most this many (max 500)."),
+            OpenApiParameter("type", str, description="Only events of this type."),
+        ],
+        responses=EventPageSerializer,
+    )
+    def get(self, request):
+        after = _int_param(request, "after", 0, minimum=0)
+        limit = _int_param(request, "limit", 100, minimum=1, maximum=self.max_limit)
+        events = OutboxEvent.objects.filter(id__gt=after).order_by("id")
+        if request.query_params.get("type"):
+            events = events.filter(event_type=request.query_params["type"])
+        page = list(events[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        return Response(
+            {
+                "results": OutboxEventSerializer(page, many=True).data,
+                "next_cursor": str(page[-1].id if page else after),
+                "has_more": has_more,
+            }
+        )
+
+
+def _int_param(request, name, default, *, minimum=None, maximum=None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise serializers.ValidationError({name: ["Must be an integer."]}) from None
+    if minimum is not None and value < minimum:
+        raise serializers.ValidationError({name: [f"Must be at least {minimum}."]})
+    if maximum is not None:
+        value = min(value, maximum)
+    return value

@@ -1,0 +1,238 @@
+from django_fsm import can_proceed
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Item
+from orders.choices import Milestone, ReasonCode
+from orders.models import Order, OrderLine, OrderRevision, Project
+from orders.services import transition_permission
+
+# The transitions a caller can ask for through the API, with the endpoint of each.
+API_TRANSITIONS = {
+    "approve": "approve",
+    "reject": "reject",
+    "cancel": "cancel",
+    "release": "release",
+    "resolve_close": "resolve-return",
+    "reopen": "reopen",
+}
+
+
+class ProjectRefSerializer(serializers.ModelSerializer):
+    project_id = serializers.CharField(source="external_id")
+    market = serializers.CharField(source="market.code")
+    region = serializers.CharField(source="market.region.code")
+
+    class Meta:
+        model = Project
+        fields = ["project_id", "site_code", "name", "market", "region", "status"]
+
+
+class ProjectSerializer(ProjectRefSerializer):
+    milestones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            *ProjectRefSerializer.Meta.fields,
+            "plan_type",
+            "latitude",
+            "longitude",
+            "milestones",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string", "format": "date", "nullable": True},
+        }
+    )
+    def get_milestones(self, project) -> dict:
+        return {m.value.removesuffix("_on"): project.milestone_date(m) for m in Milestone}
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    project = ProjectRefSerializer(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "order_type",
+            "kind",
+            "plan_type",
+            "national_priority",
+            "need_by",
+            "gated",
+            "gate_reason",
+            "revision",
+            "version",
+            "project",
+            "reason_code",
+            "updated_at",
+        ]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    description = serializers.CharField(source="item.description")
+    unit = serializers.CharField(source="item.unit")
+    kit = serializers.CharField(source="kit.code", allow_null=True, default=None)
+    replaces_item = serializers.CharField(
+        source="replaces_item.code", allow_null=True, default=None
+    )
+    outstanding_quantity = serializers.IntegerField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "item",
+            "description",
+            "unit",
+            "quantity",
+            "source",
+            "kit",
+            "replaces_item",
+            "allocated_quantity",
+            "released_quantity",
+            "returned_quantity",
+            "outstanding_quantity",
+        ]
+
+
+class OrderRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = ["number", "status", "kind"]
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    text = serializers.CharField()
+
+
+class OrderDetailSerializer(OrderListSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    parent = OrderRefSerializer(read_only=True, allow_null=True)
+    children = OrderRefSerializer(many=True, read_only=True)
+    reason = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            *OrderListSerializer.Meta.fields,
+            "reason",
+            "parent",
+            "children",
+            "lines",
+            "allowed_transitions",
+            "correlation_id",
+            "created_at",
+            "status_changed_at",
+            "approved_at",
+        ]
+
+    @extend_schema_field(ReasonSerializer(allow_null=True))
+    def get_reason(self, order):
+        if not order.reason_code:
+            return None
+        return {
+            "code": order.reason_code,
+            "label": ReasonCode(order.reason_code).label,
+            "text": order.reason_text,
+        }
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, order) -> list[str]:
+        """The transitions this caller may make now, by endpoint name."""
+        actor = self.context["actor"]
+        allowed = [
+            endpoint
+            for name, endpoint in API_TRANSITIONS.items()
+            if actor.has_perm(transition_permission(name)) and can_proceed(getattr(order, name))
+        ]
+        if order.status == "draft" and actor.has_perm("orders.enrich_order"):
+            allowed.append("edit-lines")
+        return allowed
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    when = serializers.DateTimeField()
+    subject = serializers.CharField()
+    action = serializers.CharField()
+    actor_kind = serializers.CharField()
+    actor_name = serializers.CharField()
+    reason = serializers.CharField()
+    correlation_id = serializers.CharField()
+    changes = FieldChangeSerializer(many=True)
+
+
+class OrderRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderRevision
+        fields = [
+            "number",
+            "source",
+            "event_id",
+            "delta",
+            "actor_kind",
+            "actor_name",
+            "correlation_id",
+            "created_at",
+        ]
+
+
+# --- Input ------------------------------------------------------------------------------
+
+
+class ReasonInput(serializers.Serializer):
+    reason_code = serializers.ChoiceField(choices=ReasonCode.choices)
+    reason_text = serializers.CharField(max_length=2000)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class EmptyInput(serializers.Serializer):
+    pass
+
+
+class LineQuantityInput(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line id.")
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class LineAddInput(serializers.Serializer):
+    item = serializers.SlugRelatedField(
+        slug_field="code", queryset=Item.objects.all(), help_text="The item code."
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class LineEditsInput(serializers.Serializer):
+    """Changes to a DRAFT order's lines, applied together or not at all."""
+
+    update = LineQuantityInput(many=True, required=False, default=list)
+    add = LineAddInput(many=True, required=False, default=list)
+    remove = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Line ids."
+    )
+
+    def validate(self, data):
+        if not (data["update"] or data["add"] or data["remove"]):
+            raise serializers.ValidationError("Give at least one of update, add or remove.")
+        return data

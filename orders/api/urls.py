@@ -1,0 +1,44 @@
+from django.urls import path, register_converter
+from rest_framework.routers import SimpleRouter
+
+from orders.api import views
+
+
+class OrderNumber:
+    regex = views.NUMBER
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(OrderNumber, "order")
+
+router = SimpleRouter(trailing_slash=True)
+router.register("projects", views.ProjectViewSet, basename="project")
+
+urlpatterns = [
+    path("orders/", views.OrderListApi.as_view(), name="order-list"),
+    path("orders/<order:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
+    path(
+        "orders/<order:number>/timeline/", views.OrderTimelineApi.as_view(), name="order-timeline"
+    ),
+    path(
+        "orders/<order:number>/revisions/",
+        views.OrderRevisionListApi.as_view(),
+        name="order-revisions",
+    ),
+    path("orders/<order:number>/approve/", views.OrderApproveApi.as_view(), name="order-approve"),
+    path("orders/<order:number>/reject/", views.OrderRejectApi.as_view(), name="order-reject"),
+    path("orders/<order:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<order:number>/reopen/", views.OrderReopenApi.as_view(), name="order-reopen"),
+    path("orders/<order:number>/release/", views.OrderReleaseApi.as_view(), name="order-release"),
+    path(
+        "orders/<order:number>/resolve-return/",
+        views.OrderResolveReturnApi.as_view(),
+        name="order-resolve-return",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,253 @@
+"""Order, project and review endpoints. Reads use the selectors; each state change is
+one small view with its own input serializer that calls one service."""
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.response import Response
+
+from oms.api.preconditions import check_if_match, etag, not_modified
+from oms.api.views import ApiMixin
+from oms.scopes import Scope
+from orders import selectors, services
+from orders.api import serializers as s
+from orders.filters import OrderFilter, ProjectFilter
+from orders.models import Order, OrderRevision, Project
+
+NUMBER = r"MO-[0-9]+"
+
+
+class OrderListApi(ApiMixin, generics.ListAPIView):
+    """Orders, most recently changed first, filtered like the back office queue."""
+
+    required_scope = Scope.ORDERS_READ
+    serializer_class = s.OrderListSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return selectors.order_list()
+
+
+def _detail_response(request, view, number: str, *, status_code=status.HTTP_200_OK):
+    order = get_object_or_404(selectors.order_detail(), number=number)
+    data = s.OrderDetailSerializer(order, context={"actor": view.actor, "request": request}).data
+    return Response(data, status=status_code, headers={"ETag": etag(order.version)})
+
+
+class OrderDetailApi(ApiMixin, generics.GenericAPIView):
+    required_scope = Scope.ORDERS_READ
+    serializer_class = s.OrderDetailSerializer
+
+    def get_required_scope(self):
+        return Scope.ORDERS_WRITE if self.request.method == "PATCH" else Scope.ORDERS_READ
+
+    def initial(self, request, *args, **kwargs):
+        self.required_scope = self.get_required_scope()
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="An order with its lines, parent, children and allowed transitions",
+        responses={200: s.OrderDetailSerializer, 304: OpenApiResponse(description="Unchanged")},
+    )
+    def get(self, request, number):
+        version = Order.objects.filter(number=number).values_list("version", flat=True).first()
+        if version is not None and not_modified(request, version):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(version)})
+        return _detail_response(request, self, number)
+
+    @extend_schema(
+        summary="Edit the lines of a DRAFT order (If-Match required)",
+        description="Quantity changes, added items and removed lines are applied together "
+        "or not at all. Send `If-Match` with the ETag you read; a changed order is 412.",
+        request=s.LineEditsInput,
+        responses={
+            200: s.OrderDetailSerializer,
+            412: OpenApiResponse(description="Changed"),
+            428: OpenApiResponse(description="If-Match missing"),
+        },
+        examples=[
+            OpenApiExample(
+                "Change, add and remove",
+                value={
+                    "update": [{"line": 12, "quantity": 4}],
+                    "add": [{"item": "JMP-03", "quantity": 6}],
+                    "remove": [15],
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request, number):
+        data = _valid(s.LineEditsInput, request)
+        edits = services.LineEdits(
+            quantities={u["line"]: u["quantity"] for u in data["update"]},
+            add=[(a["item"], a["quantity"]) for a in data["add"]],
+            remove=data["remove"],
+        )
+        with transaction.atomic():
+            order = _locked(number)
+            check_if_match(request, order.version, required=True)
+            services.order_edit_lines(
+                order=order, edits=edits, actor=self.actor, expected_version=order.version
+            )
+        return _detail_response(request, self, number)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _locked(number: str) -> Order:
+    return get_object_or_404(Order.objects.select_for_update(of=("self",)), number=number)
+
+
+class OrderTransitionApi(ApiMixin, generics.GenericAPIView):
+    """POST one transition. If-Match is optional here; when sent it must match."""
+
+    required_scope = Scope.ORDERS_WRITE
+    input_serializer = s.EmptyInput
+    serializer_class = s.OrderDetailSerializer
+
+    def perform(self, order: Order, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, number):
+        data = _valid(self.input_serializer, request)
+        with transaction.atomic():
+            order = _locked(number)
+            check_if_match(request, order.version, required=False)
+            self.perform(order, data)
+        return _detail_response(request, self, number)
+
+
+def _transition_schema(summary: str, input_serializer, example=None):
+    return extend_schema(
+        summary=summary,
+        request=input_serializer,
+        responses={200: s.OrderDetailSerializer, 412: OpenApiResponse(description="Changed")},
+        examples=[OpenApiExample("Example", value=example, request_only=True)] if example else [],
+    )
+
+
+REASON_EXAMPLE = {"reason_code": "data_mismatch", "reason_text": "Antenna count is wrong."}
+
+
+class OrderApproveApi(OrderTransitionApi):
+    @_transition_schema("Approve a DRAFT order", s.EmptyInput)
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_approve(order=order, actor=self.actor)
+
+
+class OrderRejectApi(OrderTransitionApi):
+    input_serializer = s.ReasonInput
+
+    @_transition_schema(
+        "Reject an order back to DRAFT, with a reason", s.ReasonInput, REASON_EXAMPLE
+    )
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_reject(order=order, actor=self.actor, **data)
+
+
+class OrderCancelApi(OrderTransitionApi):
+    input_serializer = s.ReasonInput
+
+    @_transition_schema(
+        "Cancel an order not yet released, with a reason",
+        s.ReasonInput,
+        {"reason_code": "no_longer_needed", "reason_text": "Site dropped."},
+    )
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_cancel(order=order, actor=self.actor, **data)
+
+
+class OrderReopenApi(OrderTransitionApi):
+    input_serializer = s.ReasonInput
+
+    @_transition_schema(
+        "Reopen a returned order to DRAFT, with a reason",
+        s.ReasonInput,
+        {"reason_code": "return_reopened", "reason_text": "Needs new radios."},
+    )
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_reopen(order=order, actor=self.actor, **data)
+
+
+class OrderReleaseApi(OrderTransitionApi):
+    @_transition_schema("Release an ALLOCATED order to its warehouse", s.EmptyInput)
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_release(order=order, actor=self.actor)
+
+
+class OrderResolveReturnApi(OrderTransitionApi):
+    input_serializer = s.NoteInput
+
+    @_transition_schema(
+        "Accept a return as final: the order is CLOSED",
+        s.NoteInput,
+        {"note": "Damaged units written off."},
+    )
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def perform(self, order, data):
+        services.order_resolve_close(order=order, actor=self.actor, note=data["note"])
+
+
+class OrderTimelineApi(ApiMixin, generics.GenericAPIView):
+    """The audit history of the order and its lines, newest first."""
+
+    required_scope = Scope.ORDERS_READ
+    serializer_class = s.TimelineEntrySerializer
+    pagination_class = None
+    queryset = Order.objects.none()
+
+    @extend_schema(responses=s.TimelineEntrySerializer(many=True))
+    def get(self, request, number):
+        order = get_object_or_404(Order, number=number)
+        entries = selectors.order_timeline(order)
+        return Response(s.TimelineEntrySerializer(entries, many=True).data)
+
+
+class OrderRevisionListApi(ApiMixin, generics.ListAPIView):
+    """Revisions from upstream and edits, newest first, each with its delta."""
+
+    required_scope = Scope.ORDERS_READ
+    serializer_class = s.OrderRevisionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OrderRevision.objects.none()
+        order = get_object_or_404(Order, number=self.kwargs["number"])
+        return selectors.order_revisions(order)
+
+
+class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    """Projects (master data from the planning system)."""
+
+    required_scope = Scope.ORDERS_READ
+    serializer_class = s.ProjectSerializer
+    filterset_class = ProjectFilter
+    lookup_field = "external_id"
+    lookup_url_kwarg = "project_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Project.objects.select_related("market__region").order_by("external_id")

@@ -1,0 +1,60 @@
+"""The order filters, shared by the back office queue and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority
+from orders.models import Order, Project
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    project = django_filters.CharFilter(
+        field_name="project__external_id", help_text="The project ID."
+    )
+    market = django_filters.CharFilter(field_name="project__market__code", help_text="Code.")
+    region = django_filters.CharFilter(
+        field_name="project__market__region__code", help_text="Code."
+    )
+    order_type = django_filters.MultipleChoiceFilter(choices=OrderType.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=OrderKind.choices)
+    plan_type = django_filters.MultipleChoiceFilter(choices=PlanType.choices)
+    priority = django_filters.MultipleChoiceFilter(
+        field_name="national_priority", choices=Priority.choices
+    )
+    gated = django_filters.BooleanFilter()
+    has_reason = django_filters.BooleanFilter(
+        method="filter_has_reason", help_text="Has a rejection or cancellation reason."
+    )
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    q = django_filters.CharFilter(
+        method="filter_text", help_text="Order number, project ID or site code (prefix)."
+    )
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+
+    def filter_has_reason(self, queryset, name, value):
+        return queryset.exclude(reason_code="") if value else queryset.filter(reason_code="")
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__istartswith=value)
+            | Q(project__external_id__istartswith=value)
+            | Q(project__site_code__istartswith=value)
+        )
+
+
+class ProjectFilter(django_filters.FilterSet):
+    market = django_filters.CharFilter(field_name="market__code")
+    region = django_filters.CharFilter(field_name="market__region__code")
+    status = django_filters.CharFilter()
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Project
+        fields: list[str] = []
