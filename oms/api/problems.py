@@ -89,8 +89,13 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            out += _field_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else key
+            out += _field_errors(value, path)
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
             out += [{"field": prefix, "code": item.code, "message": str(item)} for item in detail]
