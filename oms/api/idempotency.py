@@ -23,7 +23,7 @@ from oms.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEPT_HEADERS = ("Content-Type", "ETag", "Location")
+KEPT_HEADERS = ("ETag", "Location")
 MAX_KEY_LENGTH = 200
 
 
@@ -34,13 +34,13 @@ class Replay(Exception):
         self.record = record
 
     def response(self) -> Response:
-        headers = {k: v for k, v in self.record.response_headers.items() if k != "Content-Type"}
-        headers[REPLAYED_HEADER] = "true"
+        stored = dict(self.record.response_headers)
+        content_type = stored.pop("Content-Type", None)
         return Response(
             self.record.response_body,
             status=self.record.response_status,
-            headers=headers,
-            content_type=self.record.response_headers.get("Content-Type"),
+            headers={**stored, REPLAYED_HEADER: "true"},
+            content_type=content_type,
         )
 
 
@@ -99,7 +99,7 @@ def finish(record: IdempotencyKey, response) -> None:
     record.response_status = response.status_code
     record.response_body = response.data
     record.response_headers = {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}
-    if "Content-Type" not in record.response_headers and response.content_type:
+    if response.content_type:  # set explicitly for problem details; else the renderer's
         record.response_headers["Content-Type"] = response.content_type
     record.save(
         update_fields=["in_progress", "response_status", "response_body", "response_headers"]

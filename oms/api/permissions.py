@@ -5,12 +5,12 @@ from oms.scopes import PERSON_PERMISSION
 
 
 class HasScope(BasePermission):
-    """The view's `required_scope`: held by the client, or by the person's role."""
+    """The view's scope for the method: held by the client, or by the person's role."""
 
     message = "You lack the scope this endpoint needs."
 
     def has_permission(self, request, view) -> bool:
-        scope = view.required_scope
+        scope = view.scope_for(request.method)
         if not request.user or not request.user.is_authenticated:
             return False
         self.message = f"This endpoint needs the scope {scope}."

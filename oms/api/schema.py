@@ -6,6 +6,8 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from oms.api.problems import CONTENT_TYPE
+
 
 class FieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(required=False)
@@ -29,6 +31,7 @@ def problem(description: str) -> OpenApiResponse:
 
 
 COMMON_ERRORS = {
+    400: problem("Malformed or invalid input; `errors` lists each field."),
     401: problem("No or unknown token."),
     403: problem("The token or role lacks the scope."),
     413: problem("The body is too large."),
@@ -36,7 +39,6 @@ COMMON_ERRORS = {
     500: problem("Unexpected error."),
 }
 WRITE_ERRORS = {
-    400: problem("Malformed or invalid input; `errors` lists each field."),
     409: problem("Conflict with the current state, or the Idempotency-Key is in use."),
     415: problem("The body is not JSON."),
     422: problem("A rule refused the request, or the Idempotency-Key was used for another."),
@@ -57,12 +59,13 @@ CORRELATION_ID = OpenApiParameter(
 
 
 class AutoSchema(BaseAutoSchema):
-    def get_description(self):
-        description = super().get_description() or ""
-        scope = getattr(self.view, "required_scope", None)
-        if scope:
-            description = f"{description}\n\n**Scope:** `{scope}`".strip()
-        return description
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and hasattr(self.view, "scope_for"):
+            scope = self.view.scope_for(self.method)
+            description = operation.get("description", "")
+            operation["description"] = f"{description}\n\n**Scope:** `{scope}`".strip()
+        return operation
 
     def get_override_parameters(self):
         parameters = [*super().get_override_parameters(), CORRELATION_ID]
@@ -70,21 +73,23 @@ class AutoSchema(BaseAutoSchema):
             parameters.append(IDEMPOTENCY_KEY)
         return parameters
 
-    def get_response_serializers(self):
-        responses = super().get_response_serializers()
-        if not getattr(self.view, "required_scope", None):
-            return responses
-        if not isinstance(responses, dict):
-            responses = {self._default_status(): responses}
+    def _get_response_bodies(self, direction="response"):
+        """The operation's own responses plus the problem responses it can give (added
+        here, after any @extend_schema override, so every operation lists them)."""
+        bodies = super()._get_response_bodies(direction)
+        if direction != "response" or not hasattr(self.view, "scope_for"):
+            return bodies
         extra = dict(COMMON_ERRORS)
         if self.method in ("POST", "PATCH", "PUT"):
             extra.update(WRITE_ERRORS)
         if "{" in self.path:
             extra[404] = problem("No such resource.")
-        return {**extra, **responses}
-
-    def _default_status(self) -> int:
-        return 201 if self.method == "POST" and self._is_create_operation() else 200
+        for code, response in extra.items():
+            bodies.setdefault(
+                str(code),
+                self._get_response_for_code(response, str(code), media_types=[CONTENT_TYPE]),
+            )
+        return bodies
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -20,6 +20,11 @@ class ApiMixin:
     Idempotency-Key handling on POST."""
 
     required_scope: str
+    # Scopes for methods that need another scope than required_scope, e.g. PATCH.
+    method_scopes: dict[str, str] = {}
+
+    def scope_for(self, method: str) -> str:
+        return self.method_scopes.get(method, self.required_scope)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

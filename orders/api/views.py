@@ -37,14 +37,8 @@ def _detail_response(request, view, number: str, *, status_code=status.HTTP_200_
 
 class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     required_scope = Scope.ORDERS_READ
+    method_scopes = {"PATCH": Scope.ORDERS_WRITE}
     serializer_class = s.OrderDetailSerializer
-
-    def get_required_scope(self):
-        return Scope.ORDERS_WRITE if self.request.method == "PATCH" else Scope.ORDERS_READ
-
-    def initial(self, request, *args, **kwargs):
-        self.required_scope = self.get_required_scope()
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         summary="An order with its lines, parent, children and allowed transitions",
