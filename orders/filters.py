@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from oms.filters import SinceFilter
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority
 from orders.models import Order, Project
 
@@ -26,7 +27,7 @@ class OrderFilter(django_filters.FilterSet):
     has_reason = django_filters.BooleanFilter(
         method="filter_has_reason", help_text="Has a rejection or cancellation reason."
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter()
     q = django_filters.CharFilter(
         method="filter_text", help_text="Order number, project ID or site code (prefix)."
     )
@@ -53,7 +54,7 @@ class ProjectFilter(django_filters.FilterSet):
     market = django_filters.CharFilter(field_name="market__code")
     region = django_filters.CharFilter(field_name="market__region__code")
     status = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter()
 
     class Meta:
         model = Project

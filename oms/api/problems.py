@@ -98,7 +98,10 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
             out += _field_errors(value, path)
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
-            out += [{"field": prefix, "code": item.code, "message": str(item)} for item in detail]
+            out += [
+                {"field": prefix, "code": item.code or "invalid", "message": str(item)}
+                for item in detail
+            ]
         else:
             for index, item in enumerate(detail):
                 out += _field_errors(item, f"{prefix}[{index}]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -67,6 +67,16 @@ class EventPageSerializer(serializers.Serializer):
     has_more = serializers.BooleanField()
 
 
+class EventQuery(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, default=0, help_text="Events after this cursor."
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=500, default=100, help_text="At most this many (max 500)."
+    )
+    type = serializers.CharField(max_length=64, required=False, help_text="Only this type.")
+
+
 class EventFeedApi(ApiMixin, GenericAPIView):
     """The outbox as a feed, oldest first. Poll with ?after=<next_cursor>; an empty
     page means you are up to date. Events are never changed once written."""
@@ -74,22 +84,15 @@ class EventFeedApi(ApiMixin, GenericAPIView):
     required_scope = Scope.EVENTS_READ
     pagination_class = None
     serializer_class = OutboxEventSerializer
-    max_limit = 500
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("after", int, description="Events after this cursor (default 0)."),
-            OpenApiParameter("limit", int, description="At most this many (max 500)."),
-            OpenApiParameter("type", str, description="Only events of this type."),
-        ],
-        responses=EventPageSerializer,
-    )
+    @extend_schema(parameters=[EventQuery], responses=EventPageSerializer)
     def get(self, request):
-        after = _int_param(request, "after", 0, minimum=0)
-        limit = _int_param(request, "limit", 100, minimum=1, maximum=self.max_limit)
+        query = EventQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
         events = OutboxEvent.objects.filter(id__gt=after).order_by("id")
-        if request.query_params.get("type"):
-            events = events.filter(event_type=request.query_params["type"])
+        if "type" in query.validated_data:
+            events = events.filter(event_type=query.validated_data["type"])
         page = list(events[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]
@@ -100,18 +103,3 @@ class EventFeedApi(ApiMixin, GenericAPIView):
                 "has_more": has_more,
             }
         )
-
-
-def _int_param(request, name, default, *, minimum=None, maximum=None) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise serializers.ValidationError({name: ["Must be an integer."]}) from None
-    if minimum is not None and value < minimum:
-        raise serializers.ValidationError({name: [f"Must be at least {minimum}."]})
-    if maximum is not None:
-        value = min(value, maximum)
-    return value

@@ -211,15 +211,28 @@ class EmptyInput(serializers.Serializer):
     pass
 
 
+ID_RANGE = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class ItemCodeField(serializers.SlugRelatedField):
+    """An item by its code."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Item.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data or len(data) > 40:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40])
+        return super().to_internal_value(data)
+
+
 class LineQuantityInput(serializers.Serializer):
-    line = serializers.IntegerField(help_text="The line id.")
+    line = serializers.IntegerField(help_text="The line id.", **ID_RANGE)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
 
 class LineAddInput(serializers.Serializer):
-    item = serializers.SlugRelatedField(
-        slug_field="code", queryset=Item.objects.all(), help_text="The item code."
-    )
+    item = ItemCodeField(help_text="The item code.")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
 
@@ -229,7 +242,10 @@ class LineEditsInput(serializers.Serializer):
     update = LineQuantityInput(many=True, required=False, default=list)
     add = LineAddInput(many=True, required=False, default=list)
     remove = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="Line ids."
+        child=serializers.IntegerField(**ID_RANGE),
+        required=False,
+        default=list,
+        help_text="Line ids.",
     )
 
     def validate(self, data):

@@ -373,3 +373,19 @@ def test_event_feed_reads_on_from_a_cursor(api):
     empty = api.get("/api/v1/events/", {"after": rest["next_cursor"]}).json()
     assert empty["results"] == [] and empty["next_cursor"] == rest["next_cursor"]
     assert api.get("/api/v1/events/", {"after": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["4265-02-20T16:54:11.1-22:54", "yesterday", "2026-13-01"])
+def test_updated_since_refuses_impossible_times(api, value):
+    response = api.get("/api/v1/orders/", {"updated_since": value})
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["field"] == "updated_since"
+
+
+def test_updated_since_understands_offsets(api):
+    order = factories.make_order()
+    Order.objects.filter(pk=order.pk).update(
+        updated_at=datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+    )
+    found = api.get("/api/v1/orders/", {"updated_since": "2026-06-01T13:30:00+02:00"})
+    assert [o["number"] for o in found.json()["results"]] == [order.number]

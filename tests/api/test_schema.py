@@ -3,7 +3,9 @@ errors, and the API answers as it says (schemathesis, in process)."""
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
@@ -43,7 +45,18 @@ def test_every_operation_names_its_scope_and_errors(client):
 
 
 @pytest.fixture
-def api_schema(make_caller):
+def keep_test_connection():
+    """The WSGI app closes the database connection around each request, as it should in
+    production; the test's transaction needs it open (as Django's test client does)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(make_caller, keep_test_connection):
     caller = make_caller()
     factories.order_in(OrderStatus.ALLOCATED)
     loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
