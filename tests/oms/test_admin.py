@@ -242,3 +242,29 @@ def test_viewer_has_no_transition_actions(client):
     )
     order.refresh_from_db()
     assert order.status == OrderStatus.DRAFT
+
+
+def test_api_clients_are_made_rotated_and_revoked_in_admin(client, superuser):
+    from oms.models import ApiClient
+
+    response = client.post(
+        reverse("admin:oms_apiclient_add"),
+        {"name": "wms", "description": "", "scopes": ["warehouse:write"], "throttle_rate": ""},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    token = next(m for m in shown if m.startswith("Token for wms")).split(": ", 1)[1]
+    api_client = ApiClient.objects.get(name="wms")
+    assert api_client.scopes == ["warehouse:write"] and token.startswith(api_client.token_prefix)
+    changelist = reverse("admin:oms_apiclient_changelist")
+    response = client.post(
+        changelist, {"action": "rotate", "_selected_action": [api_client.pk]}, follow=True
+    )
+    new_token = next(
+        str(m) for m in response.context["messages"] if str(m).startswith("Token for wms")
+    ).split(": ", 1)[1]
+    assert new_token != token
+    client.post(changelist, {"action": "revoke", "_selected_action": [api_client.pk]})
+    api_client.refresh_from_db()
+    assert not api_client.is_active and api_client.revoked_at is not None
+    assert api_client.history.first().actor_name == superuser.username

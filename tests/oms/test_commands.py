@@ -63,3 +63,18 @@ def test_seed_demo_twice_changes_nothing(capsys):
         StockMovement.objects.count(),
         OutboxEvent.objects.count(),
     )
+
+
+def test_create_api_client_prints_a_working_token(client, capsys):
+    call_command("create_api_client", "erp", scopes=["orders:read", "events:read"])
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    response = client.get("/api/v1/orders/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    forbidden = client.get("/api/v1/items/", headers={"Authorization": f"Bearer {token}"})
+    assert forbidden.status_code == 403
+
+
+def test_create_api_client_refuses_a_duplicate_name():
+    call_command("create_api_client", "erp", scopes=["orders:read"])
+    with pytest.raises(CommandError, match="exists"):
+        call_command("create_api_client", "erp", scopes=["orders:read"])
