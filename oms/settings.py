@@ -265,6 +265,22 @@ LOGGING = {
 
 # When on, the person who last edited an order's lines cannot approve it.
 OMS_FOUR_EYES = env_bool("OMS_FOUR_EYES", False)
+# Milestones that gate work per order type: "create" must be reached before an order is
+# made; before "release" is reached the order is gated (cannot be allocated).
+OMS_ORDER_GATES = env_json(
+    "OMS_ORDER_GATES",
+    {
+        "site_build": {"create": "site_acquired_on", "release": "notice_to_proceed_on"},
+        "radio": {"create": "design_complete_on", "release": "construction_start_on"},
+        "transmission": {"create": "design_complete_on", "release": "permits_approved_on"},
+        "power": {"create": "site_acquired_on", "release": "permits_approved_on"},
+    },
+)
+# Who is mailed about job runs, and when: "all" (start, end, failure) or "failures".
+OMS_OPS_EMAILS = env_list("OMS_OPS_EMAILS")
+OMS_OPS_EMAIL_MODE = env_str("OMS_OPS_EMAIL_MODE", "all")
+if OMS_OPS_EMAIL_MODE not in {"all", "failures"}:
+    raise ImproperlyConfigured('OMS_OPS_EMAIL_MODE must be "all" or "failures".')
 
 # --- Audit ------------------------------------------------------------------------------
 
