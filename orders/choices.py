@@ -91,3 +91,26 @@ class ReasonCode(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate order"
     NO_LONGER_NEEDED = "no_longer_needed", "No longer needed"
     OTHER = "other", "Other"
+
+
+class DesignEventType(models.TextChoices):
+    DESIGN_APPROVED = "design_approved", "Design approved"
+    BOM_REVISED = "bom_revised", "Bill of material revised"
+    SCHEDULE_UPDATED = "schedule_updated", "Schedule updated"
+    DESIGN_CANCELLED = "design_cancelled", "Design cancelled"
+
+
+class DesignOutcome(models.TextChoices):
+    """What processing a design event did."""
+
+    CREATED = "created", "Order created"
+    REVISED = "revised", "Draft revised in place"
+    RETURNED_TO_DRAFT = "returned_to_draft", "Returned to draft"
+    DELTA_ORDER = "delta_order", "Delta order created"
+    SUPPLEMENTAL_ORDER = "supplemental_order", "Supplemental order created"
+    UNCHANGED = "unchanged", "Unchanged"
+    DUPLICATE = "duplicate", "Duplicate event"
+    STALE = "stale", "Stale (older than the last applied)"
+    CANCELLED = "cancelled", "Order cancelled"
+    FLAGGED = "flagged", "Flagged for a coordinator"
+    INVALID = "invalid", "Invalid"

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.models import AuditedHistory
 from orders.choices import (
+    DesignOutcome,
     LineSource,
     Milestone,
     OrderKind,
@@ -136,6 +137,11 @@ class Order(FSMModelMixin, models.Model):
     reason_code = models.CharField(max_length=32, choices=ReasonCode.choices, blank=True)
     reason_text = models.TextField(blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
+    upstream_flag = models.TextField(
+        blank=True,
+        help_text="What upstream asked for that OMS could not apply (e.g. a reduction of a "
+        "released order); for the coordinator to handle.",
+    )
     lines_edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -367,3 +373,76 @@ class OrderRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number} r{self.number}"
+
+
+# --- Design events from the engineering system -----------------------------------------
+
+
+class DesignEvent(models.Model):
+    """A design event as received, stored before anything else so it is never lost.
+
+    `payload` is what the engineering system sent and never changes; a coordinator's
+    fix of an invalid event goes to `corrected_payload` (its versions are in history)
+    and the event is processed again.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        INVALID = "invalid", "Invalid (dead letter)"
+
+    event_id = models.CharField(max_length=100, unique=True)
+    event_type = models.CharField(max_length=32, blank=True)
+    project_external_id = models.CharField(max_length=40, blank=True)
+    order_type = models.CharField(max_length=20, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    corrected_payload = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.CharField(max_length=24, choices=DesignOutcome.choices, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="design_events"
+    )
+    received_from = models.CharField(max_length=150, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["attempts"])
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="designevent_status_idx"),
+            models.Index(
+                fields=["project_external_id", "order_type"], name="designevent_stream_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+    @property
+    def current_payload(self) -> dict:
+        return self.corrected_payload if self.corrected_payload is not None else self.payload
+
+
+class DesignStream(models.Model):
+    """The latest applied design of one project and order type: the order it drives
+    and the bill of material it holds, to compare the next event against."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="design_streams")
+    order_type = models.CharField(max_length=20, choices=OrderType.choices)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, related_name="+")
+    header = models.JSONField(default=dict)
+    bom = models.JSONField(default=dict, help_text="Item code -> quantity.")
+    last_event_id = models.CharField(max_length=100, blank=True)
+    last_occurred_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "order_type"], name="designstream_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.external_id} {self.order_type}"

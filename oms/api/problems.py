@@ -84,7 +84,7 @@ def problem_response(status: int, code: str, detail: str, *, errors_=None, heade
     return response
 
 
-def _field_errors(detail, prefix: str = "") -> list[dict]:
+def field_errors(detail, prefix: str = "") -> list[dict]:
     """Flatten DRF's nested validation detail into [{field, code, message}]."""
     out: list[dict] = []
     if isinstance(detail, dict):
@@ -95,7 +95,7 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
                 path = prefix
             else:
                 path = f"{prefix}.{key}" if prefix else key
-            out += _field_errors(value, path)
+            out += field_errors(value, path)
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
             out += [
@@ -104,7 +104,7 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
             ]
         else:
             for index, item in enumerate(detail):
-                out += _field_errors(item, f"{prefix}[{index}]")
+                out += field_errors(item, f"{prefix}[{index}]")
     else:
         out.append(
             {"field": prefix, "code": getattr(detail, "code", "invalid"), "message": str(detail)}
@@ -135,7 +135,7 @@ def exception_handler(exc, context):
             400,
             "invalid",
             "The request is not valid; see errors.",
-            errors_=_field_errors(exc.detail),
+            errors_=field_errors(exc.detail),
         )
         return Response(body, status=400, content_type=CONTENT_TYPE)
     if getattr(exc, "auth_header", None):

@@ -1,0 +1,378 @@
+"""The upstream change rules of DOMAIN.md, one test per rule, plus validation, dead
+letters and replays of design events."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from catalog import services as catalog_services
+from catalog.choices import ItemLifecycle
+from catalog.models import Kit
+from oms import audit
+from orders import gates, ingestion, services
+from orders.choices import DesignOutcome, OrderKind, OrderStatus
+from orders.models import DesignEvent, Order
+from tests import factories
+from tests.factories import SETUP, ItemFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 11, 1, 9, 0, tzinfo=datetime.UTC)
+READY = {
+    "permits_approved_on": datetime.date(2026, 3, 1),
+    "notice_to_proceed_on": datetime.date(2026, 4, 1),
+    "construction_start_on": datetime.date(2026, 5, 1),
+}
+_ids = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory(**READY)
+
+
+@pytest.fixture
+def items():
+    return {code: ItemFactory(code=code) for code in ("RRU-A", "ANT-B", "JMP-C", "MNT-D")}
+
+
+def payload(project, bom, *, kind="design_approved", minutes=0, event_id=None, **extra):
+    body = {
+        "event_id": event_id or f"evt-{next(_ids)}",
+        "type": kind,
+        "project_id": project.external_id,
+        "order_type": "radio",
+        "occurred_at": (T0 + datetime.timedelta(minutes=minutes)).isoformat(),
+        "need_by": "2026-12-15",
+        "national_priority": 2,
+        "items": [{"item": code, "quantity": q} for code, q in bom.items()],
+        **extra,
+    }
+    if not bom:
+        body.pop("items")
+    return body
+
+
+def ingest(body) -> DesignEvent:
+    received = ingestion.receive(body, received_from="tests")
+    return ingestion.process(received.event)
+
+
+def quantities(order) -> dict[str, int]:
+    return {line.item.code: line.quantity for line in order.lines.select_related("item")}
+
+
+# --- The rules --------------------------------------------------------------------------
+
+
+def test_no_order_yet_creates_a_draft_order(project, items):
+    event = ingest(payload(project, {"RRU-A": 2, "ANT-B": 3}, event_id="evt-new"))
+    assert (event.status, event.outcome) == ("processed", DesignOutcome.CREATED)
+    order = event.order
+    assert (order.status, order.revision, order.national_priority) == ("draft", 1, 2)
+    assert quantities(order) == {"RRU-A": 2, "ANT-B": 3}
+    record = order.history.get()
+    assert (record.actor_kind, record.actor_name) == ("system", "engineering-system")
+    assert record.correlation_id == "evt-new" and "evt-new" in record.history_change_reason
+
+
+def test_same_design_again_is_unchanged(project, items):
+    first = ingest(payload(project, {"RRU-A": 2}))
+    again = ingest(payload(project, {"RRU-A": 2}, minutes=5))
+    assert again.outcome == DesignOutcome.UNCHANGED
+    assert again.order == first.order
+    assert first.order.revisions.count() == 1
+
+
+def test_draft_order_is_revised_in_place_with_only_the_delta(project, items):
+    order = ingest(payload(project, {"RRU-A": 2, "ANT-B": 3, "JMP-C": 1})).order
+    event = ingest(
+        payload(project, {"RRU-A": 4, "ANT-B": 3, "MNT-D": 1}, minutes=5, need_by="2027-01-10")
+    )
+    assert event.outcome == DesignOutcome.REVISED and event.order == order
+    order.refresh_from_db()
+    assert (order.status, order.revision) == ("draft", 2)
+    assert quantities(order) == {"RRU-A": 4, "ANT-B": 3, "MNT-D": 1}
+    delta = order.revisions.get(number=2).delta
+    assert delta["lines"] == {
+        "added": [{"item": "MNT-D", "quantity": 1}],
+        "removed": [{"item": "JMP-C", "quantity": 1}],
+        "changed": [{"item": "RRU-A", "quantity": [2, 4]}],
+    }
+    assert delta["header"] == {"need_by": ["2026-12-15", "2027-01-10"]}
+
+
+def test_coordinator_lines_survive_an_upstream_revision(project, items, coordinator_actor):
+    order = ingest(payload(project, {"RRU-A": 2})).order
+    services.order_edit_lines(
+        order=order,
+        edits=services.LineEdits(add=[(items["MNT-D"], 1)]),
+        actor=coordinator_actor,
+    )
+    ingest(payload(project, {"RRU-A": 3}, minutes=5))
+    assert quantities(Order.objects.get(pk=order.pk)) == {"RRU-A": 3, "MNT-D": 1}
+
+
+def test_approved_order_returns_to_draft_and_is_revised(project, items):
+    order = ingest(payload(project, {"RRU-A": 2})).order
+    services.order_approve(order=order, actor=SETUP)
+    event = ingest(payload(project, {"RRU-A": 5}, minutes=5))
+    assert event.outcome == DesignOutcome.RETURNED_TO_DRAFT
+    order.refresh_from_db()
+    assert (order.status, order.reason_code, order.revision) == ("draft", "upstream_change", 2)
+    assert quantities(order) == {"RRU-A": 5}
+
+
+def test_allocated_order_releases_its_stock_and_returns_to_draft(project, items):
+    order = ingest(payload(project, {"RRU-A": 2})).order
+    warehouse = factories.WarehouseFactory()
+    factories.stock(warehouse, items["RRU-A"], 10)
+    services.order_approve(order=order, actor=SETUP)
+    services.order_allocate(order=Order.objects.get(pk=order.pk), warehouse=warehouse, actor=SETUP)
+    event = ingest(payload(project, {"RRU-A": 3}, minutes=5))
+    assert event.outcome == DesignOutcome.RETURNED_TO_DRAFT
+    level = warehouse.stock.get(item=items["RRU-A"])
+    assert (level.on_hand, level.reserved) == (10, 0)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
+
+
+def _released(project, items, bom):
+    order = ingest(payload(project, bom)).order
+    warehouse = factories.WarehouseFactory()
+    for code, quantity in bom.items():
+        factories.stock(warehouse, items[code], quantity)
+    order = services.order_approve(order=order, actor=SETUP)
+    order = services.order_allocate(order=order, warehouse=warehouse, actor=SETUP)
+    return services.order_release(order=order, actor=SETUP)
+
+
+def test_released_order_gets_a_delta_order_and_reductions_are_flagged(project, items):
+    order = _released(project, items, {"RRU-A": 2, "ANT-B": 3})
+    event = ingest(payload(project, {"RRU-A": 5, "ANT-B": 1, "JMP-C": 2}, minutes=5))
+    assert event.outcome == DesignOutcome.DELTA_ORDER
+    delta = event.order
+    assert (delta.kind, delta.parent, delta.status) == (OrderKind.DELTA, order, "draft")
+    assert quantities(delta) == {"RRU-A": 3, "JMP-C": 2}
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RELEASED
+    assert "ANT-B 3 -> 1" in order.upstream_flag
+
+
+def test_only_reductions_on_a_released_order_are_flagged(project, items):
+    order = _released(project, items, {"RRU-A": 2})
+    event = ingest(payload(project, {"RRU-A": 1}, minutes=5))
+    assert (event.outcome, event.order) == (DesignOutcome.FLAGGED, order)
+    assert Order.objects.filter(parent=order).count() == 0
+
+
+def test_closed_order_gets_a_supplemental_order_with_only_what_is_new(project, items):
+    order = _released(project, items, {"RRU-A": 2, "ANT-B": 3})
+    order = services.order_complete(order=order, actor=SETUP)
+    event = ingest(payload(project, {"RRU-A": 2, "ANT-B": 4, "MNT-D": 1}, minutes=5))
+    assert event.outcome == DesignOutcome.SUPPLEMENTAL_ORDER
+    supplemental = event.order
+    assert (supplemental.kind, supplemental.parent) == (OrderKind.SUPPLEMENTAL, order)
+    assert quantities(supplemental) == {"ANT-B": 1, "MNT-D": 1}
+
+
+def test_design_cancelled_cancels_an_order_not_yet_released(project, items):
+    order = ingest(payload(project, {"RRU-A": 2})).order
+    services.order_approve(order=order, actor=SETUP)
+    event = ingest(payload(project, {}, kind="design_cancelled", minutes=5))
+    assert event.outcome == DesignOutcome.CANCELLED
+    order.refresh_from_db()
+    assert (order.status, order.reason_code) == ("cancelled", "upstream_cancelled")
+
+
+def test_design_cancelled_flags_a_released_order(project, items):
+    order = _released(project, items, {"RRU-A": 2})
+    event = ingest(payload(project, {}, kind="design_cancelled", minutes=5))
+    assert event.outcome == DesignOutcome.FLAGGED
+    order.refresh_from_db()
+    assert order.status == "released" and "cancelled upstream" in order.upstream_flag
+
+
+def test_schedule_update_revises_the_header_only(project, items):
+    order = ingest(payload(project, {"RRU-A": 2})).order
+    event = ingest(
+        payload(
+            project,
+            {},
+            kind="schedule_updated",
+            minutes=5,
+            need_by="2027-02-01",
+            national_priority=1,
+        )
+    )
+    assert event.outcome == DesignOutcome.REVISED
+    order.refresh_from_db()
+    assert (order.need_by, order.national_priority) == (datetime.date(2027, 2, 1), 1)
+    assert quantities(order) == {"RRU-A": 2}
+
+
+# --- Replays and order of arrival -------------------------------------------------------
+
+
+def test_the_same_event_three_times_has_one_effect(project, items):
+    body = payload(project, {"RRU-A": 2}, event_id="evt-once")
+    results = [ingestion.receive(body, received_from="tests") for _ in range(3)]
+    assert [r.duplicate for r in results] == [False, True, True]
+    for received in results:
+        ingestion.process(received.event)
+    assert Order.objects.count() == 1
+    assert DesignEvent.objects.get(event_id="evt-once").outcome == DesignOutcome.CREATED
+
+
+def test_an_older_event_is_stale_and_not_applied(project, items):
+    order = ingest(payload(project, {"RRU-A": 2}, minutes=10)).order
+    event = ingest(payload(project, {"RRU-A": 9}, minutes=5))
+    assert event.outcome == DesignOutcome.STALE
+    assert quantities(Order.objects.get(pk=order.pk)) == {"RRU-A": 2}
+
+
+# --- Validation and dead letters --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"project_id": "PRJ-NOPE"}, "unknown_project", "project_id"),
+        ({"items": [{"item": "NOPE", "quantity": 1}]}, "unknown_item", "items[0].item"),
+        ({"items": [{"item": "RRU-A", "quantity": 0}]}, "min_value", "items[0].quantity"),
+        ({"type": "design_guessed"}, "invalid_choice", "type"),
+        ({"occurred_at": "yesterday"}, "invalid", "occurred_at"),
+        ({"need_by": None}, "null", "need_by"),
+        ({"kits": [{"kit": "KIT-NOPE", "quantity": 1}]}, "unknown_kit", "kits[0].kit"),
+    ],
+)
+def test_invalid_events_are_dead_letters_with_their_problems(project, items, change, code, field):
+    event = ingest({**payload(project, {"RRU-A": 1}), **change})
+    assert (event.status, event.outcome) == ("invalid", DesignOutcome.INVALID)
+    assert {"code": code, "field": field} == {k: event.problems[0][k] for k in ("code", "field")}, (
+        event.problems
+    )
+    assert Order.objects.count() == 0
+
+
+def test_missing_fields_are_each_listed(project):
+    event = ingest({"event_id": "evt-bare"})
+    fields = {p["field"] for p in event.problems}
+    assert {"type", "project_id", "order_type", "occurred_at"} <= fields
+
+
+def test_a_discontinued_item_is_invalid_and_a_replaced_one_maps_to_its_successor(project):
+    successor = ItemFactory(code="ANT-NEW")
+    ItemFactory(code="ANT-OLD", lifecycle=ItemLifecycle.REPLACED, replaced_by=successor)
+    ItemFactory(code="TX-OLD", lifecycle=ItemLifecycle.DISCONTINUED)
+    invalid = ingest(payload(project, {"TX-OLD": 1}))
+    assert invalid.problems[0]["code"] == "item_inactive"
+    order = ingest(payload(project, {"ANT-OLD": 2}, minutes=1)).order
+    line = order.lines.get()
+    assert (line.item.code, line.replaces_item.code) == ("ANT-NEW", "ANT-OLD")
+
+
+def test_a_kit_expands_through_the_version_effective_at_the_event(project, items):
+    with audit.acting(SETUP):
+        kit = Kit.objects.create(code="KIT-S", name="Sector")
+    v1 = catalog_services.kit_version_draft(
+        kit=kit, effective_from=datetime.date(2026, 1, 1), actor=SETUP
+    )
+    catalog_services.kit_version_set_components(
+        version=v1, components=[(items["JMP-C"], 6)], actor=SETUP
+    )
+    catalog_services.kit_version_publish(version=v1, actor=SETUP)
+    v2 = catalog_services.kit_version_draft(
+        kit=kit, effective_from=datetime.date(2026, 12, 1), actor=SETUP
+    )
+    catalog_services.kit_version_set_components(
+        version=v2, components=[(items["JMP-C"], 8)], actor=SETUP
+    )
+    catalog_services.kit_version_publish(version=v2, actor=SETUP)
+    body = payload(project, {"JMP-C": 1}, kits=[{"kit": "KIT-S", "quantity": 2}])
+    order = ingest(body).order  # occurred 2026-11-01: version 1 applies
+    line = order.lines.get()
+    assert (line.quantity, line.source) == (13, "upstream")
+
+
+def test_a_project_before_the_creation_milestone_is_refused(items):
+    early = ProjectFactory(design_complete_on=None)
+    event = ingest(payload(early, {"RRU-A": 1}))
+    assert event.problems[0]["code"] == "milestone_not_reached"
+
+
+def test_an_order_before_the_release_milestone_is_gated_until_the_project_gets_there(items):
+    project = ProjectFactory()  # design complete, construction not started
+    order = ingest(payload(project, {"RRU-A": 1})).order
+    assert order.gated and order.gate_reason == "Waiting for construction start"
+    project.construction_start_on = datetime.date(2026, 6, 1)
+    with audit.acting(SETUP):
+        project.save()
+    assert gates.lift_gates([project.pk], SETUP) == 1
+    order.refresh_from_db()
+    assert not order.gated
+
+
+def test_a_corrected_event_is_processed_and_the_original_kept(project, items, coordinator_actor):
+    body = payload(project, {"NOPE": 1}, event_id="evt-fix")
+    event = ingest(body)
+    assert event.status == "invalid"
+    fixed = {**body, "items": [{"item": "RRU-A", "quantity": 1}]}
+    event = ingestion.process(
+        ingestion.correct(event=event, payload=fixed, actor=coordinator_actor)
+    )
+    assert (event.status, event.outcome) == ("processed", DesignOutcome.CREATED)
+    assert event.payload == body and event.corrected_payload == fixed
+    assert ingestion.process(event).order == event.order  # again: no effect
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_event_processed_twice_at_once_has_one_effect(items):
+    project = ProjectFactory(**READY)
+    event = ingestion.receive(payload(project, {"RRU-A": 2}), received_from="tests").event
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            ingestion.process(DesignEvent.objects.get(pk=event.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert Order.objects.count() == 1
+    assert DesignEvent.objects.get(pk=event.pk).attempts == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_events_of_one_stream_at_once_make_one_order(items):
+    project = ProjectFactory(**READY)
+    events = [
+        ingestion.receive(payload(project, {"RRU-A": n}, minutes=n), received_from="t").event
+        for n in (1, 2)
+    ]
+    barrier = threading.Barrier(2)
+
+    def run(event):
+        try:
+            barrier.wait()
+            ingestion.process(event)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert Order.objects.count() == 1
+    outcomes = sorted(DesignEvent.objects.values_list("outcome", flat=True))
+    assert outcomes in (["created", "revised"], ["created", "stale"])
