@@ -9,7 +9,7 @@ PORT ?= 8000
 # DEBUG=false and a real SECRET_KEY in the environment instead of using make.
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: install run test lint check clean
+.PHONY: install run test lint check clean bench-api
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "OMS needs Python 3.11")'
@@ -26,6 +26,11 @@ run: install
 
 test: install
 	$(BIN)/pytest $(ARGS)
+
+# API throughput and latency against a bare Django floor (gunicorn, PostgreSQL, wrk).
+# Options: make bench-api ARGS="--help".
+bench-api: install
+	$(BIN)/python -m tests.benchmarks.api $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

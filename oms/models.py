@@ -1,6 +1,7 @@
 """Cross-cutting tables: the audit base of every history table, the outbox, job runs,
 and named counters for human-readable numbers."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -103,7 +104,12 @@ class ApiClient(models.Model):
     )
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     throttle_rate = models.CharField(
-        max_length=20, blank=True, help_text='Overrides the default rate, e.g. "6000/min".'
+        max_length=20,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[0-9]+/(s|sec|m|min|h|hour|d)$", "Write a rate like 6000/min.")
+        ],
+        help_text='Overrides the default rate, e.g. "6000/min".',
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,25 +1,44 @@
+import time
+
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
 
 from oms.api.authentication import caller_key
 from oms.models import ApiClient
 
+DURATIONS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400}
 
-class CallerRateThrottle(SimpleRateThrottle):
-    """One budget per caller: the client's own rate if set, else the default."""
 
-    scope = "caller"
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "1200/min" -> (1200, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), DURATIONS[period.strip().lower()]
 
-    def get_rate(self):
-        return settings.OMS_API_THROTTLE_RATE
 
-    def allow_request(self, request, view):
-        if isinstance(request.auth, ApiClient) and request.auth.throttle_rate:
-            self.rate = request.auth.throttle_rate
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+class CallerRateThrottle(BaseThrottle):
+    """One budget per caller (the client's own rate if set, else OMS_API_THROTTLE_RATE),
+    counted in fixed windows: one cache increment per request."""
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
-            return None
-        return f"oms-throttle:{caller_key(request)}"
+            return True
+        rate = settings.OMS_API_THROTTLE_RATE
+        if isinstance(request.auth, ApiClient) and request.auth.throttle_rate:
+            rate = request.auth.throttle_rate
+        limit, duration = parse_rate(rate)
+        now = time.time()
+        key = f"oms-throttle:{caller_key(request)}:{int(now // duration)}"
+        if cache.add(key, 1, timeout=duration + 1):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the window ended between add and incr
+                cache.add(key, 1, timeout=duration + 1)
+                count = 1
+        self._wait = duration - (now % duration)
+        return count <= limit
+
+    def wait(self) -> float:
+        return self._wait

@@ -45,9 +45,11 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
         responses={200: s.OrderDetailSerializer, 304: OpenApiResponse(description="Unchanged")},
     )
     def get(self, request, number):
-        version = Order.objects.filter(number=number).values_list("version", flat=True).first()
-        if version is not None and not_modified(request, version):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(version)})
+        if "If-None-Match" in request.headers:
+            version = Order.objects.filter(number=number).values_list("version", flat=True).first()
+            if version is not None and not_modified(request, version):
+                headers = {"ETag": etag(version)}
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return _detail_response(request, self, number)
 
     @extend_schema(

@@ -1,0 +1,1 @@
+"""API benchmark: `make bench-api` (see tests/benchmarks/api.py)."""
