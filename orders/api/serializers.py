@@ -1,10 +1,12 @@
 from django_fsm import can_proceed
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Item
-from orders.choices import Milestone, ReasonCode
+from oms.api.schema import FieldErrorSerializer
+from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode
 from orders.models import Order, OrderLine, OrderRevision, Project
+from orders.project_import import Outcome
 from orders.services import transition_permission
 
 # The transitions a caller can ask for through the API, with the endpoint of each.
@@ -74,6 +76,31 @@ class OrderListSerializer(serializers.ModelSerializer):
             "reason_code",
             "updated_at",
         ]
+
+
+class OrderRowSerializer(OrderListSerializer):
+    """The same shape as OrderListSerializer, built from plain value rows (see
+    selectors.order_rows) rather than model instances: the list is the busiest read."""
+
+    PLAIN = [
+        f for f in OrderListSerializer.Meta.fields if f not in {"project", "need_by", "updated_at"}
+    ]
+    PROJECT = {
+        "project_id": "project__external_id",
+        "site_code": "project__site_code",
+        "name": "project__name",
+        "market": "project__market__code",
+        "region": "project__market__region__code",
+        "status": "project__status",
+    }
+    COLUMNS = [*PLAIN, "need_by", "updated_at", *PROJECT.values()]
+
+    def to_representation(self, row):
+        data = {name: row[name] for name in self.PLAIN}
+        data["need_by"] = row["need_by"].isoformat()
+        data["updated_at"] = self.fields["updated_at"].to_representation(row["updated_at"])
+        data["project"] = {key: row[column] for key, column in self.PROJECT.items()}
+        return data
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -252,3 +279,78 @@ class LineEditsInput(serializers.Serializer):
         if not (data["update"] or data["add"] or data["remove"]):
             raise serializers.ValidationError("Give at least one of update, add or remove.")
         return data
+
+
+# --- Project master data from the planning system ---------------------------------------
+
+MAX_PROJECTS_PER_REQUEST = 1000
+_OPTIONAL = {"required": False, "allow_null": True}
+
+
+def _coordinate_field(limit: int, **kwargs):
+    return serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-limit,
+        max_value=limit,
+        coerce_to_string=False,
+        **_OPTIONAL,
+        **kwargs,
+    )
+
+
+class ProjectInput(serializers.Serializer):
+    """One project as the planning system sends it (the columns of its files). A key
+    left out keeps the stored value; null or "" clears an optional one. Keys not listed
+    here are ignored. The rules are checked in orders.project_import.validate_row."""
+
+    project_id = serializers.CharField(max_length=40, help_text="The planning system's key.")
+    site_code = serializers.CharField(max_length=40)
+    market = serializers.CharField(max_length=20, help_text="A market code.")
+    plan_type = serializers.ChoiceField(choices=PlanType.choices)
+    name = serializers.CharField(max_length=200, allow_blank=True, **_OPTIONAL)
+    region = serializers.CharField(
+        max_length=20, help_text="If given, the market's region code.", **_OPTIONAL
+    )
+    status = serializers.ChoiceField(
+        choices=ProjectStatus.choices, help_text="New projects are active by default.", **_OPTIONAL
+    )
+    latitude = _coordinate_field(90, help_text="Give both coordinates or neither.")
+    longitude = _coordinate_field(180)
+    site_acquired_on = serializers.DateField(**_OPTIONAL)
+    design_complete_on = serializers.DateField(**_OPTIONAL)
+    permits_approved_on = serializers.DateField(**_OPTIONAL)
+    notice_to_proceed_on = serializers.DateField(
+        help_text="Each milestone reached is on or after the ones before it.", **_OPTIONAL
+    )
+    construction_start_on = serializers.DateField(**_OPTIONAL)
+    on_air_on = serializers.DateField(**_OPTIONAL)
+
+
+PROJECT_UPSERT_REQUEST = PolymorphicProxySerializer(
+    component_name="ProjectUpsertRequest",
+    serializers=[
+        ProjectInput,
+        ProjectInput(many=True),
+    ],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
+class ProjectUpsertOutcomeSerializer(serializers.Serializer):
+    project_id = serializers.CharField(help_text="As sent; empty if none was.")
+    outcome = serializers.ChoiceField(choices=[o.value for o in Outcome])
+    problems = FieldErrorSerializer(many=True, help_text="Why the project is invalid.")
+
+
+class ProjectUpsertCountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    modified = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+
+
+class ProjectUpsertResultSerializer(serializers.Serializer):
+    results = ProjectUpsertOutcomeSerializer(many=True, help_text="In the order sent.")
+    counts = ProjectUpsertCountsSerializer()

@@ -5,12 +5,15 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from oms.api.pagination import Rows
 from oms.api.preconditions import check_if_match, etag, not_modified
 from oms.api.views import ApiMixin
+from oms.errors import ValidationFailed
 from oms.scopes import Scope
-from orders import selectors, services
+from orders import project_import, selectors, services
 from orders.api import serializers as s
 from orders.filters import OrderFilter, ProjectFilter
 from orders.models import Order, OrderRevision, Project
@@ -22,11 +25,14 @@ class OrderListApi(ApiMixin, generics.ListAPIView):
     """Orders, most recently changed first, filtered like the back office queue."""
 
     required_scope = Scope.ORDERS_READ
-    serializer_class = s.OrderListSerializer
+    serializer_class = s.OrderRowSerializer
     filterset_class = OrderFilter
 
     def get_queryset(self):
         return selectors.order_list()
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(Rows(queryset, s.OrderRowSerializer.COLUMNS))
 
 
 def _detail_response(request, view, number: str, *, status_code=status.HTTP_200_OK):
@@ -239,6 +245,7 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     """Projects (master data from the planning system)."""
 
     required_scope = Scope.ORDERS_READ
+    method_scopes = {"POST": Scope.PLANNING_WRITE}
     serializer_class = s.ProjectSerializer
     filterset_class = ProjectFilter
     lookup_field = "external_id"
@@ -247,3 +254,82 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Project.objects.select_related("market__region").order_by("external_id")
+
+    @extend_schema(
+        summary="Create or update projects: one object, or a list of up to 1000",
+        description="Each project is matched by `project_id`: new ones are created, "
+        "changed ones updated (with history), the same data is `unchanged`. In a list, "
+        "invalid projects are reported with their problems and the others still saved; "
+        "a single invalid object is 422. Orders gated on a milestone that a project now "
+        "reached are released.",
+        request=s.PROJECT_UPSERT_REQUEST,
+        responses={200: s.ProjectUpsertResultSerializer},
+        examples=[
+            OpenApiExample(
+                "One project",
+                value={
+                    "project_id": "PRJ-10042",
+                    "site_code": "NYC0042",
+                    "name": "Midtown rooftop",
+                    "market": "NYC",
+                    "plan_type": "new_build",
+                    "status": "active",
+                    "latitude": 40.754932,
+                    "longitude": -73.984016,
+                    "site_acquired_on": "2026-01-12",
+                    "design_complete_on": "2026-02-20",
+                    "notice_to_proceed_on": None,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Outcome",
+                value={
+                    "results": [
+                        {"project_id": "PRJ-10042", "outcome": "created", "problems": []},
+                        {
+                            "project_id": "PRJ-10043",
+                            "outcome": "invalid",
+                            "problems": [
+                                {
+                                    "code": "unknown",
+                                    "field": "market",
+                                    "message": "Unknown market 'XX'.",
+                                }
+                            ],
+                        },
+                    ],
+                    "counts": {"created": 1, "modified": 0, "unchanged": 0, "invalid": 1},
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def create(self, request):
+        data = request.data
+        single = isinstance(data, dict)
+        items = [data] if single else data
+        if not isinstance(items, list) or not 1 <= len(items) <= s.MAX_PROJECTS_PER_REQUEST:
+            raise ValidationError(
+                f"Send one project object or a list of 1 to {s.MAX_PROJECTS_PER_REQUEST}."
+            )
+        if not all(isinstance(item, dict) for item in items):
+            raise ValidationError("Every item of the list must be a project object.")
+        result = project_import.upsert_projects(
+            items, actor=self.actor, reason="planning API", batch_size=len(items)
+        )
+        if single and result.invalid:
+            (outcome,) = result.invalid
+            raise ValidationFailed(
+                f"Project {outcome.project_id or '(no project_id)'} is not valid.",
+                problems=outcome.problems,
+            )
+        results = [
+            {
+                "project_id": o.project_id,
+                "outcome": o.outcome.value,
+                "problems": [p.as_dict() for p in o.problems],
+            }
+            for o in result.outcomes
+        ]
+        return Response({"results": results, "counts": result.counts})
