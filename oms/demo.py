@@ -21,6 +21,7 @@ from catalog.models import Item, Kit
 from oms import audit
 from oms.actors import Actor
 from oms.errors import InsufficientStock
+from orders import gates, ingestion
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Market, Order, Project, Region
@@ -371,6 +372,7 @@ def load(today: datetime.date | None = None) -> bool:
         _stock(warehouses, items)
         projects = _projects(markets, today)
         _orders(projects, items, warehouses, today)
+        _design_events(projects, items, today)
     return True
 
 
@@ -592,3 +594,48 @@ def _allocate_somewhere(order: Order, project: Project) -> Order:
         except InsufficientStock:
             continue
     raise InsufficientStock(f"No warehouse serving {project.market} has {order.number}.")
+
+
+def _design_events(projects, items, today) -> None:
+    """Orders that came from the engineering system: created by design events, one
+    revised, one closed and then extended by a supplemental order, and one invalid
+    event waiting in the dead letters."""
+    ready = [p for p in projects if p.is_active and not gates.release_gate(p, OrderType.RADIO)]
+    start = timezone.now() - datetime.timedelta(days=20)
+
+    def send(project, n, minutes, bom, kind="design_approved"):
+        payload = {
+            "event_id": f"demo-eng-{project.external_id}-{n}",
+            "type": kind,
+            "project_id": project.external_id,
+            "order_type": OrderType.RADIO,
+            "occurred_at": (start + datetime.timedelta(minutes=minutes)).isoformat(),
+            "need_by": (today + datetime.timedelta(days=30)).isoformat(),
+            "national_priority": 2,
+            "items": [{"item": code, "quantity": q} for code, q in bom.items()],
+            "kits": [{"kit": "KIT-SECTOR", "quantity": 3}],
+        }
+        received = ingestion.receive(payload, received_from="demo-engineering")
+        return ingestion.process(received.event)
+
+    revised, closed, invalid = ready[:3]
+    send(revised, 1, 0, {"RRU-02": 3, "ANT-01": 3})
+    send(revised, 2, 60, {"RRU-02": 3, "ANT-01": 6, "TMA-01": 3})
+    order = send(closed, 1, 0, {"RRU-01": 1, "ANT-02": 2}).order
+    order = order_services.order_approve(order=order, actor=SEEDER)
+    warehouse = (
+        Warehouse.objects.filter(served__market=closed.market).order_by("served__rank").first()
+    )
+    for line in order.lines.all():
+        stock_receive(
+            warehouse=warehouse,
+            item=line.item,
+            quantity=line.quantity,
+            reason="demo delivery for an engineering order",
+            actor=SEEDER,
+        )
+    order = order_services.order_allocate(order=order, warehouse=warehouse, actor=SEEDER)
+    order = order_services.order_release(order=order, actor=SEEDER)
+    order_services.order_complete(order=order, actor=SEEDER)
+    send(closed, 2, 60, {"RRU-01": 2, "ANT-02": 2, "CON-03": 4})
+    send(invalid, 1, 0, {"RRU-99": 2})

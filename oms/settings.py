@@ -281,6 +281,14 @@ OMS_OPS_EMAILS = env_list("OMS_OPS_EMAILS")
 OMS_OPS_EMAIL_MODE = env_str("OMS_OPS_EMAIL_MODE", "all")
 if OMS_OPS_EMAIL_MODE not in {"all", "failures"}:
     raise ImproperlyConfigured('OMS_OPS_EMAIL_MODE must be "all" or "failures".')
+# The drop folder for planning files: incoming/, processed/ and failed/ under it. Beat
+# scans incoming/ every OMS_IMPORT_SCAN_SECONDS.
+OMS_IMPORT_DIR = Path(env_str("OMS_IMPORT_DIR", str(BASE_DIR / "var" / "import")))
+OMS_IMPORT_SCAN_SECONDS = env_int("OMS_IMPORT_SCAN_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["scan-import-dir"] = {
+    "task": "orders.tasks.scan_import_dir",
+    "schedule": float(OMS_IMPORT_SCAN_SECONDS),
+}
 
 # --- Audit ------------------------------------------------------------------------------
 
@@ -304,7 +312,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.CallerRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["oms.api.filtering.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "oms.api.schema.AutoSchema",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -550,5 +551,50 @@ def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
     return event
 
 
-def process_many(events: Iterable[DesignEvent]) -> list[DesignEvent]:
-    return [process(event) for event in events]
+def reprocess(*, event: DesignEvent, actor: Actor) -> DesignEvent:
+    """Process an invalid event again as it is (say, once its project has reached the
+    milestone or its item is in the catalog). A processed event is left alone."""
+    if not actor.has_perm("orders.enrich_order"):
+        raise ActionForbidden(f"{actor} may not reprocess design events.")
+    with transaction.atomic(), audit.acting(actor, reason=f"design event {event.event_id} retried"):
+        event = DesignEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status == DesignEvent.Status.INVALID:
+            event.status = DesignEvent.Status.RECEIVED
+            event.save()
+    return process(event)
+
+
+def schedule(events: Iterable[DesignEvent], *, source: str) -> None:
+    """Process the events as one batch in a Celery task once the current transaction
+    commits (in process, at once, when there is no broker)."""
+    from orders.tasks import process_design_events
+
+    pks = [event.pk for event in events]
+    if pks:
+        transaction.on_commit(partial(process_design_events.delay, pks, source))
+
+
+# How each outcome counts in a job run.
+JOB_COUNT = {
+    DesignOutcome.CREATED: "created",
+    DesignOutcome.DELTA_ORDER: "created",
+    DesignOutcome.SUPPLEMENTAL_ORDER: "created",
+    DesignOutcome.REVISED: "modified",
+    DesignOutcome.RETURNED_TO_DRAFT: "modified",
+    DesignOutcome.CANCELLED: "modified",
+    DesignOutcome.FLAGGED: "modified",
+    DesignOutcome.UNCHANGED: "skipped",
+    DesignOutcome.DUPLICATE: "skipped",
+    DesignOutcome.STALE: "skipped",
+    DesignOutcome.INVALID: "failed",
+}
+
+
+def process_batch(pks: Iterable[int], counts) -> None:
+    """Process stored events in order of arrival, counting each outcome."""
+    for event in DesignEvent.objects.filter(pk__in=list(pks)).order_by("pk"):
+        already = event.status != DesignEvent.Status.RECEIVED
+        event = process(event)
+        counts.add("skipped" if already else JOB_COUNT[event.outcome])
+        if event.status == DesignEvent.Status.INVALID and not already:
+            counts.detail.setdefault("invalid", []).append(event.event_id)

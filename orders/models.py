@@ -446,3 +446,31 @@ class DesignStream(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.external_id} {self.order_type}"
+
+
+# --- Imported files ---------------------------------------------------------------------
+
+
+class ImportedFile(models.Model):
+    """A file taken from the import drop folder (OMS_IMPORT_DIR), remembered by its
+    checksum so that the same content is imported once."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    job_run = models.ForeignKey(
+        "oms.JobRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

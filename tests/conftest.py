@@ -5,7 +5,10 @@ from django.conf import settings
 
 from oms import audit
 from oms.actors import Actor
+from oms.clients import api_client_create
+from oms.scopes import Scope
 from tests import factories
+from tests.apiclient import ApiCaller
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -85,3 +88,38 @@ def warehouse_actor():
         "warehouse-system",
         permissions=["orders.complete_order", "orders.return_order", "orders.reject_order"],
     )
+
+
+# --- API callers --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_caller(db):
+    counter = iter(range(1000))
+
+    def make(*scopes, name=None, throttle_rate=""):
+        client, token = api_client_create(
+            name=name or f"client-{next(counter)}",
+            scopes=scopes or list(Scope.values),
+            actor=Actor.system("tests"),
+        )
+        if throttle_rate:
+            type(client).objects.filter(pk=client.pk).update(throttle_rate=throttle_rate)
+        return ApiCaller(token, client)
+
+    return make
+
+
+@pytest.fixture
+def api(make_caller):
+    """A client holding every scope."""
+    return make_caller()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

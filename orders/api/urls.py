@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
-from orders.api import views
+from orders.api import design_events, views
 
 
 class OrderNumber:
@@ -39,6 +39,22 @@ urlpatterns = [
         "orders/<order:number>/resolve-return/",
         views.OrderResolveReturnApi.as_view(),
         name="order-resolve-return",
+    ),
+    path("design-events/", design_events.DesignEventListApi.as_view(), name="design-event-list"),
+    path(
+        "design-events/<str:event_id>/",
+        design_events.DesignEventDetailApi.as_view(),
+        name="design-event-detail",
+    ),
+    path(
+        "design-events/<str:event_id>/correct/",
+        design_events.DesignEventCorrectApi.as_view(),
+        name="design-event-correct",
+    ),
+    path(
+        "design-events/<str:event_id>/reprocess/",
+        design_events.DesignEventReprocessApi.as_view(),
+        name="design-event-reprocess",
     ),
     *router.urls,
 ]

@@ -15,7 +15,7 @@ from orders import services
 from orders.choices import OrderStatus
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import problem
+from tests.apiclient import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from oms.scopes import Scope
 from orders.choices import OrderKind, OrderStatus, ReasonCode
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import problem
+from tests.apiclient import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 
 from orders.choices import OrderStatus
 from tests import factories
-from tests.api.conftest import problem
+from tests.apiclient import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from oms.clients import api_client_revoke, api_client_rotate
 from oms.scopes import Scope
 from orders.choices import OrderStatus
 from tests import factories
-from tests.api.conftest import problem
+from tests.apiclient import problem
 
 pytestmark = pytest.mark.django_db
 

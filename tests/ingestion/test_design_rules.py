@@ -376,3 +376,26 @@ def test_two_events_of_one_stream_at_once_make_one_order(items):
     assert Order.objects.count() == 1
     outcomes = sorted(DesignEvent.objects.values_list("outcome", flat=True))
     assert outcomes in (["created", "revised"], ["created", "stale"])
+
+
+def test_ingest_events_backfills_a_file_and_counts(project, items, tmp_path, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    from oms.models import JobRun
+
+    lines = [
+        payload(project, {"RRU-A": 2}, event_id="f-1"),
+        payload(project, {"RRU-A": 3}, event_id="f-2", minutes=1),
+        payload(project, {"NOPE": 1}, event_id="f-3", minutes=2),
+        payload(project, {"RRU-A": 2}, event_id="f-1"),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n{broken\n")
+    call_command("ingest_events", str(path), no_progress=True)
+    out = capsys.readouterr().out
+    assert "created 1, modified 1, skipped 1, failed 2" in out
+    assert "line 5: not JSON" in out and "f-3" in out
+    run = JobRun.objects.get(name="ingest_events")
+    assert (run.status, run.created, run.failed) == ("succeeded", 1, 2)

@@ -1,11 +1,6 @@
-import pytest
+"""Calling the API in tests as an external client, and reading problem details."""
+
 from django.test import Client
-
-from oms.actors import Actor
-from oms.clients import api_client_create
-from oms.scopes import Scope
-
-ALL_SCOPES = list(Scope.values)
 
 
 class ApiCaller:
@@ -37,38 +32,6 @@ class ApiCaller:
 
     def delete(self, url, headers=None):
         return self.http.delete(url, headers=self._headers(headers))
-
-
-@pytest.fixture
-def make_caller(db):
-    counter = iter(range(1000))
-
-    def make(*scopes, name=None, throttle_rate=""):
-        client, token = api_client_create(
-            name=name or f"client-{next(counter)}",
-            scopes=scopes or ALL_SCOPES,
-            actor=Actor.system("tests"),
-        )
-        if throttle_rate:
-            type(client).objects.filter(pk=client.pk).update(throttle_rate=throttle_rate)
-        return ApiCaller(token, client)
-
-    return make
-
-
-@pytest.fixture
-def api(make_caller):
-    """A client holding every scope."""
-    return make_caller()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def problem(response) -> dict:

@@ -1,0 +1,71 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from oms.jobs import job_run
+from orders import ingestion
+
+BATCH = 500
+
+
+class Command(BaseCommand):
+    help = (
+        "Backfill design events from a JSON Lines file (one event per line): each event "
+        "is stored, then processed by the upstream change rules. Prints the counts."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, path: Path, no_progress: bool, **options):
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        unreadable: list[str] = []
+        with job_run("ingest_events", context={"file": path.name}) as counts:
+            with path.open(encoding="utf-8") as lines:
+                progress = tqdm(lines, unit=" events", disable=no_progress, file=sys.stderr)
+                batch: list[int] = []
+                for number, line in enumerate(progress, start=1):
+                    if not line.strip():
+                        continue
+                    event = self._receive(number, line, counts, unreadable)
+                    if event is not None:
+                        batch.append(event.pk)
+                    if len(batch) >= BATCH:
+                        ingestion.process_batch(batch, counts)
+                        batch = []
+                ingestion.process_batch(batch, counts)
+            counts.detail["unreadable_lines"] = unreadable[:100]
+        self.stdout.write(
+            f"{path.name}: created {counts.created}, modified {counts.modified}, "
+            f"skipped {counts.skipped}, failed {counts.failed}."
+        )
+        for problem in unreadable[:20]:
+            self.stdout.write(f"  {problem}")
+        invalid = counts.detail.get("invalid", [])
+        if invalid:
+            self.stdout.write(
+                f"  {len(invalid)} invalid event(s) are in the dead letters, e.g. "
+                + ", ".join(invalid[:5])
+            )
+
+    def _receive(self, number, line, counts, unreadable):
+        try:
+            payload = json.loads(line)
+        except ValueError as exc:
+            unreadable.append(f"line {number}: not JSON ({exc.msg})")
+            counts.add("failed")
+            return None
+        received = ingestion.receive(payload, received_from="ingest_events")
+        if received.event is None:
+            unreadable.append(f"line {number}: {received.problems[0].message}")
+            counts.add("failed")
+            return None
+        if received.duplicate:
+            counts.add("skipped")
+            return None
+        return received.event

@@ -1,0 +1,34 @@
+"""Celery tasks of the orders app: load by id, call a service, nothing else."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from oms.jobs import job_run
+from orders import import_folder, ingestion
+
+# Lost connections, deadlocks and serialization failures are worth retrying; a
+# business error is recorded on the event (dead letter) and never retried.
+TRANSIENT = (OperationalError,)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def process_design_events(event_pks: list[int], source: str) -> dict:
+    """One batch of received design events, recorded as a job run. A retry after a
+    transient error skips the events already processed."""
+    with job_run("design_events", context={"source": source, "events": len(event_pks)}) as c:
+        ingestion.process_batch(event_pks, c)
+    return {"created": c.created, "modified": c.modified, "skipped": c.skipped, "failed": c.failed}
+
+
+@shared_task
+def scan_import_dir() -> dict[str, int]:
+    """Import the planning files waiting in the drop folder (beat, every
+    OMS_IMPORT_SCAN_SECONDS). Safe to run twice at once: each file is claimed by its
+    checksum."""
+    return import_folder.scan()
