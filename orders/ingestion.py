@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import serializers
 
 from catalog.choices import ItemLifecycle
-from catalog.models import Item, Kit
-from catalog.selectors import kit_version_effective
+from catalog.models import Item, Kit, KitVersion
 from oms import audit, correlation
 from oms.actors import Actor
 from oms.api.problems import field_errors
@@ -200,7 +200,7 @@ def process(event: DesignEvent) -> DesignEvent:
         values, problems = schema_problems(event.current_payload)
         design = None
         if not problems:
-            design, problems = _resolve(values)
+            design, problems = _resolve(values, Lookups.load([values]))
         if problems:
             return _finish(event, DesignOutcome.INVALID, problems=problems)
         try:
@@ -233,12 +233,48 @@ def _finish(event, outcome, *, order=None, problems=()) -> DesignEvent:
     return event
 
 
-def _resolve(values: dict) -> tuple[Design | None, list[Problem]]:
+@dataclass
+class Lookups:
+    """The projects, items and kits a set of events refers to, loaded in a few queries."""
+
+    projects: dict[str, Project]
+    items: dict[str, Item]
+    kits: dict[str, Kit]
+
+    @classmethod
+    def load(cls, payloads: list[dict]) -> Lookups:
+        project_ids = {v["project_id"] for v in payloads}
+        item_codes = {w["item"] for v in payloads for w in v.get("items", [])}
+        kit_codes = {w["kit"] for v in payloads for w in v.get("kits", [])}
+        live = KitVersion.objects.filter(published_at__isnull=False).prefetch_related(
+            "components__item__replaced_by"
+        )
+        return cls(
+            projects=Project.objects.select_related("market").in_bulk(
+                project_ids, field_name="external_id"
+            ),
+            items=Item.objects.select_related("replaced_by__replaced_by").in_bulk(
+                item_codes, field_name="code"
+            ),
+            kits=Kit.objects.prefetch_related(Prefetch("versions", queryset=live)).in_bulk(
+                kit_codes, field_name="code"
+            ),
+        )
+
+    def kit_version(self, kit: Kit, on: datetime.date) -> KitVersion | None:
+        """The live version of the kit in effect on the date."""
+        effective = [
+            v
+            for v in kit.versions.all()
+            if v.effective_from <= on and (v.effective_to is None or v.effective_to > on)
+        ]
+        return max(effective, key=lambda v: v.effective_from, default=None)
+
+
+def _resolve(values: dict, lookups: Lookups) -> tuple[Design | None, list[Problem]]:
     """Check what the event refers to: the project, items and kits."""
     problems = []
-    project = (
-        Project.objects.select_related("market").filter(external_id=values["project_id"]).first()
-    )
+    project = lookups.projects.get(values["project_id"])
     if project is None:
         problems.append(
             Problem(
@@ -255,7 +291,7 @@ def _resolve(values: dict) -> tuple[Design | None, list[Problem]]:
                 message=f"Project {project.external_id} is {project.get_status_display().lower()}.",
             )
         )
-    lines, line_problems = _bill_of_material(values)
+    lines, line_problems = _bill_of_material(values, lookups)
     problems += line_problems
     if problems:
         return None, problems
@@ -278,18 +314,14 @@ def _resolve(values: dict) -> tuple[Design | None, list[Problem]]:
     )
 
 
-def _bill_of_material(values) -> tuple[dict[str, services.LineSpec], list[Problem]]:
+def _bill_of_material(
+    values, lookups: Lookups
+) -> tuple[dict[str, services.LineSpec], list[Problem]]:
     """Items and expanded kits as one line per item; a replaced item becomes its
     successor (the line says which item was asked for)."""
     wanted_items = values.get("items", [])
     wanted_kits = values.get("kits", [])
-    items = {
-        i.code: i
-        for i in Item.objects.select_related("replaced_by").filter(
-            code__in=[w["item"] for w in wanted_items]
-        )
-    }
-    kits = {k.code: k for k in Kit.objects.filter(code__in=[w["kit"] for w in wanted_kits])}
+    items, kits = lookups.items, lookups.kits
     problems: list[Problem] = []
     lines: dict[str, services.LineSpec] = {}
 
@@ -338,7 +370,7 @@ def _bill_of_material(values) -> tuple[dict[str, services.LineSpec], list[Proble
     on = values["occurred_at"].date()
     for index, wanted in enumerate(wanted_kits):
         kit = kits.get(wanted["kit"])
-        version = kit_version_effective(kit, on) if kit else None
+        version = lookups.kit_version(kit, on) if kit else None
         if version is None:
             problems.append(
                 Problem(
