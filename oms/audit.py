@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from oms import correlation
 from oms.actors import Actor
 
@@ -74,3 +76,30 @@ def connect_signals() -> None:
     pre_create_historical_record.connect(
         stamp_historical_record, dispatch_uid="oms.audit.stamp_historical_record"
     )
+
+
+def bulk_history(model, instances, *, history_type: str, reasons, correlation_ids) -> None:
+    """History rows for objects written in bulk (bulk_create/bulk_update send no
+    signals), each with its own reason and correlation id and the current actor."""
+    context = _context.get()
+    if context is None:
+        raise MissingActor(f"{model.__name__} written in bulk without an actor.")
+    actor = context.actor
+    history = model.history.model
+    now = timezone.now()
+    rows = []
+    for instance, reason, correlation_id in zip(instances, reasons, correlation_ids, strict=True):
+        values = {
+            field.attname: getattr(instance, field.attname) for field in history.tracked_fields
+        }
+        values.update(
+            history_date=now,
+            history_type=history_type,
+            history_user=actor.user if actor.is_person else None,
+            history_change_reason=reason,
+            actor_kind=actor.kind,
+            actor_name=actor.name,
+            correlation_id=correlation_id,
+        )
+        rows.append(history(**values))
+    history.objects.bulk_create(rows, batch_size=1000)

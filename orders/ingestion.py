@@ -620,13 +620,3 @@ JOB_COUNT = {
     DesignOutcome.STALE: "skipped",
     DesignOutcome.INVALID: "failed",
 }
-
-
-def process_batch(pks: Iterable[int], counts) -> None:
-    """Process stored events in order of arrival, counting each outcome."""
-    for event in DesignEvent.objects.filter(pk__in=list(pks)).order_by("pk"):
-        already = event.status != DesignEvent.Status.RECEIVED
-        event = process(event)
-        counts.add("skipped" if already else JOB_COUNT[event.outcome])
-        if event.status == DesignEvent.Status.INVALID and not already:
-            counts.detail.setdefault("invalid", []).append(event.event_id)

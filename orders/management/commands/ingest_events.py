@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from oms.jobs import job_run
-from orders import ingestion
+from orders import ingestion, ingestion_batch
 
 BATCH = 500
 
@@ -36,9 +36,9 @@ class Command(BaseCommand):
                     if event is not None:
                         batch.append(event.pk)
                     if len(batch) >= BATCH:
-                        ingestion.process_batch(batch, counts)
+                        ingestion_batch.process_batch(batch, counts)
                         batch = []
-                ingestion.process_batch(batch, counts)
+                ingestion_batch.process_batch(batch, counts)
             counts.detail["unreadable_lines"] = unreadable[:100]
         self.stdout.write(
             f"{path.name}: created {counts.created}, modified {counts.modified}, "

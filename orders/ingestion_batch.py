@@ -1,0 +1,396 @@
+"""Design events in batches. The common cases, a new order and a draft revised by its
+design, are written set-based: a fixed number of queries per batch, whatever its size.
+Every other case (a stream with several events in the batch, an order past DRAFT, a
+stale or cancelling event) goes through the per-event rules of orders.ingestion.
+
+Both paths apply the same rules and write the same records: orders and lines with
+their history (the engineering system as actor, the event id as reason and
+correlation id), revisions with their delta, outbox events, and the event's outcome.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms import audit, correlation, counters
+from oms.errors import Problem
+from oms.models import OutboxEvent
+from orders import gates, ingestion, services
+from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
+from orders.models import DesignEvent, DesignStream, Order, OrderLine, OrderRevision
+
+FAST_TYPES = {DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED}
+
+
+@dataclass
+class Work:
+    event: DesignEvent
+    design: ingestion.Design
+    stream: DesignStream
+    order: Order | None = None
+
+    @property
+    def reason(self) -> str:
+        return f"design event {self.event.event_id}"
+
+    @property
+    def correlation_id(self) -> str:
+        return self.event.event_id[:64]
+
+
+def process_batch(pks, counts) -> None:
+    """Process stored events, counting each outcome. Events already processed (a retry
+    of the batch) are skipped."""
+    pks = list(pks)
+    with audit.acting(ingestion.ENGINEERING, reason="design events"), transaction.atomic():
+        events = list(
+            DesignEvent.objects.select_for_update()
+            .filter(pk__in=pks, status=DesignEvent.Status.RECEIVED)
+            .order_by("pk")
+        )
+        counts.add("skipped", len(pks) - len(events))
+        valid, invalid = _validate(events)
+        creations, revisions, one_by_one = _sort(valid)
+        _create(creations, invalid)
+        _revise(revisions)
+        done = [w for w in creations if w.event.pk not in invalid] + revisions
+        _record(done, invalid, events)
+    for work in done:
+        counts.add(ingestion.JOB_COUNT[work.event.outcome])
+    for event in _invalid_events(events, invalid):
+        counts.add("failed")
+        counts.detail.setdefault("invalid", []).append(event.event_id)
+    for event in sorted(one_by_one, key=lambda e: e.pk):
+        event = ingestion.process(event)
+        counts.add(ingestion.JOB_COUNT[event.outcome])
+        if event.status == DesignEvent.Status.INVALID:
+            counts.detail.setdefault("invalid", []).append(event.event_id)
+
+
+def _invalid_events(events, invalid):
+    return [event for event in events if event.pk in invalid]
+
+
+def _validate(events) -> tuple[list[tuple[DesignEvent, ingestion.Design]], dict]:
+    """Shape, then references, for all events together."""
+    invalid: dict[int, list[Problem]] = {}
+    parsed = {}
+    for event in events:
+        values, problems = ingestion.schema_problems(event.current_payload)
+        if problems:
+            invalid[event.pk] = problems
+        else:
+            parsed[event.pk] = values
+    lookups = ingestion.Lookups.load(list(parsed.values()))
+    valid = []
+    for event in events:
+        if event.pk not in parsed:
+            continue
+        design, problems = ingestion._resolve(parsed[event.pk], lookups)
+        if problems:
+            invalid[event.pk] = problems
+        else:
+            valid.append((event, design))
+    return valid, invalid
+
+
+def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
+    """Which events take the set-based path, and which the per-event one."""
+    by_stream = defaultdict(list)
+    for event, design in valid:
+        by_stream[(design.project.pk, design.order_type)].append((event, design))
+    DesignStream.objects.bulk_create(
+        [DesignStream(project_id=p, order_type=t) for p, t in by_stream],
+        ignore_conflicts=True,
+    )
+    streams = {
+        (s.project_id, s.order_type): s
+        for s in DesignStream.objects.select_for_update()
+        .filter(project_id__in={p for p, _ in by_stream})
+        .order_by("pk")
+        if (s.project_id, s.order_type) in by_stream
+    }
+    orders = Order.objects.select_for_update(of=("self",)).in_bulk(
+        [s.order_id for s in streams.values() if s.order_id]
+    )
+    creations, revisions, one_by_one = [], [], []
+    for key, arrived in by_stream.items():
+        stream = streams[key]
+        (event, design), *more = arrived
+        order = orders.get(stream.order_id)
+        stale = stream.last_occurred_at and design.occurred_at < stream.last_occurred_at
+        if more or stale or design.type not in FAST_TYPES:
+            one_by_one += [event for event, _ in arrived]
+        elif order is None or order.status == OrderStatus.CANCELLED or not stream.bom:
+            creations.append(Work(event, design, stream))
+        elif order.status == OrderStatus.DRAFT and not _same(design, stream):
+            revisions.append(Work(event, design, stream, order))
+        else:
+            one_by_one.append(event)
+    return creations, revisions, one_by_one
+
+
+def _same(design, stream) -> bool:
+    return {**stream.header, **design.header_json()} == stream.header and (design.bom == stream.bom)
+
+
+# --- New orders -------------------------------------------------------------------------
+
+
+def _create(work: list[Work], invalid: dict) -> None:
+    ready = []
+    for w in work:
+        problem = gates.creation_problem(w.design.project, w.design.order_type)
+        if problem:
+            invalid[w.event.pk] = [problem]
+        else:
+            ready.append(w)
+    if not ready:
+        return
+    numbers = counters.take("order", len(ready))
+    for w, number in zip(ready, numbers, strict=True):
+        header = ingestion._header_values(w.design.header_json(), w.design.project)
+        gate = gates.release_gate(w.design.project, w.design.order_type)
+        w.order = Order(
+            number=f"MO-{number:07d}",
+            project=w.design.project,
+            order_type=w.design.order_type,
+            gated=bool(gate),
+            gate_reason=gate,
+            correlation_id=w.correlation_id,
+            **header,
+        )
+    orders = Order.objects.bulk_create([w.order for w in ready])
+    _history(Order, orders, ready, "+")
+    lines = [
+        OrderLine(
+            order=w.order,
+            item=spec.item,
+            quantity=spec.quantity,
+            source=spec.source,
+            kit=spec.kit,
+            replaces_item=spec.replaces_item,
+        )
+        for w in ready
+        for spec in w.design.lines.values()
+    ]
+    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    owners = {w.order.pk: w for w in ready}
+    _history(OrderLine, lines, [owners[line.order_id] for line in lines], "+")
+    added = {w.event.pk: _added(w.design.lines.values()) for w in ready}
+    _revisions(ready, lambda w: 1, lambda w: {"lines": added[w.event.pk]})
+    _outbox(
+        ready,
+        "order.created",
+        lambda w: {
+            "number": w.order.number,
+            "project": w.design.project.external_id,
+            "kind": w.order.kind,
+            "parent": None,
+            "lines": added[w.event.pk]["added"],
+            "actor": {"kind": "system", "name": ingestion.ENGINEERING.name},
+        },
+    )
+    for w in ready:
+        w.event.outcome = DesignOutcome.CREATED
+
+
+def _added(specs) -> dict:
+    return {
+        "added": [{"item": s.item.code, "quantity": s.quantity} for s in specs],
+        "removed": [],
+        "changed": [],
+    }
+
+
+# --- Drafts revised in place ------------------------------------------------------------
+
+
+def _revise(work: list[Work]) -> None:
+    if not work:
+        return
+    by_order = defaultdict(dict)
+    lines = OrderLine.objects.select_for_update(of=("self",)).select_related("item")
+    for line in lines.filter(order__in=[w.order for w in work]).order_by("pk"):
+        by_order[line.order_id][line.item_id] = line
+    changed_lines, new_lines, gone = [], [], []
+    deltas = {}
+    for w in work:
+        current, wanted = by_order[w.order.pk], {s.item.pk: s for s in w.design.lines.values()}
+        delta = {"added": [], "removed": [], "changed": []}
+        for item_id, line in current.items():
+            spec = wanted.get(item_id)
+            if spec is None:
+                if line.source != LineSource.MANUAL:
+                    delta["removed"].append({"item": line.item.code, "quantity": line.quantity})
+                    gone.append((w, line))
+            elif (line.quantity, line.source, line.kit_id) != (
+                spec.quantity,
+                spec.source,
+                spec.kit.pk if spec.kit else None,
+            ):
+                if line.quantity != spec.quantity:
+                    delta["changed"].append(
+                        {"item": line.item.code, "quantity": [line.quantity, spec.quantity]}
+                    )
+                line.quantity, line.source = spec.quantity, spec.source
+                line.kit, line.replaces_item = spec.kit, spec.replaces_item
+                changed_lines.append((w, line))
+        for item_id, spec in wanted.items():
+            if item_id not in current:
+                line = OrderLine(
+                    order=w.order,
+                    item=spec.item,
+                    quantity=spec.quantity,
+                    source=spec.source,
+                    kit=spec.kit,
+                    replaces_item=spec.replaces_item,
+                )
+                new_lines.append((w, line))
+                delta["added"].append({"item": spec.item.code, "quantity": spec.quantity})
+        header = ingestion._header_values(
+            {**w.stream.header, **w.design.header_json()}, w.design.project
+        )
+        header_delta = {
+            name: [services._jsonable(getattr(w.order, name)), services._jsonable(value)]
+            for name, value in header.items()
+            if getattr(w.order, name) != value
+        }
+        for name, value in header.items():
+            setattr(w.order, name, value)
+        deltas[w.event.pk] = {"lines": delta, **({"header": header_delta} if header_delta else {})}
+        w.order.revision += 1
+        w.order.version += 1
+        w.order.updated_at = timezone.now()
+    _write_lines(changed_lines, new_lines, gone)
+    orders = [w.order for w in work]
+    Order.objects.bulk_update(
+        orders, ["need_by", "national_priority", "plan_type", "revision", "version", "updated_at"]
+    )
+    _history(Order, orders, work, "~")
+    _revisions(work, lambda w: w.order.revision, lambda w: deltas[w.event.pk])
+    _outbox(
+        work,
+        "order.revised",
+        lambda w: {
+            "number": w.order.number,
+            "revision": w.order.revision,
+            "delta": deltas[w.event.pk],
+        },
+    )
+    for w in work:
+        w.event.outcome = DesignOutcome.REVISED
+
+
+def _write_lines(changed, new, gone) -> None:
+    if changed:
+        OrderLine.objects.bulk_update(
+            [line for _, line in changed],
+            ["quantity", "source", "kit", "replaces_item"],
+            batch_size=1000,
+        )
+        _history(OrderLine, [line for _, line in changed], [w for w, _ in changed], "~")
+    if new:
+        OrderLine.objects.bulk_create([line for _, line in new], batch_size=2000)
+        _history(OrderLine, [line for _, line in new], [w for w, _ in new], "+")
+    removed = defaultdict(list)
+    for w, line in gone:
+        removed[w.event.pk].append((w, line.pk))
+    for pairs in removed.values():  # rare: one delete per order losing lines
+        w = pairs[0][0]
+        with (
+            correlation.use(w.correlation_id),
+            audit.acting(ingestion.ENGINEERING, reason=w.reason),
+        ):
+            OrderLine.objects.filter(pk__in=[pk for _, pk in pairs]).delete()
+
+
+# --- Records shared by both -------------------------------------------------------------
+
+
+def _history(model, instances, work: list[Work], history_type: str) -> None:
+    audit.bulk_history(
+        model,
+        instances,
+        history_type=history_type,
+        reasons=[w.reason for w in work],
+        correlation_ids=[w.correlation_id for w in work],
+    )
+
+
+def _revisions(work, number, delta) -> None:
+    OrderRevision.objects.bulk_create(
+        [
+            OrderRevision(
+                order=w.order,
+                number=number(w),
+                source="upstream",
+                event_id=w.event.event_id,
+                delta=delta(w),
+                actor_kind=ingestion.ENGINEERING.kind,
+                actor_name=ingestion.ENGINEERING.name,
+                correlation_id=w.correlation_id,
+            )
+            for w in work
+        ],
+        batch_size=1000,
+    )
+
+
+def _outbox(work, event_type, payload) -> None:
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                event_type=event_type,
+                aggregate_type="order",
+                aggregate_id=str(w.order.pk),
+                payload=payload(w),
+                correlation_id=w.correlation_id,
+            )
+            for w in work
+        ],
+        batch_size=1000,
+    )
+
+
+def _record(done: list[Work], invalid: dict, events) -> None:
+    """The streams' new state, and each event's outcome, with history."""
+    now = timezone.now()
+    streams = []
+    for w in done:
+        w.stream.order = w.order
+        w.stream.header = {**w.stream.header, **w.design.header_json()}
+        w.stream.bom = w.design.bom
+        w.stream.last_event_id = w.event.event_id
+        w.stream.last_occurred_at = w.design.occurred_at
+        streams.append(w.stream)
+        w.event.order = w.order
+    DesignStream.objects.bulk_update(
+        streams, ["order", "header", "bom", "last_event_id", "last_occurred_at"], batch_size=1000
+    )
+    finished = [w.event for w in done] + _invalid_events(events, invalid)
+    for event in finished:
+        event.attempts += 1
+        event.processed_at = now
+        if event.pk in invalid:
+            event.status = DesignEvent.Status.INVALID
+            event.outcome = DesignOutcome.INVALID
+            event.problems = [p.as_dict() for p in invalid[event.pk]]
+        else:
+            event.status = DesignEvent.Status.PROCESSED
+    DesignEvent.objects.bulk_update(
+        finished,
+        ["status", "outcome", "problems", "order", "processed_at", "attempts"],
+        batch_size=1000,
+    )
+    audit.bulk_history(
+        DesignEvent,
+        finished,
+        history_type="~",
+        reasons=[f"design event {e.event_id}" for e in finished],
+        correlation_ids=[e.event_id[:64] for e in finished],
+    )
