@@ -141,3 +141,29 @@ def test_correcting_needs_orders_write(engineering, project):
     engineering.post(URL, event(project, items=[{"item": "NOPE", "quantity": 1}]))
     response = engineering.post(f"{URL}evt-1/correct/", {"payload": event(project)})
     assert response.status_code == 403
+
+
+@pytest.mark.postgres
+def test_one_event_sent_twice_at_once_has_one_effect(engineering, project):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send():
+        try:
+            barrier.wait()
+            response = engineering.post(URL, event(project))
+            outcomes.append(response.json()["results"][0]["outcome"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["created", "duplicate"]
+    assert Order.objects.count() == 1 and DesignEvent.objects.count() == 1
