@@ -182,7 +182,7 @@ class Design:
         return {code: spec.quantity for code, spec in sorted(self.lines.items())}
 
     def header_json(self) -> dict:
-        return {k: services._jsonable(v) for k, v in self.header.items()}
+        return {k: services.jsonable(v) for k, v in self.header.items()}
 
 
 def process(event: DesignEvent) -> DesignEvent:

@@ -256,7 +256,7 @@ def _revise(work: list[Work]) -> None:
             {**w.stream.header, **w.design.header_json()}, w.design.project
         )
         header_delta = {
-            name: [services._jsonable(getattr(w.order, name)), services._jsonable(value)]
+            name: [services.jsonable(getattr(w.order, name)), services.jsonable(value)]
             for name, value in header.items()
             if getattr(w.order, name) != value
         }

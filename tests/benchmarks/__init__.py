@@ -1,1 +1,2 @@
-"""API benchmark: `make bench-api` (see tests/benchmarks/api.py)."""
+"""Benchmarks: `make bench-api` (see tests/benchmarks/api.py) and `make bench-ingest`
+(see tests/benchmarks/ingestion.py)."""

@@ -1,0 +1,57 @@
+"""Order use cases: one function per use case, each one transaction.
+
+Every state change follows the same steps: lock the order, then its lines, then stock
+rows by primary key; check the actor's permission and that the transition may happen;
+call the @transition method; save with the actor and reason in the history; write the
+outbox event in the same transaction (see common.py).
+"""
+
+from orders.services.common import (
+    TRANSITION_EVENTS,
+    LineEdits,
+    LineSpec,
+    ReturnSpec,
+    jsonable,
+    transition_permission,
+)
+from orders.services.creation import order_create
+from orders.services.fulfilment import (
+    order_allocate,
+    order_allocations,
+    order_complete,
+    order_release,
+)
+from orders.services.returns import order_record_return, order_reopen, order_resolve_close
+from orders.services.review import (
+    approval_problems,
+    order_approve,
+    order_cancel,
+    order_edit_lines,
+    order_reject,
+)
+from orders.services.revisions import HEADER_FIELDS, order_flag, order_revise
+
+__all__ = [
+    "HEADER_FIELDS",
+    "TRANSITION_EVENTS",
+    "LineEdits",
+    "LineSpec",
+    "ReturnSpec",
+    "approval_problems",
+    "jsonable",
+    "order_allocate",
+    "order_allocations",
+    "order_approve",
+    "order_cancel",
+    "order_complete",
+    "order_create",
+    "order_edit_lines",
+    "order_flag",
+    "order_record_return",
+    "order_reject",
+    "order_release",
+    "order_reopen",
+    "order_resolve_close",
+    "order_revise",
+    "transition_permission",
+]

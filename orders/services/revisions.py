@@ -1,0 +1,123 @@
+"""Upstream revisions applied to draft orders, and flags for what cannot be applied."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from django.db import transaction
+
+from oms import audit, correlation, outbox
+from oms.actors import Actor
+from oms.errors import (
+    TransitionNotAllowed,
+)
+from orders.choices import (
+    LineSource,
+    RevisionSource,
+)
+from orders.models import Order, OrderLine, OrderRevision
+from orders.services.common import (
+    LineSpec,
+    S,
+    jsonable,
+    lock_lines,
+    lock_order,
+)
+
+HEADER_FIELDS = ("need_by", "national_priority", "plan_type")
+
+
+def order_revise(
+    *,
+    order: Order,
+    header: Mapping[str, object],
+    lines: Sequence[LineSpec],
+    actor: Actor,
+    event_id: str = "",
+) -> Order:
+    """Apply a new upstream design to a DRAFT order in place: header fields, and the
+    upstream and kit lines set to the design (lines a coordinator added stay). A new
+    revision records only what changed."""
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        if order.status != S.DRAFT:
+            raise TransitionNotAllowed(
+                f"Order {order.number} is {order.get_status_display().lower()}; only a draft "
+                "is revised in place."
+            )
+        current = {line.item_id: line for line in lock_lines(order)}
+        wanted = {spec.item.pk: spec for spec in lines}
+        header_delta = {
+            name: [jsonable(getattr(order, name)), jsonable(value)]
+            for name, value in header.items()
+            if getattr(order, name) != value
+        }
+        added, removed, changed = [], [], []
+        with audit.acting(actor, reason=event_id or "upstream revision"):
+            for item_id, line in current.items():
+                spec = wanted.get(item_id)
+                if spec is None:
+                    if line.source != LineSource.MANUAL:
+                        removed.append({"item": line.item.code, "quantity": line.quantity})
+                        line.delete()
+                elif line.quantity != spec.quantity or line.source != spec.source:
+                    if line.quantity != spec.quantity:
+                        changed.append(
+                            {"item": line.item.code, "quantity": [line.quantity, spec.quantity]}
+                        )
+                    line.quantity, line.source = spec.quantity, spec.source
+                    line.kit, line.replaces_item = spec.kit, spec.replaces_item
+                    line.save()
+            for item_id, spec in wanted.items():
+                if item_id not in current:
+                    OrderLine.objects.create(
+                        order=order,
+                        item=spec.item,
+                        quantity=spec.quantity,
+                        source=spec.source,
+                        kit=spec.kit,
+                        replaces_item=spec.replaces_item,
+                    )
+                    added.append({"item": spec.item.code, "quantity": spec.quantity})
+            for name, value in header.items():
+                setattr(order, name, value)
+            order.revision += 1
+            order.version += 1
+            order.save()
+        delta = {"lines": {"added": added, "removed": removed, "changed": changed}}
+        if header_delta:
+            delta["header"] = header_delta
+        OrderRevision.objects.create(
+            order=order,
+            number=order.revision,
+            source=RevisionSource.UPSTREAM,
+            event_id=event_id,
+            delta=delta,
+            actor_kind=actor.kind,
+            actor_name=actor.name,
+            correlation_id=correlation.get(),
+        )
+        outbox.publish(
+            event_type="order.revised",
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={"number": order.number, "revision": order.revision, "delta": delta},
+        )
+        return order
+
+
+def order_flag(*, order: Order, note: str, actor: Actor) -> Order:
+    """Record on the order something upstream asked for that OMS cannot apply itself."""
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, note.strip()]))
+        order.version += 1
+        with audit.acting(actor, reason=note):
+            order.save()
+        outbox.publish(
+            event_type="order.flagged",
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={"number": order.number, "note": note.strip()},
+        )
+        return order
