@@ -4,7 +4,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from oms.jobs import job_run
-from orders import import_folder, ingestion_batch
+from orders import import_folder
+from orders.ingestion.batch import process_batch
 
 # Lost connections, deadlocks and serialization failures are worth retrying; a
 # business error is recorded on the event (dead letter) and never retried.
@@ -22,7 +23,7 @@ def process_design_events(event_pks: list[int], source: str) -> dict:
     """One batch of received design events, recorded as a job run. A retry after a
     transient error skips the events already processed."""
     with job_run("design_events", context={"source": source, "events": len(event_pks)}) as c:
-        ingestion_batch.process_batch(event_pks, c)
+        process_batch(event_pks, c)
     return {"created": c.created, "modified": c.modified, "skipped": c.skipped, "failed": c.failed}
 
 

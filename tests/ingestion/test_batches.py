@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from oms.jobs import JobCounts
 from oms.models import OutboxEvent
-from orders import ingestion, ingestion_batch, services
+from orders import ingestion, services
 from orders.choices import DesignOutcome
+from orders.ingestion.batch import process_batch
 from orders.models import DesignEvent, Order, OrderLine
 from tests.factories import SETUP, ItemFactory, ProjectFactory
 
@@ -45,7 +46,7 @@ def event(project, n, bom, *, kind="design_approved", minutes=0, **extra):
 def batch(payloads) -> JobCounts:
     received = [ingestion.receive(p, received_from="tests").event for p in payloads]
     counts = JobCounts()
-    ingestion_batch.process_batch([e.pk for e in received], counts)
+    process_batch([e.pk for e in received], counts)
     return counts
 
 
@@ -138,14 +139,14 @@ def test_a_batch_processed_again_changes_nothing(items):
     received = ingestion.receive(event(project, 1, {"IT-0": 1}), received_from="t").event
     for _ in range(2):
         counts = JobCounts()
-        ingestion_batch.process_batch([received.pk], counts)
+        process_batch([received.pk], counts)
     assert counts.skipped == 1 and Order.objects.count() == 1
 
 
 def _queries(payloads) -> int:
     received = [ingestion.receive(p, received_from="tests").event for p in payloads]
     with CaptureQueriesContext(connection) as captured:
-        ingestion_batch.process_batch([e.pk for e in received], JobCounts())
+        process_batch([e.pk for e in received], JobCounts())
     return len(captured)
 
 

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from oms.jobs import job_run
-from orders import ingestion, ingestion_batch
+from orders import ingestion
+from orders.ingestion.batch import process_batch
 
 BATCH = 500
 
@@ -36,9 +37,9 @@ class Command(BaseCommand):
                     if event is not None:
                         batch.append(event.pk)
                     if len(batch) >= BATCH:
-                        ingestion_batch.process_batch(batch, counts)
+                        process_batch(batch, counts)
                         batch = []
-                ingestion_batch.process_batch(batch, counts)
+                process_batch(batch, counts)
             counts.detail["unreadable_lines"] = unreadable[:100]
         self.stdout.write(
             f"{path.name}: created {counts.created}, modified {counts.modified}, "

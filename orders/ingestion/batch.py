@@ -1,7 +1,7 @@
 """Design events in batches. The common cases, a new order and a draft revised by its
 design, are written set-based: a fixed number of queries per batch, whatever its size.
 Every other case (a stream with several events in the batch, an order past DRAFT, a
-stale or cancelling event) goes through the per-event rules of orders.ingestion.
+stale or cancelling event) goes through the per-event rules (rules.py).
 
 Both paths apply the same rules and write the same records: orders and lines with
 their history (the engineering system as actor, the event id as reason and
@@ -19,8 +19,17 @@ from django.utils import timezone
 from oms import audit, correlation, counters
 from oms.errors import Problem
 from oms.models import OutboxEvent
-from orders import gates, ingestion, services
+from orders import gates, services
 from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
+from orders.ingestion.design import (
+    ENGINEERING,
+    Design,
+    Lookups,
+    header_values,
+    resolve,
+    schema_problems,
+)
+from orders.ingestion.rules import JOB_COUNT, process
 from orders.models import DesignEvent, DesignStream, Order, OrderLine, OrderRevision
 
 FAST_TYPES = {DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED}
@@ -29,7 +38,7 @@ FAST_TYPES = {DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED}
 @dataclass
 class Work:
     event: DesignEvent
-    design: ingestion.Design
+    design: Design
     stream: DesignStream
     order: Order | None = None
 
@@ -46,7 +55,7 @@ def process_batch(pks, counts) -> None:
     """Process stored events, counting each outcome. Events already processed (a retry
     of the batch) are skipped."""
     pks = list(pks)
-    with audit.acting(ingestion.ENGINEERING, reason="design events"), transaction.atomic():
+    with audit.acting(ENGINEERING, reason="design events"), transaction.atomic():
         events = list(
             DesignEvent.objects.select_for_update()
             .filter(pk__in=pks, status=DesignEvent.Status.RECEIVED)
@@ -60,13 +69,13 @@ def process_batch(pks, counts) -> None:
         done = [w for w in creations if w.event.pk not in invalid] + revisions
         _record(done, invalid, events)
     for work in done:
-        counts.add(ingestion.JOB_COUNT[work.event.outcome])
+        counts.add(JOB_COUNT[work.event.outcome])
     for event in _invalid_events(events, invalid):
         counts.add("failed")
         counts.detail.setdefault("invalid", []).append(event.event_id)
     for event in sorted(one_by_one, key=lambda e: e.pk):
-        event = ingestion.process(event)
-        counts.add(ingestion.JOB_COUNT[event.outcome])
+        event = process(event)
+        counts.add(JOB_COUNT[event.outcome])
         if event.status == DesignEvent.Status.INVALID:
             counts.detail.setdefault("invalid", []).append(event.event_id)
 
@@ -75,22 +84,22 @@ def _invalid_events(events, invalid):
     return [event for event in events if event.pk in invalid]
 
 
-def _validate(events) -> tuple[list[tuple[DesignEvent, ingestion.Design]], dict]:
+def _validate(events) -> tuple[list[tuple[DesignEvent, Design]], dict]:
     """Shape, then references, for all events together."""
     invalid: dict[int, list[Problem]] = {}
     parsed = {}
     for event in events:
-        values, problems = ingestion.schema_problems(event.current_payload)
+        values, problems = schema_problems(event.current_payload)
         if problems:
             invalid[event.pk] = problems
         else:
             parsed[event.pk] = values
-    lookups = ingestion.Lookups.load(list(parsed.values()))
+    lookups = Lookups.load(list(parsed.values()))
     valid = []
     for event in events:
         if event.pk not in parsed:
             continue
-        design, problems = ingestion._resolve(parsed[event.pk], lookups)
+        design, problems = resolve(parsed[event.pk], lookups)
         if problems:
             invalid[event.pk] = problems
         else:
@@ -153,7 +162,7 @@ def _create(work: list[Work], invalid: dict) -> None:
         return
     numbers = counters.take("order", len(ready))
     for w, number in zip(ready, numbers, strict=True):
-        header = ingestion._header_values(w.design.header_json(), w.design.project)
+        header = header_values(w.design.header_json(), w.design.project)
         gate = gates.release_gate(w.design.project, w.design.order_type)
         w.order = Order(
             number=f"MO-{number:07d}",
@@ -192,7 +201,7 @@ def _create(work: list[Work], invalid: dict) -> None:
             "kind": w.order.kind,
             "parent": None,
             "lines": added[w.event.pk]["added"],
-            "actor": {"kind": "system", "name": ingestion.ENGINEERING.name},
+            "actor": {"kind": "system", "name": ENGINEERING.name},
         },
     )
     for w in ready:
@@ -252,9 +261,7 @@ def _revise(work: list[Work]) -> None:
                 )
                 new_lines.append((w, line))
                 delta["added"].append({"item": spec.item.code, "quantity": spec.quantity})
-        header = ingestion._header_values(
-            {**w.stream.header, **w.design.header_json()}, w.design.project
-        )
+        header = header_values({**w.stream.header, **w.design.header_json()}, w.design.project)
         header_delta = {
             name: [services.jsonable(getattr(w.order, name)), services.jsonable(value)]
             for name, value in header.items()
@@ -304,7 +311,7 @@ def _write_lines(changed, new, gone) -> None:
         w = pairs[0][0]
         with (
             correlation.use(w.correlation_id),
-            audit.acting(ingestion.ENGINEERING, reason=w.reason),
+            audit.acting(ENGINEERING, reason=w.reason),
         ):
             OrderLine.objects.filter(pk__in=[pk for _, pk in pairs]).delete()
 
@@ -331,8 +338,8 @@ def _revisions(work, number, delta) -> None:
                 source="upstream",
                 event_id=w.event.event_id,
                 delta=delta(w),
-                actor_kind=ingestion.ENGINEERING.kind,
-                actor_name=ingestion.ENGINEERING.name,
+                actor_kind=ENGINEERING.kind,
+                actor_name=ENGINEERING.name,
                 correlation_id=w.correlation_id,
             )
             for w in work

@@ -1,0 +1,33 @@
+"""Design events from the engineering system: received and stored first, then validated
+and turned into orders by the upstream change rules of DOMAIN.md.
+
+A design event is matched to its stream (project + order type). The stream remembers
+the last applied design, so the next event is compared against it:
+
+- no order yet (or only a cancelled one): a new order in DRAFT (revision 1);
+- the same design as last applied: unchanged;
+- order DRAFT: revised in place, the delta recorded;
+- order APPROVED or ALLOCATED: allocations released, back to DRAFT ("upstream change"),
+  then revised;
+- order RELEASED: a delta order in DRAFT with the added quantities; reductions flagged;
+- order CLOSED (or returned): a supplemental order in DRAFT holding only what is new;
+- `design_cancelled`: cancels an order not yet released, flags one that is.
+"""
+
+from orders.ingestion.design import ENGINEERING, Design, DesignEventSchema, Lookups
+from orders.ingestion.receiving import Received, correct, receive, reprocess, schedule
+from orders.ingestion.rules import JOB_COUNT, process
+
+__all__ = [
+    "ENGINEERING",
+    "JOB_COUNT",
+    "Design",
+    "DesignEventSchema",
+    "Lookups",
+    "Received",
+    "correct",
+    "process",
+    "receive",
+    "reprocess",
+    "schedule",
+]

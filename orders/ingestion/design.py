@@ -1,0 +1,274 @@
+"""What a design event says: its schema, and what it refers to (project, items, kits)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+
+from catalog.choices import ItemLifecycle
+from catalog.models import Item, Kit, KitVersion
+from oms.actors import Actor
+from oms.api.problems import field_errors
+from oms.errors import Problem
+from orders import services
+from orders.choices import (
+    DesignEventType,
+    LineSource,
+    OrderType,
+    PlanType,
+    ProjectStatus,
+)
+from orders.models import Project
+
+ENGINEERING = Actor.system("engineering-system")
+
+
+MAX_LINES = 2000
+
+
+class ItemQuantity(serializers.Serializer):
+    item = serializers.CharField(max_length=40)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class KitQuantity(serializers.Serializer):
+    kit = serializers.CharField(max_length=40)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+
+
+class DesignEventSchema(serializers.Serializer):
+    """A design event as the engineering system sends it."""
+
+    event_id = serializers.CharField(max_length=100)
+    type = serializers.ChoiceField(choices=DesignEventType.choices)
+    project_id = serializers.CharField(max_length=40)
+    order_type = serializers.ChoiceField(choices=OrderType.choices)
+    occurred_at = serializers.DateTimeField()
+    need_by = serializers.DateField(required=False)
+    national_priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    plan_type = serializers.ChoiceField(choices=PlanType.choices, required=False)
+    items = ItemQuantity(many=True, required=False, max_length=MAX_LINES)
+    kits = KitQuantity(many=True, required=False, max_length=MAX_LINES)
+
+    def validate(self, data):
+        kind = data["type"]
+        if kind in (DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED):
+            if not data.get("items") and not data.get("kits"):
+                raise serializers.ValidationError(
+                    {"items": ["A design lists items or kits."]}, code="required"
+                )
+            if "need_by" not in data:
+                raise serializers.ValidationError(
+                    {"need_by": ["A design has a need-by date."]}, code="required"
+                )
+        if kind == DesignEventType.SCHEDULE_UPDATED and not (
+            {"need_by", "national_priority"} & data.keys()
+        ):
+            raise serializers.ValidationError(
+                "A schedule update changes need_by or national_priority.", code="required"
+            )
+        return data
+
+
+def schema_problems(payload) -> tuple[dict | None, list[Problem]]:
+    """The payload's values, or the problems of its shape and types."""
+    if not isinstance(payload, dict):
+        return None, [Problem(code="invalid", message="An event is a JSON object.")]
+    schema = DesignEventSchema(data=payload)
+    if schema.is_valid():
+        return schema.validated_data, []
+    return None, [
+        Problem(code=e["code"], message=e["message"], field=e["field"])
+        for e in field_errors(schema.errors)
+    ]
+
+
+@dataclass(frozen=True)
+class Design:
+    """A validated event: its header and bill of material (item -> line spec)."""
+
+    event_id: str
+    type: str
+    project: Project
+    order_type: str
+    occurred_at: datetime.datetime
+    header: dict
+    lines: dict[str, services.LineSpec]
+
+    @property
+    def bom(self) -> dict[str, int]:
+        return {code: spec.quantity for code, spec in sorted(self.lines.items())}
+
+    def header_json(self) -> dict:
+        return {k: services.jsonable(v) for k, v in self.header.items()}
+
+
+@dataclass
+class Lookups:
+    """The projects, items and kits a set of events refers to, loaded in a few queries."""
+
+    projects: dict[str, Project]
+    items: dict[str, Item]
+    kits: dict[str, Kit]
+
+    @classmethod
+    def load(cls, payloads: list[dict]) -> Lookups:
+        project_ids = {v["project_id"] for v in payloads}
+        item_codes = {w["item"] for v in payloads for w in v.get("items", [])}
+        kit_codes = {w["kit"] for v in payloads for w in v.get("kits", [])}
+        live = KitVersion.objects.filter(published_at__isnull=False).prefetch_related(
+            "components__item__replaced_by"
+        )
+        return cls(
+            projects=Project.objects.select_related("market").in_bulk(
+                project_ids, field_name="external_id"
+            ),
+            items=Item.objects.select_related("replaced_by__replaced_by").in_bulk(
+                item_codes, field_name="code"
+            ),
+            kits=Kit.objects.prefetch_related(Prefetch("versions", queryset=live)).in_bulk(
+                kit_codes, field_name="code"
+            ),
+        )
+
+    def kit_version(self, kit: Kit, on: datetime.date) -> KitVersion | None:
+        """The live version of the kit in effect on the date."""
+        effective = [
+            v
+            for v in kit.versions.all()
+            if v.effective_from <= on and (v.effective_to is None or v.effective_to > on)
+        ]
+        return max(effective, key=lambda v: v.effective_from, default=None)
+
+
+def resolve(values: dict, lookups: Lookups) -> tuple[Design | None, list[Problem]]:
+    """Check what the event refers to: the project, items and kits."""
+    problems = []
+    project = lookups.projects.get(values["project_id"])
+    if project is None:
+        problems.append(
+            Problem(
+                code="unknown_project",
+                field="project_id",
+                message=f"Project {values['project_id']} is unknown.",
+            )
+        )
+    elif project.status != ProjectStatus.ACTIVE:
+        problems.append(
+            Problem(
+                code="project_inactive",
+                field="project_id",
+                message=f"Project {project.external_id} is {project.get_status_display().lower()}.",
+            )
+        )
+    lines, line_problems = _bill_of_material(values, lookups)
+    problems += line_problems
+    if problems:
+        return None, problems
+    header = {
+        "need_by": values.get("need_by"),
+        "national_priority": values.get("national_priority"),
+        "plan_type": values.get("plan_type"),
+    }
+    return (
+        Design(
+            event_id=values["event_id"],
+            type=values["type"],
+            project=project,
+            order_type=values["order_type"],
+            occurred_at=values["occurred_at"],
+            header={k: v for k, v in header.items() if v is not None},
+            lines=lines,
+        ),
+        [],
+    )
+
+
+def _bill_of_material(
+    values, lookups: Lookups
+) -> tuple[dict[str, services.LineSpec], list[Problem]]:
+    """Items and expanded kits as one line per item; a replaced item becomes its
+    successor (the line says which item was asked for)."""
+    wanted_items = values.get("items", [])
+    wanted_kits = values.get("kits", [])
+    items, kits = lookups.items, lookups.kits
+    problems: list[Problem] = []
+    lines: dict[str, services.LineSpec] = {}
+
+    def add(item: Item, quantity: int, source: str, kit: Kit | None, field: str):
+        asked = item
+        while item.lifecycle == ItemLifecycle.REPLACED and item.replaced_by is not None:
+            item = item.replaced_by
+        if item.lifecycle != ItemLifecycle.ACTIVE:
+            problems.append(
+                Problem(
+                    code="item_inactive",
+                    field=field,
+                    message=f"{item.code} is {item.get_lifecycle_display().lower()}.",
+                )
+            )
+            return
+        previous = lines.get(item.code)
+        if previous is not None:
+            quantity += previous.quantity
+            source, kit = (
+                LineSource.UPSTREAM if previous.source != source else source,
+                (kit if previous.kit == kit else None),
+            )
+        lines[item.code] = services.LineSpec(
+            item=item,
+            quantity=quantity,
+            source=source,
+            kit=kit,
+            replaces_item=asked
+            if asked != item
+            else (previous.replaces_item if previous else None),
+        )
+
+    for index, wanted in enumerate(wanted_items):
+        item = items.get(wanted["item"])
+        if item is None:
+            problems.append(
+                Problem(
+                    code="unknown_item",
+                    field=f"items[{index}].item",
+                    message=f"Item {wanted['item']} is unknown.",
+                )
+            )
+            continue
+        add(item, wanted["quantity"], LineSource.UPSTREAM, None, f"items[{index}].item")
+    on = values["occurred_at"].date()
+    for index, wanted in enumerate(wanted_kits):
+        kit = kits.get(wanted["kit"])
+        version = lookups.kit_version(kit, on) if kit else None
+        if version is None:
+            problems.append(
+                Problem(
+                    code="unknown_kit",
+                    field=f"kits[{index}].kit",
+                    message=f"Kit {wanted['kit']} is unknown."
+                    if kit is None
+                    else f"Kit {kit.code} has no live version on {on}.",
+                )
+            )
+            continue
+        for component in version.components.all():
+            add(
+                component.item,
+                component.quantity * wanted["quantity"],
+                LineSource.KIT,
+                kit,
+                f"kits[{index}].kit",
+            )
+    return lines, problems
+
+
+def header_values(header: dict, project: Project) -> dict:
+    return {
+        "need_by": datetime.date.fromisoformat(header["need_by"]),
+        "national_priority": header.get("national_priority", 3),
+        "plan_type": header.get("plan_type", project.plan_type),
+    }

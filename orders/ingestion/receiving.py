@@ -1,0 +1,116 @@
+"""Receiving design events (stored first, never lost), and correcting dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+
+from oms import audit
+from oms.actors import Actor
+from oms.errors import ActionForbidden, Problem, ValidationFailed
+from orders.ingestion.design import ENGINEERING
+from orders.ingestion.rules import process
+from orders.models import DesignEvent
+
+
+@dataclass(frozen=True)
+class Received:
+    event: DesignEvent | None
+    duplicate: bool
+    problems: tuple[Problem, ...] = ()
+
+
+def receive(payload, *, received_from: str) -> Received:
+    """Store an event as sent, before anything else. An event id already stored is a
+    duplicate and changes nothing. Without an event id there is nothing to store it by."""
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
+        return Received(
+            None,
+            False,
+            (Problem(code="required", field="event_id", message="Every event has an event_id."),),
+        )
+    existing = DesignEvent.objects.filter(event_id=event_id).first()
+    if existing:
+        return Received(existing, True)
+    fields = _envelope(payload)
+    try:
+        with transaction.atomic(), audit.acting(ENGINEERING, reason=f"design event {event_id}"):
+            event = DesignEvent.objects.create(
+                event_id=event_id, payload=payload, received_from=received_from, **fields
+            )
+    except IntegrityError:  # the same event, received at the same moment elsewhere
+        return Received(DesignEvent.objects.get(event_id=event_id), True)
+    return Received(event, False)
+
+
+def _envelope(payload: dict) -> dict:
+    """Searchable copies of a few fields, when they have the right shape."""
+    occurred = serializers.DateTimeField().run_validation
+    try:
+        occurred_at = occurred(payload.get("occurred_at"))
+    except (serializers.ValidationError, TypeError):
+        occurred_at = None
+    text = {k: payload.get(k) for k in ("type", "project_id", "order_type")}
+    text = {k: v if isinstance(v, str) else "" for k, v in text.items()}
+    return {
+        "event_type": text["type"][:32],
+        "project_external_id": text["project_id"][:40],
+        "order_type": text["order_type"][:20],
+        "occurred_at": occurred_at,
+    }
+
+
+def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
+    """A coordinator fixes an invalid event; the original stays as sent. The event is
+    then processed again."""
+    if not actor.has_perm("orders.enrich_order"):
+        raise ActionForbidden(f"{actor} may not correct design events.")
+    with (
+        transaction.atomic(),
+        audit.acting(actor, reason=f"design event {event.event_id} corrected"),
+    ):
+        event = DesignEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status != DesignEvent.Status.INVALID:
+            raise ValidationFailed(
+                f"Event {event.event_id} is {event.get_status_display().lower()}; only invalid "
+                "events are corrected."
+            )
+        if not isinstance(payload, dict) or payload.get("event_id") != event.event_id:
+            raise ValidationFailed(
+                "The corrected payload keeps the event's id.",
+                problems=[Problem(code="event_id", field="event_id", message="Keep the event_id.")],
+            )
+        event.corrected_payload = payload
+        event.status = DesignEvent.Status.RECEIVED
+        event.outcome = ""
+        event.problems = []
+        event.save()
+    return event
+
+
+def reprocess(*, event: DesignEvent, actor: Actor) -> DesignEvent:
+    """Process an invalid event again as it is (say, once its project has reached the
+    milestone or its item is in the catalog). A processed event is left alone."""
+    if not actor.has_perm("orders.enrich_order"):
+        raise ActionForbidden(f"{actor} may not reprocess design events.")
+    with transaction.atomic(), audit.acting(actor, reason=f"design event {event.event_id} retried"):
+        event = DesignEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status == DesignEvent.Status.INVALID:
+            event.status = DesignEvent.Status.RECEIVED
+            event.save()
+    return process(event)
+
+
+def schedule(events: Iterable[DesignEvent], *, source: str) -> None:
+    """Process the events as one batch in a Celery task once the current transaction
+    commits (in process, at once, when there is no broker)."""
+    from orders.tasks import process_design_events
+
+    pks = [event.pk for event in events]
+    if pks:
+        transaction.on_commit(partial(process_design_events.delay, pks, source))

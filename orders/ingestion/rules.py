@@ -1,0 +1,243 @@
+"""The upstream change rules, applied one event at a time."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Item
+from oms import audit, correlation
+from oms.errors import DomainError, Problem, ValidationFailed
+from orders import gates, services
+from orders.choices import (
+    DesignEventType,
+    DesignOutcome,
+    OrderKind,
+    OrderStatus,
+    ReasonCode,
+)
+from orders.ingestion.design import (
+    ENGINEERING,
+    Design,
+    Lookups,
+    header_values,
+    resolve,
+    schema_problems,
+)
+from orders.models import DesignEvent, DesignStream, Order
+
+S = OrderStatus
+
+
+JOB_COUNT = {
+    DesignOutcome.CREATED: "created",
+    DesignOutcome.DELTA_ORDER: "created",
+    DesignOutcome.SUPPLEMENTAL_ORDER: "created",
+    DesignOutcome.REVISED: "modified",
+    DesignOutcome.RETURNED_TO_DRAFT: "modified",
+    DesignOutcome.CANCELLED: "modified",
+    DesignOutcome.FLAGGED: "modified",
+    DesignOutcome.UNCHANGED: "skipped",
+    DesignOutcome.DUPLICATE: "skipped",
+    DesignOutcome.STALE: "skipped",
+    DesignOutcome.INVALID: "failed",
+}
+
+
+def process(event: DesignEvent) -> DesignEvent:
+    """Validate and apply one stored event, once. Invalid events go to the dead letters
+    with every problem found; reprocessing a processed event has no effect."""
+    with (
+        correlation.use(event.event_id[:64]),
+        audit.acting(ENGINEERING, reason=f"design event {event.event_id}"),
+        transaction.atomic(),
+    ):
+        event = DesignEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status != DesignEvent.Status.RECEIVED:
+            return event
+        event.attempts += 1
+        values, problems = schema_problems(event.current_payload)
+        design = None
+        if not problems:
+            design, problems = resolve(values, Lookups.load([values]))
+        if problems:
+            return _finish(event, DesignOutcome.INVALID, problems=problems)
+        try:
+            with transaction.atomic():
+                outcome, order = _apply(design)
+        except ValidationFailed as exc:
+            return _finish(
+                event,
+                DesignOutcome.INVALID,
+                problems=list(exc.problems) or [Problem(code=exc.code, message=exc.message)],
+            )
+        except DomainError as exc:
+            return _finish(
+                event, DesignOutcome.INVALID, problems=[Problem(code=exc.code, message=str(exc))]
+            )
+        return _finish(event, outcome, order=order)
+
+
+def _finish(event, outcome, *, order=None, problems=()) -> DesignEvent:
+    event.status = (
+        DesignEvent.Status.INVALID
+        if outcome == DesignOutcome.INVALID
+        else DesignEvent.Status.PROCESSED
+    )
+    event.outcome = outcome
+    event.problems = [p.as_dict() for p in problems]
+    event.order = order or event.order
+    event.processed_at = timezone.now()
+    event.save()
+    return event
+
+
+def _apply(design: Design) -> tuple[str, Order | None]:
+    """The upstream change rules. The stream row is locked, so events of one stream are
+    applied one at a time."""
+    DesignStream.objects.get_or_create(project=design.project, order_type=design.order_type)
+    stream = DesignStream.objects.select_for_update().get(
+        project=design.project, order_type=design.order_type
+    )
+    if stream.last_occurred_at and design.occurred_at < stream.last_occurred_at:
+        return DesignOutcome.STALE, stream.order
+    order = Order.objects.get(pk=stream.order_id) if stream.order_id else None
+
+    if design.type == DesignEventType.DESIGN_CANCELLED:
+        outcome = _cancel(design, order)
+        _remember(stream, design, order, bom={}, header=stream.header)
+        return outcome, order
+
+    header = {**stream.header, **design.header_json()}
+    bom = design.bom if design.lines else stream.bom
+    lines = design.lines or _lines_of(stream.bom)
+    if order is None or order.status == S.CANCELLED or not stream.bom:
+        if design.type == DesignEventType.SCHEDULE_UPDATED or not lines:
+            raise ValidationFailed(
+                "There is no design to reschedule.",
+                problems=[Problem(code="no_design", message="No design was applied yet.")],
+            )
+        order = _create(design, lines, header)
+        _remember(stream, design, order, bom=bom, header=header)
+        return DesignOutcome.CREATED, order
+    if header == stream.header and bom == stream.bom:
+        _remember(stream, design, order, bom=bom, header=header)
+        return DesignOutcome.UNCHANGED, order
+
+    outcome, result = _change(design, order, stream, header, bom, lines)
+    _remember(stream, design, order, bom=bom, header=header)
+    return outcome, result
+
+
+def _remember(stream, design, order, *, bom, header) -> None:
+    stream.order = order
+    stream.bom, stream.header = bom, header
+    stream.last_event_id = design.event_id
+    stream.last_occurred_at = design.occurred_at
+    stream.save()
+
+
+def _lines_of(bom: dict[str, int]) -> dict[str, services.LineSpec]:
+    items = Item.objects.in_bulk(list(bom), field_name="code")
+    return {code: services.LineSpec(item=items[code], quantity=q) for code, q in bom.items()}
+
+
+def _create(design, lines, header, *, kind=OrderKind.ORIGINAL, parent=None) -> Order:
+    problem = gates.creation_problem(design.project, design.order_type)
+    if problem and kind == OrderKind.ORIGINAL:
+        raise ValidationFailed("The project is not ready for this order.", problems=[problem])
+    gate = gates.release_gate(design.project, design.order_type)
+    return services.order_create(
+        project=design.project,
+        order_type=design.order_type,
+        kind=kind,
+        parent=parent,
+        lines=list(lines.values()),
+        actor=ENGINEERING,
+        event_id=design.event_id,
+        correlation_id=correlation.get(),
+        gated=bool(gate),
+        gate_reason=gate,
+        **header_values(header, design.project),
+    )
+
+
+def _change(design, order, stream, header, bom, lines) -> tuple[str, Order]:
+    status = order.status
+    values = header_values(header, design.project)
+    if status == S.DRAFT:
+        return DesignOutcome.REVISED, _revise(design, order, values, lines)
+    if status in (S.APPROVED, S.ALLOCATED):
+        order = services.order_reject(
+            order=order,
+            actor=ENGINEERING,
+            reason_code=ReasonCode.UPSTREAM_CHANGE,
+            reason_text=f"Design changed upstream (event {design.event_id}); review again.",
+        )
+        return DesignOutcome.RETURNED_TO_DRAFT, _revise(design, order, values, lines)
+
+    added = {code: q - stream.bom.get(code, 0) for code, q in bom.items()}
+    added = {code: q for code, q in added.items() if q > 0}
+    reduced = {
+        code: (q, bom.get(code, 0)) for code, q in stream.bom.items() if bom.get(code, 0) < q
+    }
+    if reduced:
+        note = "; ".join(f"{code} {old} -> {new}" for code, (old, new) in sorted(reduced.items()))
+        order = services.order_flag(
+            order=order,
+            note=f"Upstream reduced after {order.get_status_display().lower()} "
+            f"(event {design.event_id}): {note}",
+            actor=ENGINEERING,
+        )
+    if added:
+        kind = OrderKind.DELTA if status == S.RELEASED else OrderKind.SUPPLEMENTAL
+        extra = {
+            code: services.LineSpec(
+                item=lines[code].item,
+                quantity=quantity,
+                source=lines[code].source,
+                kit=lines[code].kit,
+                replaces_item=lines[code].replaces_item,
+            )
+            for code, quantity in added.items()
+        }
+        child = _create(design, extra, header, kind=kind, parent=order)
+        outcome = (
+            DesignOutcome.DELTA_ORDER
+            if kind == OrderKind.DELTA
+            else DesignOutcome.SUPPLEMENTAL_ORDER
+        )
+        return outcome, child
+    if reduced:
+        return DesignOutcome.FLAGGED, order
+    return DesignOutcome.UNCHANGED, order  # a schedule change after release: nothing to do
+
+
+def _revise(design, order, values, lines) -> Order:
+    return services.order_revise(
+        order=order,
+        header=values,
+        lines=list(lines.values()),
+        actor=ENGINEERING,
+        event_id=design.event_id,
+    )
+
+
+def _cancel(design, order) -> str:
+    if order is None or order.status == S.CANCELLED:
+        return DesignOutcome.UNCHANGED
+    if order.status in (S.DRAFT, S.APPROVED, S.ALLOCATED):
+        services.order_cancel(
+            order=order,
+            actor=ENGINEERING,
+            reason_code=ReasonCode.UPSTREAM_CANCELLED,
+            reason_text=f"Design cancelled upstream (event {design.event_id}).",
+        )
+        return DesignOutcome.CANCELLED
+    services.order_flag(
+        order=order,
+        note=f"Design cancelled upstream after {order.get_status_display().lower()} "
+        f"(event {design.event_id}).",
+        actor=ENGINEERING,
+    )
+    return DesignOutcome.FLAGGED
