@@ -7,6 +7,7 @@ from django.urls import reverse
 from oms.actors import Actor
 from oms.clients import api_client_revoke, api_client_rotate
 from oms.scopes import Scope
+from orders import ingestion
 from orders.choices import OrderStatus
 from tests import factories
 from tests.apiclient import problem
@@ -33,16 +34,24 @@ ENDPOINTS = [
     ("get", "/api/v1/kits/", Scope.CATALOG_READ),
     ("get", "/api/v1/stock-levels/", Scope.STOCK_READ),
     ("get", "/api/v1/events/", Scope.EVENTS_READ),
+    ("post", "/api/v1/projects/", Scope.PLANNING_WRITE),
+    ("post", "/api/v1/design-events/", Scope.ENGINEERING_WRITE),
+    ("get", "/api/v1/design-events/", Scope.ORDERS_READ),
+    ("get", "/api/v1/design-events/{event}/", Scope.ORDERS_READ),
+    ("post", "/api/v1/design-events/{event}/correct/", Scope.ORDERS_WRITE),
+    ("post", "/api/v1/design-events/{event}/reprocess/", Scope.ORDERS_WRITE),
 ]
 
 
 @pytest.fixture
 def urls():
     order = factories.make_order()
+    event = ingestion.receive({"event_id": "evt-sec"}, received_from="tests").event
     return lambda path: path.format(
         order=order.number,
         project=order.project.external_id,
         item=order.lines.first().item.code,
+        event=event.event_id,
     )
 
 
