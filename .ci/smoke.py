@@ -38,8 +38,17 @@ PAGES = {
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
         "/api/v1/schema/",
     ],
-    "coordinator": ["/", "/admin/orders/order/"],
-    "viewer": ["/"],
+    "coordinator": [
+        "/",
+        "/orders/",
+        "/orders/?status=draft&sort=need_by",
+        "/orders/MO-0000001/",
+        "/orders/MO-0000001/lines/",
+        "/orders/design-events/",
+        "/jobs/",
+        "/admin/orders/order/",
+    ],
+    "viewer": ["/", "/orders/", "/orders/MO-0000001/"],
 }
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -103,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "oms.middleware.ActorMiddleware",
 ]
 
@@ -276,6 +278,12 @@ OMS_ORDER_GATES = env_json(
         "power": {"create": "site_acquired_on", "release": "permits_approved_on"},
     },
 )
+# Orders in jeopardy: longer than this many days in a status, or needed within
+# OMS_NEED_BY_RISK_DAYS and not yet released.
+OMS_STATUS_LIMIT_DAYS = env_json(
+    "OMS_STATUS_LIMIT_DAYS", {"draft": 5, "approved": 3, "allocated": 2, "released": 10}
+)
+OMS_NEED_BY_RISK_DAYS = env_int("OMS_NEED_BY_RISK_DAYS", 7)
 # Who is mailed about job runs, and when: "all" (start, end, failure) or "failures".
 OMS_OPS_EMAILS = env_list("OMS_OPS_EMAILS")
 OMS_OPS_EMAIL_MODE = env_str("OMS_OPS_EMAIL_MODE", "all")

@@ -142,3 +142,26 @@ def order_detail():
 
 def order_revisions(order: Order):
     return order.revisions.order_by("-number")
+
+
+def jeopardy(today: datetime.date):
+    """Open orders at risk: longer in their status than its limit (OMS_STATUS_LIMIT_DAYS),
+    or needed within OMS_NEED_BY_RISK_DAYS and not yet released. Most urgent first."""
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    now = timezone.now()
+    overdue = Q()
+    for status, days in settings.OMS_STATUS_LIMIT_DAYS.items():
+        overdue |= Q(status=status, status_changed_at__lt=now - datetime.timedelta(days=days))
+    soon = today + datetime.timedelta(days=settings.OMS_NEED_BY_RISK_DAYS)
+    need_by_risk = Q(
+        status__in=[OrderStatus.DRAFT, OrderStatus.APPROVED, OrderStatus.ALLOCATED],
+        need_by__lte=soon,
+    )
+    return (
+        Order.objects.filter(overdue | need_by_risk)
+        .select_related("project")
+        .order_by("need_by", "national_priority", "id")
+    )

@@ -1,0 +1,98 @@
+"""Forms of the back office: each validates input for one service call."""
+
+from django import forms
+
+from catalog.models import Item
+from orders.choices import ReasonCode
+
+SORTS = {
+    "updated": ("-updated_at", "-id"),
+    "need_by": ("need_by", "id"),
+    "priority": ("national_priority", "need_by", "id"),
+    "number": ("-number",),
+}
+
+
+class ReasonForm(forms.Form):
+    reason_code = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *ReasonCode.choices])
+    reason_text = forms.CharField(
+        label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("approve", "Approve"), ("reject", "Reject to draft"), ("cancel", "Cancel")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    orders = forms.CharField(widget=forms.MultipleHiddenInput)
+    reason_code = forms.ChoiceField(choices=[("", "—"), *ReasonCode.choices], required=False)
+    reason_text = forms.CharField(max_length=2000, required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.numbers = data.getlist("orders") if data is not None else []
+
+    def clean(self):
+        data = super().clean()
+        if not self.numbers:
+            raise forms.ValidationError("Select at least one order.")
+        if len(self.numbers) > 200:
+            raise forms.ValidationError("Select at most 200 orders at once.")
+        if data.get("action") in {"reject", "cancel"} and not (
+            data.get("reason_code") and (data.get("reason_text") or "").strip()
+        ):
+            raise forms.ValidationError("Rejecting and cancelling need a reason and a text.")
+        return data
+
+
+class LinesForm(forms.Form):
+    """A draft's lines: new quantities, lines to remove, one item to add."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    add_item = forms.CharField(label="Add item (code)", max_length=40, required=False)
+    add_quantity = forms.IntegerField(label="Quantity", min_value=1, required=False)
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+                label=f"Quantity of {line.item.code}", min_value=1, initial=line.quantity
+            )
+            self.fields[f"remove_{line.pk}"] = forms.BooleanField(
+                label=f"Remove {line.item.code}", required=False
+            )
+
+    def rows(self):
+        return [(line, self[f"qty_{line.pk}"], self[f"remove_{line.pk}"]) for line in self.lines]
+
+    def clean(self):
+        data = super().clean()
+        code = (data.get("add_item") or "").strip()
+        self.add_item = None
+        if code:
+            self.add_item = Item.objects.select_related("replaced_by").filter(code=code).first()
+            if self.add_item is None:
+                self.add_error("add_item", f"There is no item {code}.")
+            elif not data.get("add_quantity"):
+                self.add_error("add_quantity", "Give the quantity to add.")
+        return data
+
+    def edits(self):
+        from orders.services import LineEdits
+
+        data = self.cleaned_data
+        return LineEdits(
+            quantities={
+                line.pk: data[f"qty_{line.pk}"]
+                for line in self.lines
+                if data[f"qty_{line.pk}"] != line.quantity
+            },
+            add=[(self.add_item, data["add_quantity"])] if self.add_item else [],
+            remove=[line.pk for line in self.lines if data.get(f"remove_{line.pk}")],
+        )
+
+
+class PayloadForm(forms.Form):
+    payload = forms.JSONField(
+        label="Corrected event (JSON)", widget=forms.Textarea(attrs={"rows": 18, "cols": 80})
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("items/search/", views.item_search, name="item_search"),
+    path("design-events/", views.design_events, name="design_events"),
+    path("design-events/<str:event_id>/", views.design_event, name="design_event"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/lines/", views.lines, name="lines"),
+    path("<str:number>/<str:name>/", views.transition, name="transition"),
+]

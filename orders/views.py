@@ -1,0 +1,288 @@
+"""The back office for orders: the queue, an order's page, its transitions and line
+edits. Views validate input and call one service; htmx requests get the fragment,
+other requests the whole page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_fsm import can_proceed
+
+from oms.actors import Actor
+from oms.errors import DomainError, StaleVersion
+from orders import ingestion, selectors, services
+from orders.filters import OrderFilter
+from orders.forms import SORTS, BulkForm, LinesForm, PayloadForm, ReasonForm
+from orders.models import DesignEvent, Order
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the transition
+    label: str
+    service: object
+    needs_reason: bool = False
+    style: str = ""
+
+
+ACTIONS = {
+    a.name: a
+    for a in [
+        Action("approve", "Approve", services.order_approve, style="primary"),
+        Action("release", "Release to warehouse", services.order_release),
+        Action("resolve_close", "Close the return", services.order_resolve_close),
+        Action("reject", "Reject to draft", services.order_reject, needs_reason=True),
+        Action("reopen", "Reopen to draft", services.order_reopen, needs_reason=True),
+        Action("cancel", "Cancel", services.order_cancel, needs_reason=True, style="danger"),
+    ]
+}
+
+
+def allowed_actions(order: Order, actor: Actor) -> list[Action]:
+    """The transitions this person may make on the order now."""
+    return [
+        action
+        for action in ACTIONS.values()
+        if actor.has_perm(services.transition_permission(action.name))
+        and can_proceed(getattr(order, action.name))
+    ]
+
+
+def _render(request, page: str, partial: str, context: dict):
+    return render(request, partial if request.htmx else page, context)
+
+
+# --- The queue --------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def queue(request):
+    orders = OrderFilter(request.GET, queryset=selectors.order_list())
+    sort = request.GET.get("sort", "updated")
+    queryset = orders.qs.order_by(*SORTS.get(sort, SORTS["updated"]))
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": orders,
+        "page": page,
+        "sort": sort,
+        "sorts": SORTS,
+        "query": query.urlencode(),
+        "can_bulk": request.user.has_perm("orders.approve_order"),
+        "reason_form": ReasonForm(),
+    }
+    return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
+
+
+@login_required
+@require_POST
+def bulk(request):
+    """Approve, reject or cancel many orders; each gets its own result."""
+    form = BulkForm(request.POST)
+    results = []
+    if form.is_valid():
+        action = ACTIONS[form.cleaned_data["action"]]
+        if not request.user.has_perm(services.transition_permission(action.name)):
+            raise PermissionDenied
+        actor = Actor.person(request.user)
+        orders = {o.number: o for o in Order.objects.filter(number__in=form.numbers)}
+        for number in form.numbers:
+            order = orders.get(number)
+            if order is None:
+                results.append((number, False, "No such order."))
+                continue
+            kwargs = {}
+            if action.needs_reason:
+                kwargs = {
+                    "reason_code": form.cleaned_data["reason_code"],
+                    "reason_text": form.cleaned_data["reason_text"],
+                }
+            try:
+                action.service(order=order, actor=actor, **kwargs)
+                results.append((number, True, f"{action.label}: done."))
+            except DomainError as exc:
+                results.append((number, False, str(exc)))
+    context = {"form": form, "results": results}
+    return _render(request, "orders/bulk.html", "orders/partials/bulk_results.html", context)
+
+
+# --- One order --------------------------------------------------------------------------
+
+
+def _order_context(request, order: Order, **extra) -> dict:
+    actor = Actor.person(request.user)
+    return {
+        "order": order,
+        "actions": allowed_actions(order, actor),
+        "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
+        "timeline": selectors.order_timeline(order),
+        "revisions": selectors.order_revisions(order),
+        "reason_form": ReasonForm(),
+        **extra,
+    }
+
+
+def _get_order(number: str) -> Order:
+    try:
+        return selectors.order_detail().get(number=number)
+    except Order.DoesNotExist:
+        raise Http404(f"No order {number}.") from None
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def detail(request, number):
+    return render(request, "orders/detail.html", _order_context(request, _get_order(number)))
+
+
+@login_required
+@require_POST
+def transition(request, number, name):
+    action = ACTIONS.get(name)
+    if action is None:
+        raise Http404
+    if not request.user.has_perm(services.transition_permission(action.name)):
+        raise PermissionDenied
+    kwargs = {}
+    if action.needs_reason:
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"{action.label}: choose a reason and say why.")
+            return redirect("orders:detail", number=number)
+        kwargs = form.cleaned_data
+    try:
+        with transaction.atomic():
+            order = get_object_or_404(Order.objects.select_for_update(), number=number)
+            _check_version(request, order)
+            action.service(order=order, actor=Actor.person(request.user), **kwargs)
+    except DomainError as exc:
+        messages.error(request, f"{action.label}: {exc}")
+    else:
+        messages.success(request, f"{action.label}: done.")
+    return redirect("orders:detail", number=number)
+
+
+def _check_version(request, order: Order) -> None:
+    seen = request.POST.get("version")
+    if seen is not None and seen != str(order.version):
+        raise StaleVersion(
+            f"Order {order.number} changed since you opened it. The page now shows the "
+            "latest data; check it and try again."
+        )
+
+
+@login_required
+def lines(request, number):
+    """Edit a draft's lines. Someone else's change in the meantime is never overwritten:
+    the save is refused and the fresh data shown."""
+    order = _get_order(number)
+    actor = Actor.person(request.user)
+    if not actor.has_perm("orders.enrich_order"):
+        raise PermissionDenied
+    current = list(order.lines.all())
+    if request.method != "POST":
+        form = LinesForm(lines=current, initial={"version": order.version})
+        return render(request, "orders/lines.html", {"order": order, "form": form})
+    form = LinesForm(request.POST, lines=current)
+    if form.is_valid():
+        try:
+            services.order_edit_lines(
+                order=order,
+                edits=form.edits(),
+                actor=actor,
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleVersion as exc:
+            fresh = _get_order(number)
+            form = LinesForm(lines=list(fresh.lines.all()), initial={"version": fresh.version})
+            context = {"order": fresh, "form": form, "conflict": str(exc)}
+            return render(request, "orders/lines.html", context, status=409)
+        except DomainError as exc:
+            for problem in exc.problems or []:
+                form.add_error(None, problem.message)
+            if not exc.problems:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Lines saved.")
+            return redirect(reverse("orders:detail", args=[number]))
+    return render(request, "orders/lines.html", {"order": order, "form": form}, status=400)
+
+
+@login_required
+@require_GET
+def item_search(request):
+    """Active items for the add-item autocomplete; a replaced item names its successor."""
+    from catalog.filters import ItemFilter
+
+    q = request.GET.get("add_item", "").strip()
+    items = ItemFilter({"q": q}).qs.select_related("replaced_by")[:12] if len(q) >= 2 else []
+    return render(request, "orders/partials/item_options.html", {"items": items})
+
+
+# --- Design events and dead letters -----------------------------------------------------
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def design_events(request):
+    status = request.GET.get("status", "invalid")
+    events = DesignEvent.objects.select_related("order").order_by("-received_at", "-id")
+    if status in DesignEvent.Status.values:
+        events = events.filter(status=status)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": DesignEvent.Status.choices}
+    return render(request, "orders/design_events.html", context)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+def design_event(request, event_id):
+    """One event as sent and as corrected; a coordinator fixes the payload of a dead
+    letter and processes it again, or reprocesses it as it is."""
+    event = get_object_or_404(DesignEvent.objects.select_related("order"), event_id=event_id)
+    actor = Actor.person(request.user)
+    form = PayloadForm(initial={"payload": json.dumps(event.current_payload, indent=2)})
+    if request.method == "POST":
+        if not actor.has_perm("orders.enrich_order"):
+            raise PermissionDenied
+        try:
+            if "reprocess" in request.POST:
+                event = ingestion.reprocess(event=event, actor=actor)
+            else:
+                form = PayloadForm(request.POST)
+                if form.is_valid():
+                    event = ingestion.process(
+                        ingestion.correct(
+                            event=event, payload=form.cleaned_data["payload"], actor=actor
+                        )
+                    )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            if form.is_valid() or "reprocess" in request.POST:
+                messages.success(request, f"Processed: {event.get_outcome_display()}.")
+                return redirect("orders:design_event", event_id=event.event_id)
+    context = {
+        "event": event,
+        "form": form,
+        "can_fix": event.status == "invalid" and actor.has_perm("orders.enrich_order"),
+        "original": json.dumps(event.payload, indent=2),
+    }
+    return render(request, "orders/design_event.html", context)

@@ -1,0 +1,253 @@
+"""The back office: what each person sees and may do, and how refusals look."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from orders.choices import OrderStatus
+from orders.models import Order
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    http = Client()
+    http.force_login(viewer)
+    return http
+
+
+def detail_url(order):
+    return reverse("orders:detail", args=[order.number])
+
+
+def transition_url(order, name):
+    return reverse("orders:transition", args=[order.number, name])
+
+
+def test_pages_need_a_login(client):
+    response = client.get(reverse("orders:queue"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_queue_filters_and_answers_htmx_with_the_fragment(coordinator_client):
+    approved = factories.order_in(OrderStatus.APPROVED)
+    draft = factories.make_order()
+    page = coordinator_client.get(reverse("orders:queue"), {"status": "approved"})
+    assert page.status_code == 200 and b"<html" in page.content
+    assert approved.number.encode() in page.content and draft.number.encode() not in page.content
+    fragment = coordinator_client.get(
+        reverse("orders:queue"), {"status": "draft"}, headers={"HX-Request": "true"}
+    )
+    assert b"<html" not in fragment.content and draft.number.encode() in fragment.content
+
+
+def test_bad_filters_are_shown_not_crashed(coordinator_client):
+    response = coordinator_client.get(reverse("orders:queue"), {"status": "flying"})
+    assert response.status_code == 200 and b"not valid" in response.content
+
+
+def test_the_queue_runs_a_fixed_number_of_queries(
+    coordinator_client, django_assert_max_num_queries
+):
+    for _ in range(3):
+        factories.make_order()
+    with django_assert_max_num_queries(12) as few:
+        coordinator_client.get(reverse("orders:queue"))
+    for _ in range(12):
+        factories.make_order()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        coordinator_client.get(reverse("orders:queue"))
+
+
+def test_a_viewer_sees_no_action_buttons(viewer_client):
+    order = factories.make_order()
+    page = viewer_client.get(detail_url(order)).content.decode()
+    assert "Approve" not in page and "Edit lines" not in page
+    queue = viewer_client.get(reverse("orders:queue")).content.decode()
+    assert 'name="orders"' not in queue
+
+
+@pytest.mark.parametrize("name", ["approve", "reject", "cancel"])
+def test_each_action_is_refused_without_permission(viewer_client, name):
+    order = factories.make_order()
+    response = viewer_client.post(
+        transition_url(order, name),
+        {"reason_code": "other", "reason_text": "x", "version": order.version},
+    )
+    assert response.status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
+
+
+def test_bulk_is_refused_without_permission(viewer_client):
+    order = factories.make_order()
+    response = viewer_client.post(
+        reverse("orders:bulk"), {"action": "approve", "orders": [order.number]}
+    )
+    assert response.status_code == 403
+
+
+def test_edits_are_refused_without_permission(viewer_client):
+    order = factories.make_order()
+    assert viewer_client.get(reverse("orders:lines", args=[order.number])).status_code == 403
+
+
+def test_actions_need_the_csrf_token(coordinator):
+    http = Client(enforce_csrf_checks=True)
+    http.force_login(coordinator)
+    order = factories.make_order()
+    response = http.post(transition_url(order, "approve"), {"version": order.version})
+    assert response.status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
+
+
+def test_approve_from_the_order_page(coordinator_client, coordinator):
+    order = factories.make_order()
+    page = coordinator_client.get(detail_url(order)).content.decode()
+    assert transition_url(order, "approve") in page
+    response = coordinator_client.post(
+        transition_url(order, "approve"), {"version": order.version}, follow=True
+    )
+    assert b"Approve: done." in response.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.APPROVED
+    assert order.history.first().history_user == coordinator
+
+
+def test_an_action_on_a_changed_order_is_refused(coordinator_client):
+    order = factories.make_order()
+    stale_version = order.version
+    factories.services.order_approve(order=order, actor=factories.SETUP)
+    response = coordinator_client.post(
+        transition_url(order, "reject"),
+        {"version": stale_version, "reason_code": "other", "reason_text": "x"},
+        follow=True,
+    )
+    assert b"changed since you opened it" in response.content
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+
+
+def test_reject_needs_a_reason_and_shows_the_banner(coordinator_client):
+    order = factories.order_in(OrderStatus.APPROVED)
+    missing = coordinator_client.post(
+        transition_url(order, "reject"), {"version": order.version}, follow=True
+    )
+    assert b"choose a reason" in missing.content
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+    response = coordinator_client.post(
+        transition_url(order, "reject"),
+        {"version": order.version, "reason_code": "data_mismatch", "reason_text": "Wrong mast"},
+        follow=True,
+    )
+    assert b'class="banner bad"' in response.content and b"Wrong mast" in response.content
+
+
+def test_bulk_approve_reports_each_order(coordinator_client):
+    good = [factories.make_order() for _ in range(2)]
+    held = factories.make_order(project=factories.ProjectFactory(status="on_hold"))
+    response = coordinator_client.post(
+        reverse("orders:bulk"),
+        {"action": "approve", "orders": [o.number for o in [*good, held]]},
+        headers={"HX-Request": "true"},
+    )
+    text = response.content.decode()
+    assert text.count('class="ok"') == 2 and text.count('class="bad"') == 1
+    assert "on hold" in text
+
+
+def test_bulk_reject_needs_a_reason(coordinator_client):
+    order = factories.order_in(OrderStatus.APPROVED)
+    response = coordinator_client.post(
+        reverse("orders:bulk"), {"action": "reject", "orders": [order.number]}
+    )
+    assert b"need a reason" in response.content
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+
+
+def test_editing_lines_lands_in_the_timeline(coordinator_client, coordinator):
+    order = factories.make_order()
+    line = order.lines.get()
+    url = reverse("orders:lines", args=[order.number])
+    response = coordinator_client.post(
+        url, {"version": order.version, f"qty_{line.pk}": 9}, follow=True
+    )
+    assert b"Lines saved." in response.content
+    assert "quantity: 5 → 9".encode() in response.content
+    line.refresh_from_db()
+    assert line.quantity == 9
+
+
+def test_a_stale_edit_is_refused_with_the_fresh_data(coordinator_client):
+    order = factories.make_order()
+    line = order.lines.get()
+    factories.services.order_edit_lines(
+        order=order,
+        edits=factories.services.LineEdits(quantities={line.pk: 7}),
+        actor=factories.SETUP,
+    )
+    response = coordinator_client.post(
+        reverse("orders:lines", args=[order.number]),
+        {"version": order.version, f"qty_{line.pk}": 9},
+    )
+    assert response.status_code == 409
+    assert b"changed since you loaded it" in response.content
+    assert b'value="7"' in response.content
+    line.refresh_from_db()
+    assert line.quantity == 7
+
+
+def test_adding_an_unknown_item_is_an_error_next_to_the_field(coordinator_client):
+    order = factories.make_order()
+    response = coordinator_client.post(
+        reverse("orders:lines", args=[order.number]),
+        {
+            "version": order.version,
+            f"qty_{order.lines.get().pk}": 5,
+            "add_item": "NOPE",
+            "add_quantity": 1,
+        },
+    )
+    assert response.status_code == 400 and b"There is no item NOPE." in response.content
+
+
+def test_dashboard_and_job_runs(coordinator_client):
+    factories.make_order()
+    page = coordinator_client.get(reverse("home"))
+    assert page.status_code == 200 and b"Orders by status" in page.content
+    assert coordinator_client.get(reverse("jobs")).status_code == 200
+
+
+def test_a_dead_letter_is_corrected_in_the_browser(coordinator_client):
+    import json
+
+    from orders import ingestion
+
+    factories.ItemFactory(code="RRU-A")
+    project = factories.ProjectFactory(construction_start_on="2026-05-01")
+    body = {
+        "event_id": "evt-ui",
+        "type": "design_approved",
+        "project_id": project.external_id,
+        "order_type": "radio",
+        "occurred_at": "2026-11-01T09:00:00Z",
+        "need_by": "2026-12-15",
+        "items": [{"item": "NOPE", "quantity": 1}],
+    }
+    ingestion.process(ingestion.receive(body, received_from="tests").event)
+    listing = coordinator_client.get(reverse("orders:design_events"))
+    assert b"evt-ui" in listing.content and b"Item NOPE is unknown." in listing.content
+    fixed = {**body, "items": [{"item": "RRU-A", "quantity": 1}]}
+    response = coordinator_client.post(
+        reverse("orders:design_event", args=["evt-ui"]),
+        {"payload": json.dumps(fixed)},
+        follow=True,
+    )
+    assert b"Processed: Order created." in response.content
+    assert Order.objects.filter(project=project).count() == 1
