@@ -9,7 +9,7 @@ PORT ?= 8000
 # DEBUG=false and a real SECRET_KEY in the environment instead of using make.
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: install run test lint check clean bench-api
+.PHONY: install run test lint check clean bench-api bench-ingest
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "OMS needs Python 3.11")'
@@ -31,6 +31,11 @@ test: install
 # Options: make bench-api ARGS="--help".
 bench-api: install
 	$(BIN)/python -m tests.benchmarks.api $(ARGS)
+
+# Project import and design event ingestion against a COPY floor (PostgreSQL).
+# Options: make bench-ingest ARGS="--help"; a quick run: ARGS="--projects 1000".
+bench-ingest: install
+	$(BIN)/python -m tests.benchmarks.ingestion $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -179,8 +179,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--keep-files",
         type=Path,
         metavar="FOLDER",
-        help="write the generated files into this folder and keep them (default: a "
-        "temporary folder)",
+        help="keep the generated files in this folder (none: a temporary folder, removed "
+        "afterwards)",
     )
     args = parser.parse_args(argv)
     if args.projects < 1 or args.lines < 1:
