@@ -2,9 +2,10 @@
 actor); orders and stock are made through the services, as in production."""
 
 import datetime
+import importlib
 
 import factory
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from factory.django import DjangoModelFactory
 
 from catalog.choices import ItemCategory, ItemLifecycle
@@ -43,7 +44,21 @@ class UserFactory(DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            self.groups.add(role_group(extracted))
+
+
+def role_group(name: str) -> Group:
+    """The role's group as the roles migration makes it (made again if a transactional
+    test's flush removed it)."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        roles = importlib.import_module("oms.migrations.0002_roles").ROLES
+        for perm in roles[name]:
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return group
 
 
 class RegionFactory(AuditedFactory):
