@@ -1,7 +1,5 @@
 """The dashboard and the job runs."""
 
-import datetime
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -10,12 +8,13 @@ from django.utils import timezone
 
 from oms.models import JobRun
 from orders.models import DesignEvent
-from orders.selectors import jeopardy, status_counts
+from orders.selectors import jeopardy, order_flow, status_counts
 
 
 @login_required
 def home(request):
     counts = status_counts()
+    flow = order_flow(days=30)
     context = {
         "status_counts": counts,
         "most": max((n for _, n in counts), default=0) or 1,
@@ -23,7 +22,8 @@ def home(request):
         "limits": settings.OMS_STATUS_LIMIT_DAYS,
         "dead_letters": DesignEvent.objects.filter(status=DesignEvent.Status.INVALID).count(),
         "job_runs": JobRun.objects.order_by("-started_at")[:8],
-        "since": timezone.now() - datetime.timedelta(days=1),
+        "flow": flow,
+        "pile_up": max(flow, key=lambda f: f.net) if any(f.net > 0 for f in flow) else None,
     }
     return render(request, "oms/home.html", context)
 

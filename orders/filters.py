@@ -2,10 +2,12 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 
 from oms.filters import SinceFilter
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority
 from orders.models import Order, Project
+from orders.selectors import jeopardy_condition
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -27,6 +29,10 @@ class OrderFilter(django_filters.FilterSet):
     has_reason = django_filters.BooleanFilter(
         method="filter_has_reason", help_text="Has a rejection or cancellation reason."
     )
+    jeopardy = django_filters.BooleanFilter(
+        method="filter_jeopardy",
+        help_text="Longer in its status than allowed, or needed soon and not released.",
+    )
     updated_since = SinceFilter()
     q = django_filters.CharFilter(
         method="filter_text", help_text="Order number, project ID or site code (prefix)."
@@ -38,6 +44,10 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_has_reason(self, queryset, name, value):
         return queryset.exclude(reason_code="") if value else queryset.filter(reason_code="")
+
+    def filter_jeopardy(self, queryset, name, value):
+        condition = jeopardy_condition(timezone.localdate())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

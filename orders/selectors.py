@@ -3,7 +3,9 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
 from orders.choices import OrderStatus
 from orders.models import Order, OrderLine
@@ -144,13 +146,9 @@ def order_revisions(order: Order):
     return order.revisions.order_by("-number")
 
 
-def jeopardy(today: datetime.date):
+def jeopardy_condition(today: datetime.date) -> Q:
     """Open orders at risk: longer in their status than its limit (OMS_STATUS_LIMIT_DAYS),
-    or needed within OMS_NEED_BY_RISK_DAYS and not yet released. Most urgent first."""
-    from django.conf import settings
-    from django.db.models import Q
-    from django.utils import timezone
-
+    or needed within OMS_NEED_BY_RISK_DAYS and not yet released."""
     now = timezone.now()
     overdue = Q()
     for status, days in settings.OMS_STATUS_LIMIT_DAYS.items():
@@ -160,8 +158,70 @@ def jeopardy(today: datetime.date):
         status__in=[OrderStatus.DRAFT, OrderStatus.APPROVED, OrderStatus.ALLOCATED],
         need_by__lte=soon,
     )
+    return overdue | need_by_risk
+
+
+def jeopardy(today: datetime.date):
+    """Orders in jeopardy, most urgent first."""
     return (
-        Order.objects.filter(overdue | need_by_risk)
+        Order.objects.filter(jeopardy_condition(today))
         .select_related("project")
         .order_by("need_by", "national_priority", "id")
     )
+
+
+# --- Flow -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusFlow:
+    status: OrderStatus
+    entered: list[int]  # per day, oldest first
+    left: list[int]
+    median_days: float | None  # time spent in the status by the orders that left it
+
+    @property
+    def net(self) -> int:
+        return sum(self.entered) - sum(self.left)
+
+
+def order_flow(days: int = 30) -> list[StatusFlow]:
+    """Orders entering and leaving each status per day over the last `days` days, read
+    from the outbox (every creation and transition writes one event)."""
+    from statistics import median
+
+    from oms.models import OutboxEvent
+
+    start = timezone.now() - datetime.timedelta(days=days)
+    first_day = timezone.localdate(start)
+    rows = (
+        OutboxEvent.objects.filter(aggregate_type="order", created_at__gte=start)
+        .filter(Q(event_type="order.created") | Q(payload__has_key="to"))
+        .order_by("aggregate_id", "created_at", "id")
+        .values_list("aggregate_id", "event_type", "payload__from", "payload__to", "created_at")
+    )
+    entered = {s: [0] * (days + 1) for s in OrderStatus}
+    left = {s: [0] * (days + 1) for s in OrderStatus}
+    spent: dict[str, list[float]] = {s: [] for s in OrderStatus}
+    since: dict[str, tuple[str, datetime.datetime]] = {}
+    for order_id, event_type, source, target, when in rows:
+        day = min((timezone.localdate(when) - first_day).days, days)
+        if event_type == "order.created":
+            source, target = None, OrderStatus.DRAFT
+        if source in left:
+            left[source][day] += 1
+            entered_at = since.get(order_id)
+            if entered_at and entered_at[0] == source:
+                spent[source].append((when - entered_at[1]).total_seconds() / 86400)
+        if target in entered:
+            entered[target][day] += 1
+            since[order_id] = (target, when)
+    return [
+        StatusFlow(
+            status=s,
+            entered=entered[s],
+            left=left[s],
+            median_days=round(median(spent[s]), 1) if spent[s] else None,
+        )
+        for s in OrderStatus
+    ]
