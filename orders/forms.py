@@ -5,11 +5,12 @@ from django import forms
 from catalog.models import Item
 from orders.choices import ReasonCode
 
+# Queue orderings: key -> (label, order_by).
 SORTS = {
-    "updated": ("-updated_at", "-id"),
-    "need_by": ("need_by", "id"),
-    "priority": ("national_priority", "need_by", "id"),
-    "number": ("-number",),
+    "updated": ("Last change", ("-updated_at", "-id")),
+    "need_by": ("Need-by date", ("need_by", "id")),
+    "priority": ("Priority", ("national_priority", "need_by", "id")),
+    "number": ("Order number", ("-number",)),
 }
 
 

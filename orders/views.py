@@ -73,7 +73,7 @@ def _render(request, page: str, partial: str, context: dict):
 def queue(request):
     orders = OrderFilter(request.GET, queryset=selectors.order_list())
     sort = request.GET.get("sort", "updated")
-    queryset = orders.qs.order_by(*SORTS.get(sort, SORTS["updated"]))
+    queryset = orders.qs.order_by(*SORTS.get(sort, SORTS["updated"])[1])
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

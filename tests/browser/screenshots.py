@@ -1,0 +1,112 @@
+"""Screenshots of the main back-office screens for the README (`make screenshots`).
+
+It makes a new SQLite database with the demo data, serves the app, signs in as the demo
+coordinator in the system's Chromium and saves one PNG per screen under
+docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import ARGS, CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="oms-shots-"))
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}},
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{workdir / 'shots.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
+    subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, capture_output=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(f"{base}/login/")
+        OUT.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(f"{base}/login/")
+            page.get_by_label("User name").fill("coordinator")
+            page.get_by_label("Password").fill("coordinator-demo-pass")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/")
+            revised = _revised_order(env)
+            shots = {
+                "dashboard": "/",
+                "queue": "/orders/?status=draft&status=approved&sort=need_by",
+                "order": f"/orders/{revised}/",
+                "lines": f"/orders/{revised}/lines/",
+                "dead-letters": "/orders/design-events/?status=invalid",
+                "job-runs": "/jobs/",
+            }
+            for name, path in shots.items():
+                page.goto(base + path)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+                print(f"{OUT.relative_to(ROOT) / (name + '.png')}  {path}")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0
+
+
+def _revised_order(env) -> str:
+    """An order with an upstream revision, for the order page."""
+    code = (
+        "from orders.models import Order; "
+        "print(Order.objects.filter(revision__gt=1).order_by('id').first().number)"
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
