@@ -125,7 +125,7 @@ class DesignEventListApi(ApiMixin, generics.ListAPIView):
                 f"Send 1 to {MAX_EVENTS} events.",
                 problems=[Problem(code="count", message=f"{len(events)} events sent.")],
             )
-        received = [ingestion.receive(e, received_from=self.actor.name) for e in events]
+        received = ingestion.receive_many(events, received_from=self.actor.name)
         if not isinstance(body, list) and received[0].event is None:
             raise ValidationFailed("The event cannot be stored.", problems=received[0].problems)
         ingestion.schedule(

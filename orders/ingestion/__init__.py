@@ -15,7 +15,14 @@ the last applied design, so the next event is compared against it:
 """
 
 from orders.ingestion.design import ENGINEERING, Design, DesignEventSchema, Lookups
-from orders.ingestion.receiving import Received, correct, receive, reprocess, schedule
+from orders.ingestion.receiving import (
+    Received,
+    correct,
+    receive,
+    receive_many,
+    reprocess,
+    schedule,
+)
 from orders.ingestion.rules import JOB_COUNT, process
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "correct",
     "process",
     "receive",
+    "receive_many",
     "reprocess",
     "schedule",
 ]

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from oms import audit, correlation, counters
@@ -389,9 +390,21 @@ def _record(done: list[Work], invalid: dict, events) -> None:
             event.problems = [p.as_dict() for p in invalid[event.pk]]
         else:
             event.status = DesignEvent.Status.PROCESSED
+    # One UPDATE per outcome, and the order of each processed event in one more.
+    by_outcome = defaultdict(list)
+    for w in done:
+        by_outcome[w.event.outcome].append(w.event.pk)
+    for outcome, pks in by_outcome.items():
+        DesignEvent.objects.filter(pk__in=pks).update(
+            status=DesignEvent.Status.PROCESSED,
+            outcome=outcome,
+            processed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    DesignEvent.objects.bulk_update([w.event for w in done], ["order"], batch_size=1000)
     DesignEvent.objects.bulk_update(
-        finished,
-        ["status", "outcome", "problems", "order", "processed_at", "attempts"],
+        _invalid_events(events, invalid),
+        ["status", "outcome", "problems", "processed_at", "attempts"],
         batch_size=1000,
     )
     audit.bulk_history(

@@ -24,16 +24,64 @@ class Received:
     problems: tuple[Problem, ...] = ()
 
 
+NO_ID = Problem(code="required", field="event_id", message="Every event has an event_id.")
+
+
+def _event_id(payload) -> str | None:
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
+        return None
+    return event_id
+
+
+def receive_many(payloads: list, *, received_from: str) -> list[Received]:
+    """Store many events at once (a few queries), in the order given; each answer as
+    receive() gives it. If another writer stores one of them at the same moment, they
+    are stored one by one instead."""
+    results: list[Received | None] = [None] * len(payloads)
+    positions: dict[str, list[int]] = {}
+    for index, payload in enumerate(payloads):
+        event_id = _event_id(payload)
+        if event_id is None:
+            results[index] = Received(None, False, (NO_ID,))
+        else:
+            positions.setdefault(event_id, []).append(index)
+    stored = DesignEvent.objects.in_bulk(list(positions), field_name="event_id")
+    new = []
+    for event_id, (first, *again) in positions.items():
+        if event_id in stored:
+            for index in (first, *again):
+                results[index] = Received(stored[event_id], True)
+            continue
+        payload = payloads[first]
+        event = DesignEvent(
+            event_id=event_id, payload=payload, received_from=received_from, **_envelope(payload)
+        )
+        new.append(event)
+        results[first] = Received(event, False)
+        for index in again:
+            results[index] = Received(event, True)
+    try:
+        with transaction.atomic(), audit.acting(ENGINEERING, reason="design events received"):
+            DesignEvent.objects.bulk_create(new, batch_size=1000)
+            audit.bulk_history(
+                DesignEvent,
+                new,
+                history_type="+",
+                reasons=[f"design event {e.event_id}" for e in new],
+                correlation_ids=[e.event_id[:64] for e in new],
+            )
+    except IntegrityError:
+        return [receive(payload, received_from=received_from) for payload in payloads]
+    return results
+
+
 def receive(payload, *, received_from: str) -> Received:
     """Store an event as sent, before anything else. An event id already stored is a
     duplicate and changes nothing. Without an event id there is nothing to store it by."""
-    event_id = payload.get("event_id") if isinstance(payload, dict) else None
-    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
-        return Received(
-            None,
-            False,
-            (Problem(code="required", field="event_id", message="Every event has an event_id."),),
-        )
+    event_id = _event_id(payload)
+    if event_id is None:
+        return Received(None, False, (NO_ID,))
     existing = DesignEvent.objects.filter(event_id=event_id).first()
     if existing:
         return Received(existing, True)

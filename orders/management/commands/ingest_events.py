@@ -29,17 +29,19 @@ class Command(BaseCommand):
         with job_run("ingest_events", context={"file": path.name}) as counts:
             with path.open(encoding="utf-8") as lines:
                 progress = tqdm(lines, unit=" events", disable=no_progress, file=sys.stderr)
-                batch: list[int] = []
+                numbered: list[tuple[int, dict]] = []
                 for number, line in enumerate(progress, start=1):
                     if not line.strip():
                         continue
-                    event = self._receive(number, line, counts, unreadable)
-                    if event is not None:
-                        batch.append(event.pk)
-                    if len(batch) >= BATCH:
-                        process_batch(batch, counts)
-                        batch = []
-                process_batch(batch, counts)
+                    try:
+                        numbered.append((number, json.loads(line)))
+                    except ValueError as exc:
+                        unreadable.append(f"line {number}: not JSON ({exc.msg})")
+                        counts.add("failed")
+                    if len(numbered) >= BATCH:
+                        self._ingest(numbered, counts, unreadable)
+                        numbered = []
+                self._ingest(numbered, counts, unreadable)
             counts.detail["unreadable_lines"] = unreadable[:100]
         self.stdout.write(
             f"{path.name}: created {counts.created}, modified {counts.modified}, "
@@ -54,19 +56,18 @@ class Command(BaseCommand):
                 + ", ".join(invalid[:5])
             )
 
-    def _receive(self, number, line, counts, unreadable):
-        try:
-            payload = json.loads(line)
-        except ValueError as exc:
-            unreadable.append(f"line {number}: not JSON ({exc.msg})")
-            counts.add("failed")
-            return None
-        received = ingestion.receive(payload, received_from="ingest_events")
-        if received.event is None:
-            unreadable.append(f"line {number}: {received.problems[0].message}")
-            counts.add("failed")
-            return None
-        if received.duplicate:
-            counts.add("skipped")
-            return None
-        return received.event
+    def _ingest(self, numbered, counts, unreadable) -> None:
+        """Store a batch of events, then process the new ones as one batch."""
+        received = ingestion.receive_many(
+            [payload for _, payload in numbered], received_from="ingest_events"
+        )
+        new = []
+        for (number, _), result in zip(numbered, received, strict=True):
+            if result.event is None:
+                unreadable.append(f"line {number}: {result.problems[0].message}")
+                counts.add("failed")
+            elif result.duplicate:
+                counts.add("skipped")
+            else:
+                new.append(result.event.pk)
+        process_batch(new, counts)
