@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from oms import correlation
 from oms.actors import Actor
+from oms.bulk import insert_rows
 
 
 class MissingActor(RuntimeError):
@@ -102,4 +103,4 @@ def bulk_history(model, instances, *, history_type: str, reasons, correlation_id
             correlation_id=correlation_id,
         )
         rows.append(history(**values))
-    history.objects.bulk_create(rows, batch_size=1000)
+    insert_rows(history, rows)

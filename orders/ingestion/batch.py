@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from oms import audit, correlation, counters
+from oms.bulk import insert_rows, update_rows
 from oms.errors import Problem
 from oms.models import OutboxEvent
 from orders import gates, services
@@ -174,7 +175,8 @@ def _create(work: list[Work], invalid: dict) -> None:
             correlation_id=w.correlation_id,
             **header,
         )
-    orders = Order.objects.bulk_create([w.order for w in ready])
+    orders = [w.order for w in ready]
+    insert_rows(Order, orders)
     _history(Order, orders, ready, "+")
     lines = [
         OrderLine(
@@ -188,7 +190,7 @@ def _create(work: list[Work], invalid: dict) -> None:
         for w in ready
         for spec in w.design.lines.values()
     ]
-    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    insert_rows(OrderLine, lines)
     owners = {w.order.pk: w for w in ready}
     _history(OrderLine, lines, [owners[line.order_id] for line in lines], "+")
     added = {w.event.pk: _added(w.design.lines.values()) for w in ready}
@@ -276,8 +278,10 @@ def _revise(work: list[Work]) -> None:
         w.order.updated_at = timezone.now()
     _write_lines(changed_lines, new_lines, gone)
     orders = [w.order for w in work]
-    Order.objects.bulk_update(
-        orders, ["need_by", "national_priority", "plan_type", "revision", "version", "updated_at"]
+    update_rows(
+        Order,
+        orders,
+        ["need_by", "national_priority", "plan_type", "revision", "version", "updated_at"],
     )
     _history(Order, orders, work, "~")
     _revisions(work, lambda w: w.order.revision, lambda w: deltas[w.event.pk])
@@ -296,14 +300,12 @@ def _revise(work: list[Work]) -> None:
 
 def _write_lines(changed, new, gone) -> None:
     if changed:
-        OrderLine.objects.bulk_update(
-            [line for _, line in changed],
-            ["quantity", "source", "kit", "replaces_item"],
-            batch_size=1000,
+        update_rows(
+            OrderLine, [line for _, line in changed], ["quantity", "source", "kit", "replaces_item"]
         )
         _history(OrderLine, [line for _, line in changed], [w for w, _ in changed], "~")
     if new:
-        OrderLine.objects.bulk_create([line for _, line in new], batch_size=2000)
+        insert_rows(OrderLine, [line for _, line in new])
         _history(OrderLine, [line for _, line in new], [w for w, _ in new], "+")
     removed = defaultdict(list)
     for w, line in gone:
@@ -331,7 +333,8 @@ def _history(model, instances, work: list[Work], history_type: str) -> None:
 
 
 def _revisions(work, number, delta) -> None:
-    OrderRevision.objects.bulk_create(
+    insert_rows(
+        OrderRevision,
         [
             OrderRevision(
                 order=w.order,
@@ -345,12 +348,12 @@ def _revisions(work, number, delta) -> None:
             )
             for w in work
         ],
-        batch_size=1000,
     )
 
 
 def _outbox(work, event_type, payload) -> None:
-    OutboxEvent.objects.bulk_create(
+    insert_rows(
+        OutboxEvent,
         [
             OutboxEvent(
                 event_type=event_type,
@@ -361,7 +364,6 @@ def _outbox(work, event_type, payload) -> None:
             )
             for w in work
         ],
-        batch_size=1000,
     )
 
 
@@ -377,8 +379,8 @@ def _record(done: list[Work], invalid: dict, events) -> None:
         w.stream.last_occurred_at = w.design.occurred_at
         streams.append(w.stream)
         w.event.order = w.order
-    DesignStream.objects.bulk_update(
-        streams, ["order", "header", "bom", "last_event_id", "last_occurred_at"], batch_size=1000
+    update_rows(
+        DesignStream, streams, ["order", "header", "bom", "last_event_id", "last_occurred_at"]
     )
     finished = [w.event for w in done] + _invalid_events(events, invalid)
     for event in finished:
@@ -401,7 +403,7 @@ def _record(done: list[Work], invalid: dict, events) -> None:
             processed_at=now,
             attempts=F("attempts") + 1,
         )
-    DesignEvent.objects.bulk_update([w.event for w in done], ["order"], batch_size=1000)
+    update_rows(DesignEvent, [w.event for w in done], ["order"])
     DesignEvent.objects.bulk_update(
         _invalid_events(events, invalid),
         ["status", "outcome", "problems", "processed_at", "attempts"],

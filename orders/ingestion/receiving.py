@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from oms import audit
 from oms.actors import Actor
+from oms.bulk import insert_rows
 from oms.errors import ActionForbidden, Problem, ValidationFailed
 from orders.ingestion.design import ENGINEERING
 from orders.ingestion.rules import process
@@ -63,7 +64,7 @@ def receive_many(payloads: list, *, received_from: str) -> list[Received]:
             results[index] = Received(event, True)
     try:
         with transaction.atomic(), audit.acting(ENGINEERING, reason="design events received"):
-            DesignEvent.objects.bulk_create(new, batch_size=1000)
+            insert_rows(DesignEvent, new)
             audit.bulk_history(
                 DesignEvent,
                 new,

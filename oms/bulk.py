@@ -1,0 +1,80 @@
+"""Writing many rows fast: COPY on PostgreSQL, bulk_create/bulk_update elsewhere.
+
+Like bulk_create and bulk_update, these send no signals and call no save(); field
+defaults and auto_now values are applied, and the database's constraints hold as for
+any insert or update. Primary keys are taken from the table's sequence first, so the
+objects have their ids afterwards, as with bulk_create.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+BATCH = 1000
+
+
+def insert_rows(model, objs: list) -> None:
+    """Insert the objects, giving each its primary key."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=BATCH)
+        return
+    meta = model._meta
+    with connection.cursor() as cursor:
+        if meta.pk.attname in {f.attname for f in meta.concrete_fields} and any(
+            o.pk is None for o in objs
+        ):
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        fields = list(meta.concrete_fields)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        table = connection.ops.quote_name(meta.db_table)
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def update_rows(model, objs: list, field_names: list[str]) -> None:
+    """Write the named fields of the objects (by primary key)."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, field_names, batch_size=BATCH)
+        return
+    meta = model._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE oms_bulk_update ON COMMIT DROP AS "
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {table} WITH NO DATA"
+        )
+        columns = ", ".join(quote(f.column) for f in fields)
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY oms_bulk_update ({columns}) FROM STDIN") as copy,
+        ):
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+                )
+        assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
+        pk = quote(meta.pk.column)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM oms_bulk_update AS u WHERE t.{pk} = u.{pk}"
+        )
+        cursor.execute("DROP TABLE oms_bulk_update")

@@ -1,0 +1,49 @@
+"""Bulk writes (COPY on PostgreSQL): ids, values and constraints as with the ORM."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from oms.bulk import insert_rows, update_rows
+from oms.models import OutboxEvent
+from tests import factories
+from warehouse.models import StockLevel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserted_rows_get_ids_and_keep_their_values():
+    events = [
+        OutboxEvent(
+            event_type="test.bulk",
+            aggregate_type="order",
+            aggregate_id=str(n),
+            payload={"n": n, "lines": [{"item": "A", "quantity": n}], "text": "ü \\ \t x"},
+        )
+        for n in range(3)
+    ]
+    with transaction.atomic():
+        insert_rows(OutboxEvent, events)
+    assert all(e.pk for e in events)
+    stored = OutboxEvent.objects.get(pk=events[2].pk)
+    assert stored.payload == {"n": 2, "lines": [{"item": "A", "quantity": 2}], "text": "ü \\ \t x"}
+    assert stored.created_at is not None
+
+
+def test_updated_rows_change_only_the_named_fields():
+    order = factories.make_order(lines=[(factories.ItemFactory(), 2), (factories.ItemFactory(), 3)])
+    lines = list(order.lines.order_by("pk"))
+    for line in lines:
+        line.quantity += 10
+        line.allocated_quantity = 99  # not named: stays
+    with transaction.atomic():
+        update_rows(type(lines[0]), lines, ["quantity"])
+    assert [(ln.quantity, ln.allocated_quantity) for ln in order.lines.order_by("pk")] == [
+        (12, 0),
+        (13, 0),
+    ]
+
+
+def test_the_database_constraints_hold():
+    warehouse, item = factories.WarehouseFactory(), factories.ItemFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(StockLevel, [StockLevel(warehouse=warehouse, item=item, on_hand=-1)])
