@@ -8,7 +8,9 @@ objects have their ids afterwards, as with bulk_create.
 
 from __future__ import annotations
 
-from django.db import connection
+from operator import attrgetter
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 BATCH = 1000
 
@@ -34,14 +36,13 @@ def insert_rows(model, objs: list) -> None:
         fields = list(meta.concrete_fields)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(meta.db_table)
+        values = _value_readers(fields, add=True)
         with (
             connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+                copy.write_row([value(obj) for value in values])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -64,17 +65,38 @@ def update_rows(model, objs: list, field_names: list[str]) -> None:
             f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {table} WITH NO DATA"
         )
         columns = ", ".join(quote(f.column) for f in fields)
+        values = _value_readers(fields, add=False)
         with (
             connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY oms_bulk_update ({columns}) FROM STDIN") as copy,
         ):
             for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-                )
+                copy.write_row([value(obj) for value in values])
         assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
         pk = quote(meta.pk.column)
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM oms_bulk_update AS u WHERE t.{pk} = u.{pk}"
         )
         cursor.execute("DROP TABLE oms_bulk_update")
+
+
+def _value_readers(fields, *, add: bool):
+    """For each field, how to read its database value from an object. psycopg adapts
+    plain values itself; fields that fill themselves in (auto_now) or need converting
+    (JSON) go through Django's own preparation."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    readers = []
+    for field in fields:
+        if (
+            field.get_internal_type() == "JSONField"
+            or getattr(field, "auto_now", False)
+            or (add and getattr(field, "auto_now_add", False))
+        ):
+            readers.append(
+                lambda obj, f=field: f.get_db_prep_save(
+                    f.pre_save(obj, add) if add else getattr(obj, f.attname), conn
+                )
+            )
+        else:
+            readers.append(attrgetter(field.attname))
+    return readers
