@@ -399,3 +399,24 @@ def test_ingest_events_backfills_a_file_and_counts(project, items, tmp_path, cap
     assert "line 5: not JSON" in out and "f-3" in out
     run = JobRun.objects.get(name="ingest_events")
     assert (run.status, run.created, run.failed) == ("succeeded", 1, 2)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [{"item": "RRU-A", "quantity": 2}, {"item": "ANT-B", "quantity": 1_000_000}],
+        [{"item": "RRU-A", "quantity": 2, "note": "extra keys are ignored"}],
+        [{"item": "RRU-A", "quantity": "3"}],
+        [{"item": " RRU-A", "quantity": 2}],
+    ],
+)
+def test_the_quick_line_check_accepts_exactly_what_the_full_schema_accepts(project, lines):
+    from orders.ingestion.design import DesignEventSchema, PlainLinesSchema, schema_problems
+
+    body = payload(project, {"RRU-A": 1}, items=lines)
+    full = DesignEventSchema(data=body)
+    assert full.is_valid(), full.errors
+    values, problems = schema_problems(body)
+    assert problems == [] and values == full.validated_data
+    plain = PlainLinesSchema(data=body)
+    assert plain.is_valid()
