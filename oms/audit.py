@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from oms import correlation
 from oms.actors import Actor
-from oms.bulk import insert_rows
+from oms.bulk import insert_values
 
 
 class MissingActor(RuntimeError):
@@ -88,19 +88,17 @@ def bulk_history(model, instances, *, history_type: str, reasons, correlation_id
     actor = context.actor
     history = model.history.model
     now = timezone.now()
+    attnames = [field.attname for field in history.tracked_fields]
+    common = {
+        "history_date": now,
+        "history_type": history_type,
+        "history_user_id": actor.user.pk if actor.is_person else None,
+        "actor_kind": actor.kind.value,
+        "actor_name": actor.name,
+    }
     rows = []
     for instance, reason, correlation_id in zip(instances, reasons, correlation_ids, strict=True):
-        values = {
-            field.attname: getattr(instance, field.attname) for field in history.tracked_fields
-        }
-        values.update(
-            history_date=now,
-            history_type=history_type,
-            history_user=actor.user if actor.is_person else None,
-            history_change_reason=reason,
-            actor_kind=actor.kind,
-            actor_name=actor.name,
-            correlation_id=correlation_id,
-        )
-        rows.append(history(**values))
-    insert_rows(history, rows)
+        row = {name: getattr(instance, name) for name in attnames}
+        row.update(common, history_change_reason=reason, correlation_id=correlation_id)
+        rows.append(row)
+    insert_values(history, rows)

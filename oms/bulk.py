@@ -48,6 +48,37 @@ def insert_rows(model, objs: list) -> None:
         obj._state.db = connection.alias
 
 
+def insert_values(model, rows: list[dict]) -> None:
+    """Insert rows given as {attname: value}, all with the same keys, without building
+    model instances (for large history writes). The primary key comes from its default."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
+        return
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    fields = [by_attname[name] for name in rows[0]]
+    conn = connections[DEFAULT_DB_ALIAS]
+    converters = [
+        (lambda v, f=f: f.get_db_prep_save(v, conn))
+        if f.get_internal_type() == "JSONField"
+        else None
+        for f in fields
+    ]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [v if c is None else c(v) for v, c in zip(row.values(), converters, strict=True)]
+            )
+
+
 def update_rows(model, objs: list, field_names: list[str]) -> None:
     """Write the named fields of the objects (by primary key)."""
     if not objs:
