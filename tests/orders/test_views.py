@@ -251,3 +251,14 @@ def test_a_dead_letter_is_corrected_in_the_browser(coordinator_client):
     )
     assert b"Processed: Order created." in response.content
     assert Order.objects.filter(project=project).count() == 1
+
+
+def test_item_search_offers_active_items_and_the_successor_of_a_replaced_one(coordinator_client):
+    successor = factories.ItemFactory(code="ANT-200", description="Panel antenna new")
+    factories.ItemFactory(
+        code="ANT-100", description="Panel antenna old", lifecycle="replaced", replaced_by=successor
+    )
+    response = coordinator_client.get(reverse("orders:item_search"), {"add_item": "ANT"})
+    text = response.content.decode()
+    assert '<option value="ANT-200">ANT-100 Panel antenna old — replaced by ANT-200' in text
+    assert '<option value="ANT-200">ANT-200 Panel antenna new</option>' in text
