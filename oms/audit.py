@@ -80,8 +80,8 @@ def connect_signals() -> None:
 
 
 def bulk_history(model, instances, *, history_type: str, reasons, correlation_ids) -> None:
-    """History rows for objects written in bulk (bulk_create/bulk_update send no
-    signals), each with its own reason and correlation id and the current actor."""
+    """History rows for objects (or {attname: value} rows) written in bulk, which send no
+    signals, each with its own reason and correlation id and the current actor."""
     context = _context.get()
     if context is None:
         raise MissingActor(f"{model.__name__} written in bulk without an actor.")
@@ -98,7 +98,10 @@ def bulk_history(model, instances, *, history_type: str, reasons, correlation_id
     }
     rows = []
     for instance, reason, correlation_id in zip(instances, reasons, correlation_ids, strict=True):
-        row = {name: getattr(instance, name) for name in attnames}
+        if isinstance(instance, dict):  # rows written with bulk.insert_values
+            row = {name: instance[name] for name in attnames}
+        else:
+            row = {name: getattr(instance, name) for name in attnames}
         row.update(common, history_change_reason=reason, correlation_id=correlation_id)
         rows.append(row)
     insert_values(history, rows)

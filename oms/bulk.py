@@ -48,15 +48,28 @@ def insert_rows(model, objs: list) -> None:
         obj._state.db = connection.alias
 
 
-def insert_values(model, rows: list[dict]) -> None:
+def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
     """Insert rows given as {attname: value}, all with the same keys, without building
-    model instances (for large history writes). The primary key comes from its default."""
+    model instances (for large writes). With `with_ids`, each row gets its primary key
+    (under the pk's attname), as bulk_create gives objects theirs."""
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
-        return
     meta = model._meta
+    pk = meta.pk.attname
+    if connection.vendor != "postgresql":
+        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
+        if with_ids:
+            for row, obj in zip(rows, objs, strict=True):
+                row[pk] = obj.pk
+        return
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
+                row[pk] = value
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in rows[0]]
     conn = connections[DEFAULT_DB_ALIAS]

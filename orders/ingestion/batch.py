@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from oms import audit, correlation, counters
-from oms.bulk import insert_rows, update_rows
+from oms.bulk import insert_rows, insert_values, update_rows
 from oms.errors import Problem
 from oms.models import OutboxEvent
 from orders import gates, services
@@ -179,20 +179,23 @@ def _create(work: list[Work], invalid: dict) -> None:
     insert_rows(Order, orders)
     _history(Order, orders, ready, "+")
     lines = [
-        OrderLine(
-            order=w.order,
-            item=spec.item,
-            quantity=spec.quantity,
-            source=spec.source,
-            kit=spec.kit,
-            replaces_item=spec.replaces_item,
-        )
+        {
+            "order_id": w.order.pk,
+            "item_id": spec.item.pk,
+            "quantity": spec.quantity,
+            "source": spec.source,
+            "kit_id": spec.kit.pk if spec.kit else None,
+            "replaces_item_id": spec.replaces_item.pk if spec.replaces_item else None,
+            "allocated_quantity": 0,
+            "released_quantity": 0,
+            "returned_quantity": 0,
+        }
         for w in ready
         for spec in w.design.lines.values()
     ]
-    insert_rows(OrderLine, lines)
+    insert_values(OrderLine, lines, with_ids=True)
     owners = {w.order.pk: w for w in ready}
-    _history(OrderLine, lines, [owners[line.order_id] for line in lines], "+")
+    _history(OrderLine, lines, [owners[line["order_id"]] for line in lines], "+")
     added = {w.event.pk: _added(w.design.lines.values()) for w in ready}
     _revisions(ready, lambda w: 1, lambda w: {"lines": added[w.event.pk]})
     _outbox(
