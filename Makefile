@@ -9,7 +9,7 @@ PORT ?= 8000
 # DEBUG=false and a real SECRET_KEY in the environment instead of using make.
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: install run test lint check clean bench-api screenshots bench-ingest
+.PHONY: install run test lint check clean bench-api screenshots bench-ingest bench-ui
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "OMS needs Python 3.11")'
@@ -36,6 +36,11 @@ bench-api: install
 # Options: make bench-ingest ARGS="--help"; a quick run: ARGS="--projects 1000".
 bench-ingest: install
 	$(BIN)/python -m tests.benchmarks.ingestion $(ARGS)
+
+# Server time (p50/p95) of the back-office queue and order pages at 100,000 orders.
+# Options: make bench-ui ARGS="--help"; a quick run: ARGS="--orders 10000 --requests 50".
+bench-ui: install
+	$(BIN)/python -m tests.benchmarks.backoffice $(ARGS)
 
 # A PNG of each main screen under docs/screenshots/ (demo data, the system's Chromium).
 screenshots: install
