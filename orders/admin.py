@@ -24,22 +24,13 @@ class MarketAdmin(HistoryAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(HistoryAdmin):
+class ProjectAdmin(ReadOnlyAdmin, HistoryAdmin):
     """Projects are master data of the planning system; they are read here."""
 
     list_display = ("external_id", "site_code", "name", "market", "status", "plan_type")
     list_filter = ("status", "plan_type", "market__region", "market")
     search_fields = ("external_id", "site_code", "name")
     list_select_related = ("market",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

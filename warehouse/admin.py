@@ -50,7 +50,7 @@ class StockChangeForm(forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ReadOnlyAdmin):
     """Stock levels are the sums of the ledger: read-only here. They change only through
     stock movements ("Receive or adjust" on a level, or the services)."""
 
@@ -73,15 +73,6 @@ class StockLevelAdmin(admin.ModelAdmin):
     @admin.display(description="available")
     def available_quantity(self, obj):
         return obj.available
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
