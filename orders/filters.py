@@ -11,7 +11,9 @@ from orders.selectors import jeopardy_condition
 
 
 class OrderFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    # The choice filters read the order's own columns, so no DISTINCT is needed (it
+    # would make every count sort all matching rows).
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, distinct=False)
     project = django_filters.CharFilter(
         field_name="project__external_id", help_text="The project ID."
     )
@@ -19,11 +21,11 @@ class OrderFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(
         field_name="project__market__region__code", help_text="Code."
     )
-    order_type = django_filters.MultipleChoiceFilter(choices=OrderType.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=OrderKind.choices)
-    plan_type = django_filters.MultipleChoiceFilter(choices=PlanType.choices)
+    order_type = django_filters.MultipleChoiceFilter(choices=OrderType.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=OrderKind.choices, distinct=False)
+    plan_type = django_filters.MultipleChoiceFilter(choices=PlanType.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(
-        field_name="national_priority", choices=Priority.choices
+        field_name="national_priority", choices=Priority.choices, distinct=False
     )
     gated = django_filters.BooleanFilter()
     has_reason = django_filters.BooleanFilter(
