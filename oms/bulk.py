@@ -27,11 +27,7 @@ def insert_rows(model, objs: list) -> None:
         if meta.pk.attname in {f.attname for f in meta.concrete_fields} and any(
             o.pk is None for o in objs
         ):
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(objs)],
-            )
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            for obj, pk in zip(objs, _next_ids(cursor, meta, len(objs)), strict=True):
                 obj.pk = pk
         fields = list(meta.concrete_fields)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -64,11 +60,7 @@ def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
         return
     if with_ids:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
-            )
-            for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
+            for row, value in zip(rows, _next_ids(cursor, meta, len(rows)), strict=True):
                 row[pk] = value
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in rows[0]]
@@ -122,6 +114,15 @@ def update_rows(model, objs: list, field_names: list[str]) -> None:
             f"UPDATE {table} AS t SET {assignments} FROM oms_bulk_update AS u WHERE t.{pk} = u.{pk}"
         )
         cursor.execute("DROP TABLE oms_bulk_update")
+
+
+def _next_ids(cursor, meta, count: int) -> list[int]:
+    """Take `count` primary keys from the table's sequence."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, count],
+    )
+    return [value for (value,) in cursor.fetchall()]
 
 
 def _value_readers(fields, *, add: bool):

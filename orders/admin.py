@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
@@ -6,7 +5,7 @@ from django.template.response import TemplateResponse
 from oms.actors import Actor
 from oms.admin_base import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_service
 from orders import services
-from orders.choices import ReasonCode
+from orders.forms import ReasonForm
 from orders.models import Market, Order, OrderLine, OrderRevision, Project, Region
 
 
@@ -158,8 +157,3 @@ class OrderAdmin(ReadOnlyAdmin, HistoryAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/orders/order/reason.html", context)
-
-
-class ReasonForm(forms.Form):
-    reason_code = forms.ChoiceField(choices=ReasonCode.choices)
-    reason_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))

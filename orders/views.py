@@ -16,7 +16,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_fsm import can_proceed
 
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
@@ -52,12 +51,7 @@ ACTIONS = {
 
 def allowed_actions(order: Order, actor: Actor) -> list[Action]:
     """The transitions this person may make on the order now."""
-    return [
-        action
-        for action in ACTIONS.values()
-        if actor.has_perm(services.transition_permission(action.name))
-        and can_proceed(getattr(order, action.name))
-    ]
+    return [ACTIONS[name] for name in services.allowed_transitions(order, actor)]
 
 
 def _render(request, page: str, partial: str, context: dict):

@@ -78,23 +78,36 @@ class DesignEventFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def _receipt(event, duplicate=False, problems=()) -> dict:
-    if event is None:
-        return {
-            "event_id": None,
-            "status": "rejected",
-            "outcome": "invalid",
-            "order": None,
-            "problems": [p.as_dict() for p in problems],
-        }
-    event.refresh_from_db()
-    return {
-        "event_id": event.event_id,
-        "status": event.status,
-        "outcome": "duplicate" if duplicate else (event.outcome or "pending"),
-        "order": event.order.number if event.order_id else None,
-        "problems": event.problems,
-    }
+def _receipts(received) -> list[dict]:
+    """Each event's status and outcome so far, read again in one query (processing may
+    have run since the event was stored)."""
+    fresh = DesignEvent.objects.select_related("order").in_bulk(
+        [r.event.pk for r in received if r.event is not None]
+    )
+    results = []
+    for r in received:
+        if r.event is None:
+            results.append(
+                {
+                    "event_id": None,
+                    "status": "rejected",
+                    "outcome": "invalid",
+                    "order": None,
+                    "problems": [p.as_dict() for p in r.problems],
+                }
+            )
+            continue
+        event = fresh[r.event.pk]
+        results.append(
+            {
+                "event_id": event.event_id,
+                "status": event.status,
+                "outcome": "duplicate" if r.duplicate else (event.outcome or "pending"),
+                "order": event.order.number if event.order_id else None,
+                "problems": event.problems,
+            }
+        )
+    return results
 
 
 class DesignEventListApi(ApiMixin, generics.ListAPIView):
@@ -131,8 +144,7 @@ class DesignEventListApi(ApiMixin, generics.ListAPIView):
         ingestion.schedule(
             (r.event for r in received if r.event and not r.duplicate), source=self.actor.name
         )
-        results = [_receipt(r.event, r.duplicate, r.problems) for r in received]
-        return Response({"results": results}, status=status.HTTP_202_ACCEPTED)
+        return Response({"results": _receipts(received)}, status=status.HTTP_202_ACCEPTED)
 
 
 class DesignEventDetailApi(ApiMixin, generics.GenericAPIView):

@@ -1,4 +1,3 @@
-from django_fsm import can_proceed
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -7,7 +6,7 @@ from oms.api.schema import FieldErrorSerializer
 from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode
 from orders.models import Order, OrderLine, OrderRevision, Project
 from orders.project_import import Outcome
-from orders.services import transition_permission
+from orders.services import allowed_transitions
 
 # The transitions a caller can ask for through the API, with the endpoint of each.
 API_TRANSITIONS = {
@@ -179,11 +178,7 @@ class OrderDetailSerializer(OrderListSerializer):
     def get_allowed_transitions(self, order) -> list[str]:
         """The transitions this caller may make now, by endpoint name."""
         actor = self.context["actor"]
-        allowed = [
-            endpoint
-            for name, endpoint in API_TRANSITIONS.items()
-            if actor.has_perm(transition_permission(name)) and can_proceed(getattr(order, name))
-        ]
+        allowed = [API_TRANSITIONS[name] for name in allowed_transitions(order, actor)]
         if order.status == "draft" and actor.has_perm("orders.enrich_order"):
             allowed.append("edit-lines")
         return allowed

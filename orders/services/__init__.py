@@ -11,6 +11,7 @@ from orders.services.common import (
     LineEdits,
     LineSpec,
     ReturnSpec,
+    allowed_transitions,
     jsonable,
     transition_permission,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "LineEdits",
     "LineSpec",
     "ReturnSpec",
+    "allowed_transitions",
     "approval_problems",
     "jsonable",
     "order_allocate",

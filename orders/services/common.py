@@ -72,6 +72,20 @@ class LineEdits:
         return not (self.quantities or self.add or self.remove)
 
 
+# The transitions people and clients ask for directly (allocate, complete and the
+# returns are made by the allocation engine and the warehouse).
+REQUESTABLE_TRANSITIONS = ("approve", "release", "resolve_close", "reject", "reopen", "cancel")
+
+
+def allowed_transitions(order: Order, actor: Actor) -> list[str]:
+    """The requestable transitions this actor may make on the order now."""
+    return [
+        name
+        for name in REQUESTABLE_TRANSITIONS
+        if actor.has_perm(transition_permission(name)) and can_proceed(getattr(order, name))
+    ]
+
+
 def transition_permission(name: str) -> str:
     meta = getattr(Order, name)._django_fsm
     return next(iter(meta.transitions.values())).permission
