@@ -5,11 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SIM_PORT ?= 8010
+SIM_ARGS ?=
 # Local work runs with DEBUG on (and the local-only secret key); production sets
 # DEBUG=false and a real SECRET_KEY in the environment instead of using make.
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: install run test lint check clean bench-api screenshots bench-ingest bench-ui
+.PHONY: install run test lint check clean bench-api screenshots bench-ingest bench-ui bench-reconcile bench-alloc
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "OMS needs Python 3.11")'
@@ -19,10 +21,16 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
+# The warehouse simulator runs next to the server (its options: SIM_ARGS, e.g.
+# SIM_ARGS="--reject-rate 0.2 --short-rate 0.3"); it stops with the server.
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(BIN)/python manage.py run_warehouse_simulator --provision-token \
+		--port $(SIM_PORT) --oms-url http://$(HOST):$(PORT) $(SIM_ARGS) & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) OMS_WAREHOUSE_URL=$${OMS_WAREHOUSE_URL:-http://127.0.0.1:$(SIM_PORT)} \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/pytest $(ARGS)
@@ -37,10 +45,20 @@ bench-api: install
 bench-ingest: install
 	$(BIN)/python -m tests.benchmarks.ingestion $(ARGS)
 
+# One allocation run over 50,000 approved orders of 20 lines against a read-and-COPY floor
+# (PostgreSQL). Options: make bench-alloc ARGS="--help"; a quick run: ARGS="--orders 5000".
+bench-alloc: install
+	$(BIN)/python -m tests.benchmarks.allocation $(ARGS)
+
 # Server time (p50/p95) of the back-office queue and order pages at 100,000 orders.
 # Options: make bench-ui ARGS="--help"; a quick run: ARGS="--orders 10000 --requests 50".
 bench-ui: install
 	$(BIN)/python -m tests.benchmarks.backoffice $(ARGS)
+
+# reconcile_stock over 100,000 stock levels against one scan of the ledger (PostgreSQL).
+# Options: make bench-reconcile ARGS="--help"; a quick run: ARGS="--items 500".
+bench-reconcile: install
+	$(BIN)/python -m tests.benchmarks.reconcile $(ARGS)
 
 # A PNG of each main screen under docs/screenshots/ (demo data, the system's Chromium).
 screenshots: install

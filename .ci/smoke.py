@@ -1,9 +1,12 @@
 """Smoke test of the embedded default: a fresh SQLite file, no broker. Migrate, seed the
-demo data, start the server, sign in as the demo users and render the main pages."""
+demo data, start the server and the warehouse simulator, sign in as the demo users and
+render the main pages, then release an order and watch it close through the simulator."""
 
 import http.cookiejar
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +17,17 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8765
+
+
+def _free_port() -> int:
+    """A port nobody listens on, so that two smoke runs on one machine do not meet."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = int(os.environ.get("OMS_SMOKE_PORT") or _free_port())
+SIM_PORT = int(os.environ.get("OMS_SMOKE_SIMULATOR_PORT") or _free_port())
 BASE = f"http://127.0.0.1:{PORT}"
 
 # Pages each demo user must be able to open.
@@ -31,9 +44,20 @@ PAGES = {
         "/admin/warehouse/warehouse/",
         "/admin/warehouse/stocklevel/",
         "/admin/warehouse/stockmovement/",
+        "/admin/warehouse/release/",
+        "/admin/warehouse/warehousecall/",
+        "/admin/warehouse/warehousecallback/",
         "/admin/oms/outboxevent/",
         "/admin/oms/apiclient/",
+        "/admin/oms/webhooksubscription/",
+        "/admin/oms/webhooksubscription/add/",
+        "/admin/oms/webhookdelivery/",
+        "/admin/warehouse/stocklevel/1/minimum/",
+        "/admin/warehouse/stocklevel/1/history/",
+        "/admin/allocation/rankingconfig/1/change/",
+        "/admin/allocation/allocationrun/",
         "/api/v1/orders/",
+        "/api/v1/allocation-runs/1/outcomes/",
         "/api/v1/docs/",
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
         "/api/v1/schema/",
@@ -45,10 +69,28 @@ PAGES = {
         "/orders/MO-0000001/",
         "/orders/MO-0000001/lines/",
         "/orders/design-events/",
+        "/orders/returns/",
+        "/orders/returns/?state=resolved",
+        "/inventory/",
+        "/inventory/?below_minimum=true",
+        "/inventory/1/ledger/?field=reserved",
+        "/webhooks/",
+        "/webhooks/deliveries/",
         "/jobs/",
         "/admin/orders/order/",
+        "/allocation/",
+        "/allocation/1/",
+        "/allocation/1/?result=short",
+        "/allocation/1/blocking/",
     ],
-    "viewer": ["/", "/orders/", "/orders/MO-0000001/"],
+    "viewer": [
+        "/",
+        "/orders/",
+        "/orders/MO-0000001/",
+        "/orders/returns/",
+        "/inventory/",
+        "/allocation/1/",
+    ],
 }
 
 
@@ -66,8 +108,27 @@ def main() -> int:
         [*manage, "seed_demo"], env=env, check=True, cwd=ROOT, capture_output=True, text=True
     )
     print(seeded.stdout)
+    simulator = subprocess.Popen(
+        [
+            *manage,
+            "run_warehouse_simulator",
+            "--provision-token",
+            "--port",
+            str(SIM_PORT),
+            "--oms-url",
+            BASE,
+            "--accept-delay",
+            "0.5",
+            "--complete-delay",
+            "1",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{PORT}", "--noreload"], env=env, cwd=ROOT
+        [*manage, "runserver", f"127.0.0.1:{PORT}", "--noreload"],
+        env={**env, "OMS_WAREHOUSE_URL": f"http://127.0.0.1:{SIM_PORT}"},
+        cwd=ROOT,
     )
     try:
         wait_for_server()
@@ -91,14 +152,52 @@ def main() -> int:
             print(f"{'ok ' if status == 200 else 'BAD'} {status} admin        {match.group(1)}")
             if status != 200:
                 failures.append(("admin", match.group(1), status))
+        failures += release_through_the_simulator(manage, env)
     finally:
         server.terminate()
+        simulator.terminate()
         server.wait(timeout=10)
+        simulator.wait(timeout=10)
     if failures:
         print("smoke test failed:", failures)
         return 1
     print("smoke test passed")
     return 0
+
+
+def release_through_the_simulator(manage: list[str], env: dict) -> list:
+    """Release an allocated order through the API; the simulator takes the release and
+    calls back accepted and completed: the order closes."""
+    made = subprocess.run(
+        [*manage, "create_api_client", "smoke", "--scope", "orders:read", "orders:write"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token = made.stdout.strip().splitlines()[-1]
+
+    def call(method: str, path: str) -> dict:
+        request = urllib.request.Request(
+            f"{BASE}/api/v1{path}",
+            method=method,
+            data=b"{}" if method == "POST" else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    number = call("GET", "/orders/?status=allocated&limit=1")["results"][0]["number"]
+    call("POST", f"/orders/{number}/release/")
+    for _ in range(60):
+        status = call("GET", f"/orders/{number}/")["status"]
+        if status == "closed":
+            print(f"ok  {number} released and closed through the warehouse simulator")
+            return []
+        time.sleep(0.5)
+    print(f"BAD {number} released but still {status}")
+    return [("api", f"/orders/{number}/ closed through the simulator", status)]
 
 
 def demo_password(output: str, user: str) -> str:

@@ -8,9 +8,12 @@ objects have their ids afterwards, as with bulk_create.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import F
 
 BATCH = 1000
 
@@ -114,6 +117,70 @@ def update_rows(model, objs: list, field_names: list[str]) -> None:
             f"UPDATE {table} AS t SET {assignments} FROM oms_bulk_update AS u WHERE t.{pk} = u.{pk}"
         )
         cursor.execute("DROP TABLE oms_bulk_update")
+
+
+def delete_rows(model, pks: list) -> None:
+    """Delete rows by primary key in one statement. Like the writes above it sends no
+    signals and collects nothing, so the caller writes the history; a row that others
+    still refer to is refused by the database's foreign keys."""
+    if pks:
+        model.objects.filter(pk__in=pks)._raw_delete(connection.alias)
+
+
+def add_to_rows(model, field_name: str, deltas: Mapping[int, int], *, also=None) -> None:
+    """Add each row's delta (by primary key) to a numeric field, as F(field) + delta
+    would, so a concurrent change is never overwritten; `also` sets other fields to one
+    value on every row (e.g. a timestamp). Inside the caller's transaction."""
+    if not deltas:
+        return
+    also = dict(also or {})
+    if connection.vendor != "postgresql":
+        by_delta = defaultdict(list)
+        for pk, delta in deltas.items():
+            by_delta[delta].append(pk)
+        for delta, pks in by_delta.items():
+            for chunk in chunked(pks):
+                model.objects.filter(pk__in=chunk).update(
+                    **{field_name: F(field_name) + delta}, **also
+                )
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    column = quote(meta.get_field(field_name).column)
+    assignments = [f"{column} = t.{column} + d.delta"]
+    params = []
+    for name, value in also.items():
+        field = meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE oms_bulk_add (id bigint PRIMARY KEY, delta bigint) ON COMMIT DROP"
+        )
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy("COPY oms_bulk_add (id, delta) FROM STDIN") as copy,
+        ):
+            for row in deltas.items():
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(assignments)} "
+            f"FROM oms_bulk_add AS d WHERE t.{quote(meta.pk.column)} = d.id",
+            params,
+        )
+        cursor.execute("DROP TABLE oms_bulk_add")
+
+
+def chunked(values: Iterable, size: int = BATCH * 5) -> Iterator[list]:
+    """The values in lists of at most `size` (for IN lists of many ids)."""
+    chunk = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _next_ids(cursor, meta, count: int) -> list[int]:

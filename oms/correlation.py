@@ -50,7 +50,12 @@ def connect_celery_signals() -> None:
     tokens: dict[str, object] = {}
 
     def restore(task_id=None, task=None, **kwargs):
-        value = getattr(task.request, CELERY_HEADER, None) or new_id()
+        # A task run in-process (no broker) is not published: it keeps the caller's id.
+        value = (
+            getattr(task.request, CELERY_HEADER, None)
+            or (get() if task.request.is_eager else None)
+            or new_id()
+        )
         tokens[task_id] = _current.set(value)
 
     def clear(task_id=None, **kwargs):

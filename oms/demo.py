@@ -15,21 +15,38 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from allocation import services as allocation_services
+from allocation.choices import Trigger
 from catalog import services as catalog_services
 from catalog.choices import ItemCategory, ItemLifecycle, Unit
 from catalog.models import Item, Kit
 from oms import audit
 from oms.actors import Actor
 from oms.errors import InsufficientStock
+from oms.scopes import Scope, client_permissions
 from orders import gates, ingestion
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Market, Order, Project, Region
+from warehouse import callbacks
 from warehouse.choices import Condition
-from warehouse.models import Warehouse, WarehouseMarket
-from warehouse.services import stock_receive
+from warehouse.models import StockLevel, Warehouse, WarehouseMarket
+from warehouse.services import stock_receive, stock_set_minimum
+
+# Approved orders that the demo's allocation run sends back to draft, one per kind of
+# configuration mismatch: (project market, new item (code, description, lifecycle after
+# approval, warehouses stocking it)).
+MISMATCHES = [
+    ("ANC", ("RRU-09", "Remote radio unit B66 4T4R rev B", ItemLifecycle.ACTIVE, ["WH-WA"])),
+    ("NYC", ("ANT-11", "Panel antenna legacy 8 ft", ItemLifecycle.DISCONTINUED, ["WH-NJ"])),
+    ("NYC", ("SC-05", "Small cell radio n77 prototype", ItemLifecycle.ACTIVE, [])),
+    ("BOS", ("TX-11", "Transmission microwave 6 GHz", ItemLifecycle.ACTIVE, ["WH-WA"])),
+]
 
 SEEDER = Actor.system("demo-seed")
+DEMO_WAREHOUSE = Actor.client(
+    "warehouse-simulator", permissions=client_permissions([Scope.WAREHOUSE_WRITE])
+)
 
 
 @dataclass(frozen=True)
@@ -370,9 +387,15 @@ def load(today: datetime.date | None = None) -> bool:
         markets = _markets()
         warehouses = _warehouses(markets)
         _stock(warehouses, items)
+        _minimum_levels()
         projects = _projects(markets, today)
         _orders(projects, items, warehouses, today)
         _design_events(projects, items, today)
+        _mismatched_orders(projects, items, warehouses, today)
+        run = allocation_services.allocation_run_request(actor=SEEDER, trigger=Trigger.COMMAND)
+    # The run executes once the data is committed: in process here even with a broker,
+    # so the demo starts with a finished run (the queued task then finds nothing to do).
+    allocation_services.allocation_run_execute(run_id=run.pk)
     return True
 
 
@@ -452,6 +475,18 @@ def _stock(warehouses: dict[str, Warehouse], items: dict[str, Item]) -> None:
                     reason="opening stock (demo)",
                     actor=SEEDER,
                 )
+
+
+def _minimum_levels() -> None:
+    """Minimum levels the demo orders will take some levels below (stock.below_minimum)."""
+    for level in StockLevel.objects.select_related("item").order_by("pk"):
+        scarce = level.item.category in SCARCE_CATEGORIES
+        stock_set_minimum(
+            level=level,
+            minimum_level=2 if scarce else 40,
+            reason="demo safety stock",
+            actor=SEEDER,
+        )
 
 
 def _projects(markets: dict[str, Market], today: datetime.date) -> list[Project]:
@@ -558,28 +593,36 @@ def _drive(order: Order, target: str, project: Project) -> None:
     if target == OrderStatus.ALLOCATED:
         return
     order = order_services.order_release(order=order, actor=SEEDER)
+    # The warehouse answers through the same callbacks as the warehouse system.
+    release = order.releases.get()
+    callbacks.release_accepted(
+        release=release, event_id=f"demo-{release.release_id}:accepted", actor=DEMO_WAREHOUSE
+    )
     if target == OrderStatus.RELEASED:
         return
-    order = order_services.order_complete(order=order, actor=SEEDER)
+    callbacks.release_completed(
+        release=release,
+        event_id=f"demo-{release.release_id}:completed",
+        lines=[callbacks.ShippedLine(line["item"], line["quantity"]) for line in release.lines],
+        actor=DEMO_WAREHOUSE,
+    )
     if target == OrderStatus.CLOSED:
         return
-    lines = list(order.lines.all())
+    lines = list(order.lines.select_related("item"))
     full = target == OrderStatus.FULLY_RETURNED
-    warehouse = order.releases.get().warehouse
-    order_services.order_record_return(
-        order=order,
-        warehouse=warehouse,
+    callbacks.release_returned(
+        release=release,
+        event_id=f"demo-{release.release_id}:return:1",
         lines=[
-            order_services.ReturnSpec(
-                line=line,
+            callbacks.ReturnedLine(
+                item=line.item.code,
                 quantity=line.released_quantity if full else 1,
                 condition=Condition.GOOD if n else Condition.DAMAGED,
                 reason="Site scope reduced" if n else "Damaged in transit",
             )
             for n, line in enumerate(lines if full else lines[:1])
         ],
-        actor=SEEDER,
-        external_id=f"demo-return-{order.number}",
+        actor=DEMO_WAREHOUSE,
     )
 
 
@@ -594,6 +637,84 @@ def _allocate_somewhere(order: Order, project: Project) -> Order:
         except InsufficientStock:
             continue
     raise InsufficientStock(f"No warehouse serving {project.market} has {order.number}.")
+
+
+def _mismatched_orders(projects, items, warehouses, today) -> None:
+    """Approved orders the allocation run must reject, each for another configuration
+    mismatch: a market no warehouse serves (Anchorage), an item discontinued after
+    approval, an item no warehouse knows, an item no serving warehouse stocks; and one
+    gated approved order, which the run reports and leaves alone."""
+    region = Region.objects.get(code="WEST")
+    anchorage = Market.objects.create(code="ANC", name="Anchorage", region=region)
+    ready = [p for p in projects if p.is_active and not gates.release_gate(p, OrderType.RADIO)]
+    by_market = {}
+    for project in ready:
+        by_market.setdefault(project.market.code, project)
+    for n, (market, (code, description, lifecycle, stocked_at)) in enumerate(MISMATCHES):
+        if market == "ANC":
+            template = ready[0]
+            project = Project.objects.create(
+                external_id=f"PRJ-{2026100 + n}",
+                name="Anchorage Harbor 1",
+                site_code="ANC0001",
+                market=anchorage,
+                plan_type=PlanType.COVERAGE,
+                **{m: getattr(template, m) for m in MILESTONE_FIELDS},
+            )
+        else:
+            project = by_market[market]
+        item = Item.objects.create(
+            code=code, description=description, category=ItemCategory.RADIO, unit=Unit.EACH
+        )
+        for warehouse in stocked_at:
+            stock_receive(
+                warehouse=warehouses[warehouse],
+                item=item,
+                quantity=10,
+                reason="opening stock (demo)",
+                actor=SEEDER,
+            )
+        order = order_services.order_create(
+            project=project,
+            order_type=OrderType.RADIO,
+            plan_type=project.plan_type,
+            national_priority=2,
+            need_by=today + datetime.timedelta(days=20),
+            lines=[
+                order_services.LineSpec(item=item, quantity=2),
+                order_services.LineSpec(item=items["JMP-02"], quantity=4),
+            ],
+            actor=SEEDER,
+            event_id=f"demo-mismatch-{code}",
+        )
+        order_services.order_approve(order=order, actor=SEEDER)
+        if lifecycle != ItemLifecycle.ACTIVE:
+            item.lifecycle = lifecycle
+            item.save()
+    gated_project = next(p for p in projects if p.is_active and gates.release_gate(p, "radio"))
+    order = order_services.order_create(
+        project=gated_project,
+        order_type=OrderType.RADIO,
+        plan_type=gated_project.plan_type,
+        national_priority=1,
+        need_by=today + datetime.timedelta(days=45),
+        lines=[order_services.LineSpec(item=items["RRU-01"], quantity=3)],
+        actor=SEEDER,
+        gated=True,
+        gate_reason=gates.release_gate(gated_project, OrderType.RADIO),
+        event_id="demo-gated",
+    )
+    order_services.order_approve(order=order, actor=SEEDER)
+
+
+MILESTONE_FIELDS = [
+    "site_acquired_on",
+    "design_complete_on",
+    "permits_approved_on",
+    "notice_to_proceed_on",
+    "construction_start_on",
+    "on_air_on",
+]
 
 
 def _design_events(projects, items, today) -> None:

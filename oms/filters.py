@@ -26,6 +26,14 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         return parsed
 
 
+class AnyYesNo(forms.NullBooleanSelect):
+    """A yes/no filter's select in the back office: "Any" rather than "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+
+
 class SinceFilter(django_filters.IsoDateTimeFilter):
     """Rows changed at or after an ISO 8601 date-time."""
 

@@ -25,6 +25,7 @@ class JobCounts:
     skipped: int = 0
     failed: int = 0
     detail: dict = field(default_factory=dict)
+    job_run_id: int | None = None
 
     def add(self, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
@@ -37,7 +38,7 @@ def job_run(name: str, *, context: dict | None = None):
     run = JobRun.objects.create(
         name=name, detail=dict(context or {}), correlation_id=correlation.get()
     )
-    counts = JobCounts(detail=dict(context or {}))
+    counts = JobCounts(detail=dict(context or {}), job_run_id=run.pk)
     _mail(run, "started", failure=False)
     try:
         yield counts

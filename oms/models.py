@@ -156,3 +156,100 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class WebhookSubscription(models.Model):
+    """An external system that receives domain events by HTTP POST, signed with its
+    secret (HMAC-SHA256). `event_types` holds event types ("order.approved"), families
+    ("order.*") or "*" for every event."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField("URL", max_length=500)
+    event_types = models.JSONField(default=list)
+    secret = models.CharField(
+        max_length=128, editable=False, help_text="Signs each delivery; shown once."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["secret"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, event_type: str) -> bool:
+        return any(
+            pattern == "*"
+            or pattern == event_type
+            or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
+            for pattern in self.event_types
+        )
+
+
+class WebhookDelivery(models.Model):
+    """One outbox event to one subscription: pending until the receiver answers 2xx
+    (delivered) or until it gives up (failed). Each attempt is in its history."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a pending delivery is tried next."
+    )
+    retrying_since = models.DateTimeField(
+        help_text="Start of the retry window (OMS_WEBHOOK_MAX_AGE_HOURS): the first attempt, "
+        "or the last retry by hand."
+    )
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        permissions = [("retry_webhookdelivery", "Can retry failed webhook deliveries")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="webhookdelivery_unique"
+            ),
+            models.CheckConstraint(
+                name="webhookdelivery_status_valid",
+                condition=models.Q(status__in=["pending", "delivered", "failed"]),
+            ),
+            models.CheckConstraint(
+                name="webhookdelivery_delivered_at",
+                condition=models.Q(status="delivered", delivered_at__isnull=False)
+                | (~models.Q(status="delivered") & models.Q(delivered_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="webhookdelivery_pending_is_scheduled",
+                condition=~models.Q(status="pending") | models.Q(next_attempt_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhookdelivery_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["status", "-updated_at"], name="webhookdelivery_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.event_type} #{self.event_id} to {self.subscription.name}"

@@ -13,6 +13,7 @@ class Scope(models.TextChoices):
     ENGINEERING_WRITE = "engineering:write", "Send design events"
     WAREHOUSE_WRITE = "warehouse:write", "Report releases, shipments, returns and stock"
     EVENTS_READ = "events:read", "Read the event feed"
+    ALLOCATION_RUN = "allocation:run", "Start allocation runs and dry runs"
 
 
 # The Django permissions an external client holds through each scope.
@@ -37,6 +38,7 @@ CLIENT_PERMISSIONS: dict[str, list[str]] = {
         "warehouse.adjust_stock",
     ],
     Scope.EVENTS_READ: ["oms.view_outboxevent"],
+    Scope.ALLOCATION_RUN: ["allocation.run_allocation"],
 }
 
 # The permission a signed-in person needs to use an endpoint of each scope through
@@ -50,6 +52,7 @@ PERSON_PERMISSION: dict[str, str] = {
     Scope.ENGINEERING_WRITE: "orders.add_order",
     Scope.WAREHOUSE_WRITE: "warehouse.adjust_stock",
     Scope.EVENTS_READ: "oms.view_outboxevent",
+    Scope.ALLOCATION_RUN: "allocation.run_allocation",
 }
 
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,16 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -222,7 +233,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a dead worker had taken is given to another worker after visibility_timeout
+# seconds (Redis); longer than any task and any retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = env_json(
+    "CELERY_BROKER_TRANSPORT_OPTIONS", {"visibility_timeout": 3600}
+)
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-idempotency-keys": {"task": "oms.tasks.prune_idempotency_keys", "schedule": 3600.0},
 }
@@ -297,6 +312,87 @@ CELERY_BEAT_SCHEDULE["scan-import-dir"] = {
     "task": "orders.tasks.scan_import_dir",
     "schedule": float(OMS_IMPORT_SCAN_SECONDS),
 }
+# The nightly ledger check (`manage.py reconcile_stock` as a job run), at this local time.
+OMS_RECONCILE_STOCK_AT = env_str("OMS_RECONCILE_STOCK_AT", "02:30")
+try:
+    _hour, _minute = (int(part) for part in OMS_RECONCILE_STOCK_AT.split(":"))
+    if not (0 <= _hour < 24 and 0 <= _minute < 60):
+        raise ValueError
+except ValueError as exc:
+    raise ImproperlyConfigured("OMS_RECONCILE_STOCK_AT must be a time like 02:30.") from exc
+CELERY_BEAT_SCHEDULE["reconcile-stock"] = {
+    "task": "warehouse.tasks.reconcile_stock",
+    "schedule": crontab(hour=_hour, minute=_minute),
+}
+
+# Webhooks: a delivery that fails for a reason a retry can fix (connection error,
+# timeout, 5xx, 429) is tried again after OMS_WEBHOOK_RETRY_BASE_SECONDS, doubling up to
+# OMS_WEBHOOK_RETRY_MAX_SECONDS (with jitter), until OMS_WEBHOOK_MAX_AGE_HOURS have passed
+# since its first attempt; then it is marked failed.
+OMS_WEBHOOK_TIMEOUT_SECONDS = env_float("OMS_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+OMS_WEBHOOK_MAX_AGE_HOURS = env_float("OMS_WEBHOOK_MAX_AGE_HOURS", 24.0)
+OMS_WEBHOOK_RETRY_BASE_SECONDS = env_float("OMS_WEBHOOK_RETRY_BASE_SECONDS", 30.0)
+OMS_WEBHOOK_RETRY_MAX_SECONDS = env_float("OMS_WEBHOOK_RETRY_MAX_SECONDS", 3600.0)
+# Beat sends deliveries that are due and have no task waiting (a lost task, a worker that
+# died mid-delivery, a subscription switched on again).
+CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
+    "task": "oms.tasks.send_due_webhooks",
+    "schedule": 60.0,
+}
+
+# Allocation runs: split an order across the warehouses serving its market (off: all of
+# an order from one warehouse); beat starts a run every OMS_ALLOCATION_INTERVAL_SECONDS
+# (0: never); a run follows OMS_ALLOCATION_AFTER_STOCK_SECONDS after stock arrives (0:
+# never; only with a broker).
+OMS_ALLOCATION_SPLIT = env_bool("OMS_ALLOCATION_SPLIT", False)
+OMS_ALLOCATION_INTERVAL_SECONDS = env_int("OMS_ALLOCATION_INTERVAL_SECONDS", 900)
+OMS_ALLOCATION_AFTER_STOCK_SECONDS = env_int("OMS_ALLOCATION_AFTER_STOCK_SECONDS", 60)
+# Each run records the outcome of every approved order; after this many days a daily
+# beat task removes those of older runs (the runs and their counts stay).
+OMS_ALLOCATION_KEEP_DAYS = env_int("OMS_ALLOCATION_KEEP_DAYS", 14)
+CELERY_BEAT_SCHEDULE["prune-allocation-outcomes"] = {
+    "task": "allocation.tasks.prune_allocation_outcomes",
+    "schedule": 86400.0,
+}
+if OMS_ALLOCATION_INTERVAL_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["allocation-run"] = {
+        "task": "allocation.tasks.scheduled_allocation_run",
+        "schedule": float(OMS_ALLOCATION_INTERVAL_SECONDS),
+    }
+
+# --- Outbox relay and the warehouse --------------------------------------------------
+
+# Beat runs the outbox relay this often; a commit that wrote events also starts it at
+# once (OMS_RELAY_KICK), so the interval only bounds the delay after a lost start.
+OMS_RELAY_INTERVAL_SECONDS = env_int("OMS_RELAY_INTERVAL_SECONDS", 5)
+OMS_RELAY_BATCH_SIZE = env_int("OMS_RELAY_BATCH_SIZE", 100)
+OMS_RELAY_KICK = env_bool("OMS_RELAY_KICK", True)
+CELERY_BEAT_SCHEDULE["relay-outbox"] = {
+    "task": "oms.tasks.relay_outbox",
+    "schedule": float(OMS_RELAY_INTERVAL_SECONDS),
+    "options": {"expires": float(OMS_RELAY_INTERVAL_SECONDS)},
+}
+# The warehouse system's release endpoint (a warehouse may override it), and the
+# bearer token OMS sends to it. In DEBUG the default is the simulator of `make run`.
+OMS_WAREHOUSE_URL = env_str("OMS_WAREHOUSE_URL", "http://127.0.0.1:8010" if DEBUG else "")
+OMS_WAREHOUSE_TOKEN = env_str("OMS_WAREHOUSE_TOKEN")
+OMS_WAREHOUSE_CONNECT_TIMEOUT_SECONDS = env_float("OMS_WAREHOUSE_CONNECT_TIMEOUT_SECONDS", 3.0)
+OMS_WAREHOUSE_TIMEOUT_SECONDS = env_float("OMS_WAREHOUSE_TIMEOUT_SECONDS", 10.0)
+# Transient failures are retried with exponential backoff and jitter, from
+# RETRY_BASE up to RETRY_MAX seconds between attempts, at most MAX_ATTEMPTS calls.
+OMS_WAREHOUSE_MAX_ATTEMPTS = env_int("OMS_WAREHOUSE_MAX_ATTEMPTS", 20)
+OMS_WAREHOUSE_RETRY_BASE_SECONDS = env_float("OMS_WAREHOUSE_RETRY_BASE_SECONDS", 2.0)
+OMS_WAREHOUSE_RETRY_MAX_SECONDS = env_float("OMS_WAREHOUSE_RETRY_MAX_SECONDS", 300.0)
+# The circuit breaker of a warehouse opens after this many failures in a row, and lets
+# one probe through after the cool-down.
+OMS_WAREHOUSE_BREAKER_FAILURES = env_int("OMS_WAREHOUSE_BREAKER_FAILURES", 5)
+OMS_WAREHOUSE_BREAKER_COOLDOWN_SECONDS = env_float("OMS_WAREHOUSE_BREAKER_COOLDOWN_SECONDS", 30.0)
+# Beat sends again a release that no task has tried for this long (a lost task).
+OMS_WAREHOUSE_RESEND_AFTER_MINUTES = env_int("OMS_WAREHOUSE_RESEND_AFTER_MINUTES", 15)
+CELERY_BEAT_SCHEDULE["resend-stalled-releases"] = {
+    "task": "warehouse.tasks.resend_stalled_releases",
+    "schedule": 300.0,
+}
 
 # --- Audit ------------------------------------------------------------------------------
 
@@ -348,5 +444,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.choices.OrderStatus",
         "ProjectStatusEnum": "orders.choices.ProjectStatus",
         "ReleaseStatusEnum": "warehouse.choices.ReleaseStatus",
+        "AllocationRunStatusEnum": "allocation.choices.RunStatus",
+        "TimelineKindEnum": "orders.choices.TimelineKind",
+        "OrderKindEnum": "orders.choices.OrderKind",
     },
 }

@@ -1,14 +1,25 @@
-"""The dashboard and the job runs."""
+"""The dashboard, the job runs, and webhook subscriptions and deliveries."""
+
+import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from oms.models import JobRun
+from allocation.selectors import last_run
+from oms import selectors, webhooks
+from oms.actors import Actor
+from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from orders.models import DesignEvent
 from orders.selectors import jeopardy, order_flow, status_counts
+from warehouse.models import Return, StockLevel
 
 
 @login_required
@@ -21,9 +32,15 @@ def home(request):
         "jeopardy": jeopardy(timezone.localdate())[:20],
         "limits": settings.OMS_STATUS_LIMIT_DAYS,
         "dead_letters": DesignEvent.objects.filter(status=DesignEvent.Status.INVALID).count(),
+        "returns_waiting": Return.objects.filter(resolution="").count(),
+        "failed_deliveries": WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.FAILED
+        ).count(),
+        "below_minimum": StockLevel.objects.filter(below_minimum=True).count(),
         "job_runs": JobRun.objects.order_by("-started_at")[:8],
         "flow": flow,
         "pile_up": max(flow, key=lambda f: f.net) if any(f.net > 0 for f in flow) else None,
+        "last_run": last_run() if request.user.has_perm("allocation.view_allocationrun") else None,
     }
     return render(request, "oms/home.html", context)
 
@@ -38,10 +55,111 @@ def jobs(request):
         runs = runs.filter(status=request.GET["status"])
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     names = JobRun.objects.order_by().values_list("name", flat=True).distinct()
-    return render(request, "oms/jobs.html", {"page": page, "names": sorted(set(names))})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "names": sorted(set(names)),
+        "statuses": JobRun.Status.choices,
+        "query": query.urlencode(),
+    }
+    return render(request, "oms/jobs.html", context)
 
 
 @login_required
 @permission_required("oms.view_jobrun", raise_exception=True)
 def job(request, pk):
     return render(request, "oms/job.html", {"run": get_object_or_404(JobRun, pk=pk)})
+
+
+# --- Webhooks ---------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("oms.view_webhooksubscription", raise_exception=True)
+@require_GET
+def webhooks_page(request):
+    return render(
+        request, "oms/webhooks.html", {"subscriptions": selectors.subscription_summaries()}
+    )
+
+
+@login_required
+@permission_required("oms.view_webhookdelivery", raise_exception=True)
+@require_GET
+def deliveries(request):
+    """Deliveries by status (failed by default), with "Retry" for one or many."""
+    status = request.GET.get("status", WebhookDelivery.Status.FAILED)
+    rows = selectors.delivery_list()
+    if status in WebhookDelivery.Status.values:
+        rows = rows.filter(status=status)
+    subscription = request.GET.get("subscription", "")
+    if subscription.isdigit():
+        rows = rows.filter(subscription_id=int(subscription))
+    if request.GET.get("type"):
+        rows = rows.filter(event__event_type=request.GET["type"])
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": WebhookDelivery.Status.choices,
+        "subscriptions": WebhookSubscription.objects.order_by("name").values_list("pk", "name"),
+        "subscription": subscription,
+        "query": query.urlencode(),
+        "can_retry": request.user.has_perm("oms.retry_webhookdelivery"),
+    }
+    if request.htmx:
+        return render(request, "oms/partials/delivery_list.html", context)
+    return render(request, "oms/deliveries.html", context)
+
+
+@login_required
+@permission_required("oms.view_webhookdelivery", raise_exception=True)
+@require_GET
+def delivery_detail(request, pk):
+    delivery = get_object_or_404(selectors.delivery_list(), pk=pk)
+    context = {
+        "delivery": delivery,
+        "attempts": selectors.delivery_attempts(delivery)[:100],
+        "body": json.dumps(json.loads(webhooks.event_body(delivery.event)), indent=2),
+        "can_retry": request.user.has_perm("oms.retry_webhookdelivery"),
+    }
+    return render(request, "oms/delivery.html", context)
+
+
+@login_required
+@require_POST
+def retry_deliveries(request, pk=None):
+    """Send failed deliveries again: the one in the URL, or those ticked in the list."""
+    if not request.user.has_perm("oms.retry_webhookdelivery"):
+        raise PermissionDenied
+    ids = (
+        [pk]
+        if pk is not None
+        else [int(v) for v in request.POST.getlist("deliveries") if v.isdigit()]
+    )
+    if not ids:
+        results, error = [], "Select at least one delivery."
+    elif len(ids) > 200:
+        results, error = [], "Select at most 200 deliveries at once."
+    else:
+        error = ""
+        results = webhooks.webhook_retry(delivery_ids=ids, actor=Actor.person(request.user))
+    if request.htmx:
+        response = render(
+            request, "oms/partials/retry_results.html", {"results": results, "error": error}
+        )
+        if any(r.ok for r in results):
+            response["HX-Trigger"] = "deliveries-retried"
+        return response
+    if error:
+        messages.error(request, error)
+    for result in results:
+        report = messages.success if result.ok else messages.error
+        report(request, f"Delivery #{result.delivery_id}: {result.message}")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("webhook_deliveries")
+    return redirect(back)

@@ -114,3 +114,11 @@ class DesignOutcome(models.TextChoices):
     CANCELLED = "cancelled", "Order cancelled"
     FLAGGED = "flagged", "Flagged for a coordinator"
     INVALID = "invalid", "Invalid"
+
+
+class TimelineKind(models.TextChoices):
+    """What a timeline entry records."""
+
+    HISTORY = "history", "A change to the order or a line"
+    WAREHOUSE_CALL = "warehouse_call", "A call OMS made to a warehouse system"
+    RELEASE_EVENT = "release_event", "What happened to a release"

@@ -1,13 +1,12 @@
 """The order filters, shared by the back office queue and the API."""
 
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 
-from oms.filters import SinceFilter
+from oms.filters import AnyYesNo, SinceFilter
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority
 from orders.models import Order, Project
-from orders.selectors import jeopardy_condition
+from orders.selectors import jeopardy_condition, orders_matching_text
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -27,12 +26,15 @@ class OrderFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         field_name="national_priority", choices=Priority.choices, distinct=False
     )
-    gated = django_filters.BooleanFilter()
+    gated = django_filters.BooleanFilter(widget=AnyYesNo)
     has_reason = django_filters.BooleanFilter(
-        method="filter_has_reason", help_text="Has a rejection or cancellation reason."
+        method="filter_has_reason",
+        help_text="Has a rejection or cancellation reason.",
+        widget=AnyYesNo,
     )
     jeopardy = django_filters.BooleanFilter(
         method="filter_jeopardy",
+        widget=AnyYesNo,
         help_text="Longer in its status than allowed, or needed soon and not released.",
     )
     updated_since = SinceFilter()
@@ -55,11 +57,7 @@ class OrderFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__istartswith=value)
-            | Q(project__external_id__istartswith=value)
-            | Q(project__site_code__istartswith=value)
-        )
+        return orders_matching_text(queryset, value)
 
 
 class ProjectFilter(django_filters.FilterSet):

@@ -22,7 +22,12 @@ class ReasonForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("approve", "Approve"), ("reject", "Reject to draft"), ("cancel", "Cancel")]
+    ACTIONS = [
+        ("approve", "Approve"),
+        ("release", "Release to warehouse"),
+        ("reject", "Reject to draft"),
+        ("cancel", "Cancel"),
+    ]
     action = forms.ChoiceField(choices=ACTIONS)
     orders = forms.CharField(widget=forms.MultipleHiddenInput)
     reason_code = forms.ChoiceField(choices=[("", "—"), *ReasonCode.choices], required=False)
@@ -97,3 +102,21 @@ class PayloadForm(forms.Form):
     payload = forms.JSONField(
         label="Corrected event (JSON)", widget=forms.Textarea(attrs={"rows": 18, "cols": 80})
     )
+
+
+class ReturnResolutionForm(forms.Form):
+    """How a coordinator resolves one return, and why."""
+
+    RESOLUTIONS = [
+        ("close", "Close as final"),
+        ("reopen", "Reopen the order to draft"),
+        ("replace", "Create a replacement order"),
+    ]
+    resolution = forms.ChoiceField(choices=RESOLUTIONS)
+    reason = forms.CharField(label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why in a few words.")
+        return reason

@@ -197,13 +197,20 @@ class Order(FSMModelMixin, models.Model):
             models.CheckConstraint(name="order_not_own_parent", condition=~Q(parent=F("id"))),
         ]
         indexes = [
-            models.Index(fields=["status", "-updated_at"], name="order_status_updated_idx"),
+            # The queue's sorts end in the id (a stable order); with the id in the index a
+            # page's ids are read from the index alone, however deep the page.
+            models.Index(
+                fields=["status", "-updated_at", "-id"], name="order_status_updated_id_idx"
+            ),
             models.Index(
                 fields=["status", "national_priority", "need_by"], name="order_status_rank_idx"
             ),
             models.Index(fields=["project", "order_type"], name="order_stream_idx"),
-            models.Index(fields=["-updated_at"], name="order_updated_idx"),
-            models.Index(fields=["need_by"], name="order_need_by_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="order_updated_id_idx"),
+            models.Index(fields=["need_by", "id"], name="order_need_by_id_idx"),
+            models.Index(
+                fields=["national_priority", "need_by", "id"], name="order_priority_id_idx"
+            ),
             models.Index(fields=["order_type", "status"], name="order_type_idx"),
             models.Index(fields=["plan_type", "status"], name="order_plan_type_idx"),
             models.Index(fields=["status"], name="order_gated_idx", condition=Q(gated=True)),
@@ -316,7 +323,11 @@ class OrderLine(models.Model):
     allocated_quantity = models.PositiveIntegerField(default=0)
     released_quantity = models.PositiveIntegerField(default=0)
     returned_quantity = models.PositiveIntegerField(default=0)
-    history = HistoricalRecords(bases=[AuditedHistory])
+    # The largest history table: it is read by order and by line, never by item or kit,
+    # so those columns go unindexed there (every index slows each ingested line).
+    history = HistoricalRecords(
+        bases=[AuditedHistory], no_db_index=["item", "kit", "replaces_item"]
+    )
 
     class Meta:
         ordering = ["order", "item__code"]
@@ -408,7 +419,9 @@ class DesignEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["attempts"])
+    # The payload as sent never changes, so the history leaves it out; the versions of
+    # a correction are there.
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["attempts", "payload"])
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from orders.choices import OrderStatus
-from orders.models import Order, OrderLine
+from orders.choices import OrderStatus, TimelineKind
+from orders.models import Order, OrderLine, Project
+from warehouse.models import Return, ReturnLine
 
 
 def status_counts() -> list[tuple[OrderStatus, int]]:
@@ -42,12 +43,15 @@ class TimelineEntry:
     correlation_id: str
     changes: tuple[FieldChange, ...]
     history_id: int
+    kind: str = TimelineKind.HISTORY
+    detail: str = ""
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
-    """The audit history of an order and its lines together, newest first: who, which
-    kind of actor, which fields changed from what to what, when and why. Two queries,
-    however long the history."""
+    """The audit history of an order and its lines together, with the calls OMS made to
+    warehouses for it and what the warehouses answered, newest first: who, which kind of
+    actor, which fields changed from what to what, when and why. Four queries, however
+    long the history."""
     order_records = list(order.history.order_by("history_date", "history_id"))
     line_records = list(
         OrderLine.history.filter(order_id=order.pk)
@@ -56,7 +60,76 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     )
     entries = _entries(order_records, Order, lambda record: "order")
     entries += _entries(line_records, OrderLine, lambda record: f"line {record.item.code}")
+    entries += warehouse_entries(order)
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
+    return entries
+
+
+# What the outbox events about an order's releases say on its timeline.
+RELEASE_EVENT_ACTIONS = {
+    "release.accepted": "accepted by the warehouse",
+    "release.rejected": "rejected by the warehouse",
+    "release.completed": "completed by the warehouse",
+    "release.not_delivered": "not delivered; waits to be sent again",
+    "release.resent": "sent again",
+}
+
+
+def warehouse_entries(order: Order) -> list[TimelineEntry]:
+    """Calls to warehouse systems and release events for the order (two queries)."""
+    from oms.models import OutboxEvent
+    from warehouse.models import WarehouseCall
+
+    calls = WarehouseCall.objects.filter(release__order_id=order.pk).select_related(
+        "warehouse", "release"
+    )
+    entries = [
+        TimelineEntry(
+            when=call.created_at,
+            subject=f"release to {call.warehouse.code}",
+            action=f"call {call.get_outcome_display().lower()}",
+            actor_kind="system",
+            actor_name="warehouse-dispatch",
+            reason=call.error,
+            correlation_id=call.correlation_id,
+            changes=(),
+            history_id=call.pk,
+            kind=TimelineKind.WAREHOUSE_CALL,
+            detail=f"{call.method} {call.url} -> {call.status_code or 'no answer'} in "
+            f"{call.latency_ms} ms (attempt {call.attempt}, release {call.release.release_id})",
+        )
+        for call in calls
+    ]
+    events = OutboxEvent.objects.filter(
+        aggregate_type="order",
+        aggregate_id=str(order.pk),
+        event_type__in=list(RELEASE_EVENT_ACTIONS),
+    ).order_by("id")
+    for event in events:
+        payload = event.payload
+        actor = payload.get("actor") or {}
+        detail = f"release {payload.get('release_id')}"
+        if payload.get("event_id"):
+            detail += f", warehouse event {payload['event_id']}"
+        short = payload.get("short")
+        entries.append(
+            TimelineEntry(
+                when=event.created_at,
+                subject=f"release to {payload.get('warehouse', '?')}",
+                action=RELEASE_EVENT_ACTIONS[event.event_type],
+                actor_kind=actor.get("kind", "system"),
+                actor_name=actor.get("name", ""),
+                reason=payload.get("reason") or payload.get("error") or "",
+                correlation_id=event.correlation_id,
+                changes=tuple(
+                    FieldChange("short", f"{item} short", None, missing)
+                    for item, missing in (short or {}).items()
+                ),
+                history_id=event.pk,
+                kind=TimelineKind.RELEASE_EVENT,
+                detail=detail,
+            )
+        )
     return entries
 
 
@@ -122,6 +195,29 @@ def _shown(field, value):
 def order_list():
     """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
     return Order.objects.select_related("project__market__region").order_by("-updated_at", "-id")
+
+
+# A prefix that matches more projects than this is searched with a subquery instead of
+# a list of ids (a long list would be sent, and planned, with every query of the page).
+PROJECT_IDS_LISTED = 1000
+
+
+def orders_matching_text(orders, text: str):
+    """Orders whose number, project ID or site code starts with the text (any case).
+
+    The projects are looked up first, in their own small table, so that the orders are
+    searched on their own columns: the number (an index on PostgreSQL) or one of the
+    matching project ids, instead of an OR across the joined tables."""
+    projects = Project.objects.filter(
+        Q(external_id__istartswith=text) | Q(site_code__istartswith=text)
+    ).values_list("id", flat=True)
+    project_ids = list(projects[: PROJECT_IDS_LISTED + 1])
+    by_number = Q(number__istartswith=text)
+    if not project_ids:
+        return orders.filter(by_number)
+    if len(project_ids) > PROJECT_IDS_LISTED:
+        return orders.filter(by_number | Q(project_id__in=projects))
+    return orders.filter(by_number | Q(project_id__in=project_ids))
 
 
 def order_detail():
@@ -225,3 +321,46 @@ def order_flow(days: int = 30) -> list[StatusFlow]:
         )
         for s in OrderStatus
     ]
+
+
+# --- Returns ----------------------------------------------------------------------------
+
+RETURNED_STATUSES = [OrderStatus.PARTIALLY_RETURNED, OrderStatus.FULLY_RETURNED]
+
+
+def _returns_with_lines():
+    return Return.objects.select_related(
+        "warehouse", "replacement_order", "resolved_by"
+    ).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=ReturnLine.objects.select_related("order_line__item").order_by("pk"),
+        )
+    )
+
+
+def orders_with_returns():
+    """Orders with their returns (newest first) and return lines."""
+    return Order.objects.select_related("project__market").prefetch_related(
+        Prefetch("returns", queryset=_returns_with_lines().order_by("-created_at", "-id"))
+    )
+
+
+def returned_orders():
+    """Orders waiting in the returns queue, longest waiting first, with their returns
+    and return lines: four queries for a page, whatever its size."""
+    return (
+        orders_with_returns()
+        .filter(status__in=RETURNED_STATUSES)
+        .order_by("status_changed_at", "id")
+    )
+
+
+def resolved_returns():
+    """Returns a coordinator resolved, most recent first."""
+    return (
+        _returns_with_lines()
+        .exclude(resolution="")
+        .select_related("order")
+        .order_by("-resolved_at", "-id")
+    )

@@ -8,9 +8,16 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("bulk/", views.bulk, name="bulk"),
     path("items/search/", views.item_search, name="item_search"),
+    path("returns/", views.returns_queue, name="returns"),
+    path("returns/<int:pk>/resolve/", views.resolve_return, name="resolve_return"),
     path("design-events/", views.design_events, name="design_events"),
     path("design-events/<str:event_id>/", views.design_event, name="design_event"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/lines/", views.lines, name="lines"),
+    path(
+        "<str:number>/releases/<uuid:release_id>/resend/",
+        views.resend_release,
+        name="resend_release",
+    ),
     path("<str:number>/<str:name>/", views.transition, name="transition"),
 ]

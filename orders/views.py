@@ -17,12 +17,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from allocation.selectors import latest_outcome
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
+from oms.paginators import IdsFirstPaginator
 from orders import ingestion, selectors, services
 from orders.filters import OrderFilter
-from orders.forms import SORTS, BulkForm, LinesForm, PayloadForm, ReasonForm
+from orders.forms import (
+    SORTS,
+    BulkForm,
+    LinesForm,
+    PayloadForm,
+    ReasonForm,
+    ReturnResolutionForm,
+)
 from orders.models import DesignEvent, Order
+from warehouse.dispatch import release_resend
+from warehouse.models import Release, Return
+from warehouse.selectors import order_releases
 
 PAGE_SIZE = 50
 
@@ -65,10 +77,13 @@ def _render(request, page: str, partial: str, context: dict):
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def queue(request):
-    orders = OrderFilter(request.GET, queryset=selectors.order_list())
+    orders = OrderFilter(request.GET, queryset=Order.objects.all())
     sort = request.GET.get("sort", "updated")
-    queryset = orders.qs.order_by(*SORTS.get(sort, SORTS["updated"])[1])
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    ordering = SORTS.get(sort, SORTS["updated"])[1]
+    paginator = IdsFirstPaginator(
+        orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.order_list()
+    )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -77,7 +92,10 @@ def queue(request):
         "sort": sort,
         "sorts": SORTS,
         "query": query.urlencode(),
-        "can_bulk": request.user.has_perm("orders.approve_order"),
+        "can_bulk": any(
+            request.user.has_perm(services.transition_permission(name))
+            for name, _ in BulkForm.ACTIONS
+        ),
         "reason_form": ReasonForm(),
     }
     return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
@@ -86,7 +104,7 @@ def queue(request):
 @login_required
 @require_POST
 def bulk(request):
-    """Approve, reject or cancel many orders; each gets its own result."""
+    """Approve, release, reject or cancel many orders; each gets its own result."""
     form = BulkForm(request.POST)
     results = []
     if form.is_valid():
@@ -118,16 +136,31 @@ def bulk(request):
 # --- One order --------------------------------------------------------------------------
 
 
-def _order_context(request, order: Order, **extra) -> dict:
+def _reason_form(action: Action, data=None) -> ReasonForm:
+    """The reason form of one action; its ids are the action's, so the forms of several
+    actions on one page do not share ids."""
+    return ReasonForm(data, auto_id=f"id_{action.name}_%s")
+
+
+def _order_context(request, order: Order, *, sent: dict[str, ReasonForm] | None = None) -> dict:
+    """The order page. `sent` holds, by action, a reason form that was sent without
+    what it needs; it is shown open, with its errors next to its fields."""
     actor = Actor.person(request.user)
+    sent = sent or {}
+    actions = [
+        (action, (sent.get(action.name) or _reason_form(action)) if action.needs_reason else None)
+        for action in allowed_actions(order, actor)
+    ]
+    show_outcome = order.status == "approved" and actor.has_perm("allocation.view_allocationrun")
     return {
+        "allocation_outcome": latest_outcome(order) if show_outcome else None,
         "order": order,
-        "actions": allowed_actions(order, actor),
+        "actions": actions,
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
         "timeline": selectors.order_timeline(order),
+        "releases": order_releases(order),
+        "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
-        "reason_form": ReasonForm(),
-        **extra,
     }
 
 
@@ -155,10 +188,10 @@ def transition(request, number, name):
         raise PermissionDenied
     kwargs = {}
     if action.needs_reason:
-        form = ReasonForm(request.POST)
+        form = _reason_form(action, request.POST)
         if not form.is_valid():
-            messages.error(request, f"{action.label}: choose a reason and say why.")
-            return redirect("orders:detail", number=number)
+            context = _order_context(request, _get_order(number), sent={action.name: form})
+            return render(request, "orders/detail.html", context, status=400)
         kwargs = form.cleaned_data
     try:
         with transaction.atomic():
@@ -169,6 +202,20 @@ def transition(request, number, name):
         messages.error(request, f"{action.label}: {exc}")
     else:
         messages.success(request, f"{action.label}: done.")
+    return redirect("orders:detail", number=number)
+
+
+@login_required
+@require_POST
+def resend_release(request, number, release_id):
+    """Send again a release request OMS stopped retrying."""
+    release = get_object_or_404(Release, release_id=release_id, order__number=number)
+    try:
+        release_resend(release=release, actor=Actor.person(request.user))
+    except DomainError as exc:
+        messages.error(request, f"Send again: {exc}")
+    else:
+        messages.success(request, f"Release to {release.warehouse.code}: sent again.")
     return redirect("orders:detail", number=number)
 
 
@@ -280,3 +327,69 @@ def design_event(request, event_id):
         "original": json.dumps(event.payload, indent=2),
     }
     return render(request, "orders/design_event.html", context)
+
+
+# --- Returns ----------------------------------------------------------------------------
+
+RETURNS_PAGE_SIZE = 25
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def returns_queue(request):
+    """Returned orders with their returns, each waiting for a coordinator to resolve it;
+    or (state=resolved) the returns resolved so far, with who, when and why."""
+    state = "resolved" if request.GET.get("state") == "resolved" else "waiting"
+    rows = selectors.resolved_returns() if state == "resolved" else selectors.returned_orders()
+    context = {
+        "state": state,
+        "page": Paginator(rows, RETURNS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "can_resolve": request.user.has_perm("orders.resolve_return"),
+        "resolution_form": ReturnResolutionForm(),
+    }
+    return render(request, "orders/returns.html", context)
+
+
+@login_required
+@require_POST
+def resolve_return(request, pk):
+    """Close one return, reopen its order to draft, or replace what came back."""
+    if not request.user.has_perm("orders.resolve_return"):
+        raise PermissionDenied
+    record = get_object_or_404(Return.objects.select_related("order"), pk=pk)
+    form = ReturnResolutionForm(request.POST)
+    notice, ok = "", False
+    if not form.is_valid():
+        notice = "Choose how to resolve the return and say why."
+    else:
+        actor = Actor.person(request.user)
+        resolution, reason = form.cleaned_data["resolution"], form.cleaned_data["reason"]
+        try:
+            notice = _resolve(record, resolution, reason, actor)
+            ok = True
+        except DomainError as exc:
+            notice = str(exc)
+    if request.htmx:
+        context = {
+            "order": selectors.orders_with_returns().get(pk=record.order_id),
+            "notice": notice,
+            "ok": ok,
+            "can_resolve": True,
+            "resolution_form": ReturnResolutionForm(),
+        }
+        return render(request, "orders/partials/return_order.html", context)
+    (messages.success if ok else messages.error)(request, f"Return #{record.pk}: {notice}")
+    return redirect("orders:returns")
+
+
+def _resolve(record: Return, resolution: str, reason: str, actor: Actor) -> str:
+    number = record.order.number
+    if resolution == "close":
+        services.return_close(return_record=record, actor=actor, reason=reason)
+        return f"closed as final. {number} is closed once none of its returns waits."
+    if resolution == "reopen":
+        services.return_reopen(return_record=record, actor=actor, reason_text=reason)
+        return f"{number} is back in draft: change its lines and approve it again."
+    replacement = services.return_replace(return_record=record, actor=actor, reason=reason)
+    return f"replacement order {replacement.number} created in draft for approval."

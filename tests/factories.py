@@ -53,7 +53,9 @@ def role_group(name: str) -> Group:
     group, created = Group.objects.get_or_create(name=name)
     if created:
         roles = importlib.import_module("oms.migrations.0002_roles").ROLES
-        for perm in roles[name]:
+        grants = importlib.import_module("oms.migrations.0005_webhooks").GRANTS
+        more = importlib.import_module("allocation.migrations.0002_engine").ROLE_PERMISSIONS
+        for perm in [*roles[name], *grants.get(name, []), *more.get(name, [])]:
             app_label, codename = perm.split(".")
             group.permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)

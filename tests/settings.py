@@ -13,6 +13,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests call tasks in-process unless a test starts a worker against the broker itself.
 CELERY_TASK_ALWAYS_EAGER = True
 OMS_TEST_BROKER_URL = CELERY_BROKER_URL  # noqa: F405
+# The relay runs when a test runs it (tests/oms/test_relay.py), not after every commit.
+OMS_RELAY_KICK = False
 # Serve static files from the apps' folders, as runserver does, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,13 +1,16 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from oms.actors import Actor
 from oms.admin_base import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_service
-from warehouse import services
+from warehouse import dispatch, services
 from warehouse.models import (
     Release,
     Return,
@@ -15,6 +18,8 @@ from warehouse.models import (
     StockLevel,
     StockMovement,
     Warehouse,
+    WarehouseCall,
+    WarehouseCallback,
     WarehouseMarket,
 )
 
@@ -31,6 +36,7 @@ class WarehouseAdmin(HistoryAdmin):
     list_filter = ("active",)
     search_fields = ("code", "name")
     inlines = [WarehouseMarketInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("served__market")
@@ -49,10 +55,20 @@ class StockChangeForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text="Delivery note, count reference, ...")
 
 
+class MinimumForm(forms.Form):
+    minimum_level = forms.IntegerField(
+        min_value=0,
+        help_text="When available stock (on hand - reserved) falls below it, a "
+        "stock.below_minimum event is published, once per crossing.",
+    )
+    reason = forms.CharField(max_length=200, help_text="Why it changes; kept in the history.")
+
+
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(ReadOnlyAdmin, HistoryAdmin):
     """Stock levels are the sums of the ledger: read-only here. They change only through
-    stock movements ("Receive or adjust" on a level, or the services)."""
+    stock movements ("Receive or adjust" on a level, or the services). The minimum level
+    is set with "Set the minimum level"; its changes are in the level's history."""
 
     list_display = (
         "warehouse",
@@ -81,8 +97,48 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.move_view),
                 name="warehouse_stocklevel_move",
             ),
+            path(
+                "<int:pk>/minimum/",
+                self.admin_site.admin_view(self.minimum_view),
+                name="warehouse_stocklevel_minimum",
+            ),
             *super().get_urls(),
         ]
+
+    def minimum_view(self, request, pk):
+        level = get_object_or_404(StockLevel.objects.select_related("warehouse", "item"), pk=pk)
+        actor = Actor.person(request.user)
+        if not actor.has_perm("warehouse.change_stocklevel"):
+            raise PermissionDenied
+        form = MinimumForm(request.POST or None, initial={"minimum_level": level.minimum_level})
+        if request.method == "POST" and form.is_valid():
+            ok = run_service(
+                self,
+                request,
+                str(level),
+                lambda: services.stock_set_minimum(
+                    level=level,
+                    minimum_level=form.cleaned_data["minimum_level"],
+                    reason=form.cleaned_data["reason"],
+                    actor=actor,
+                ),
+            )
+            if ok:
+                self.message_user(
+                    request,
+                    f"Minimum level of {level} is {form.cleaned_data['minimum_level']}.",
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:warehouse_stocklevel_change", args=[level.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Set the minimum level of {level}",
+            "level": level,
+            "form": form,
+            "submit": "Save",
+        }
+        return TemplateResponse(request, "admin/warehouse/stocklevel/move.html", context)
 
     def move_view(self, request, pk):
         level = get_object_or_404(StockLevel.objects.select_related("warehouse", "item"), pk=pk)
@@ -117,16 +173,17 @@ class StockLevelAdmin(ReadOnlyAdmin):
             "title": f"Receive or adjust {level}",
             "level": level,
             "form": form,
+            "submit": "Record",
         }
         return TemplateResponse(request, "admin/warehouse/stocklevel/move.html", context)
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "quantity", "warehouse", "item", "order_line", "actor")
+    list_display = ("created_at", "kind", "quantity", "warehouse", "item", "order", "actor")
     list_filter = ("kind", "warehouse", "actor_kind")
-    search_fields = ("item__code", "reason", "correlation_id", "actor_name")
-    list_select_related = ("warehouse", "item", "order_line__order")
+    search_fields = ("item__code", "order__number", "reason", "correlation_id", "actor_name")
+    list_select_related = ("warehouse", "item", "order")
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -137,10 +194,74 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(ReadOnlyAdmin):
-    list_display = ("release_id", "order", "warehouse", "status", "created_at")
+    list_display = (
+        "release_id",
+        "order",
+        "warehouse",
+        "status",
+        "sent_at",
+        "attempts",
+        "delivery_failed_at",
+        "created_at",
+    )
     list_filter = ("status", "warehouse")
     search_fields = ("release_id", "order__number")
     list_select_related = ("order", "warehouse")
+    actions = ["send_again"]
+
+    @admin.action(
+        description="Send the selected releases again (those not delivered)",
+        permissions=["send_again"],
+    )
+    def send_again(self, request, queryset):
+        """After a long outage: send again every release OMS stopped retrying."""
+        actor = Actor.person(request.user)
+        sent = [
+            str(release.release_id)
+            for release in queryset.filter(delivery_failed_at__isnull=False).order_by("pk")
+            if run_service(self, request, str(release.release_id), partial(_resend, release, actor))
+        ]
+        self.message_user(request, f"Sent again: {len(sent)} releases.", messages.SUCCESS)
+
+    def has_send_again_permission(self, request):
+        return request.user.has_perm("orders.release_order")
+
+
+def _resend(release: Release, actor: Actor) -> None:
+    dispatch.release_resend(release=release, actor=actor)
+
+
+@admin.register(WarehouseCall)
+class WarehouseCallAdmin(ReadOnlyAdmin):
+    """Every call OMS made to a warehouse system."""
+
+    list_display = (
+        "created_at",
+        "warehouse",
+        "release",
+        "attempt",
+        "status_code",
+        "latency_ms",
+        "outcome",
+        "error",
+    )
+    list_filter = ("outcome", "warehouse")
+    search_fields = ("release__release_id", "release__order__number", "correlation_id")
+    list_select_related = ("warehouse", "release")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(WarehouseCallback)
+class WarehouseCallbackAdmin(ReadOnlyAdmin):
+    """Every callback from a warehouse system, by its event id."""
+
+    list_display = ("received_at", "event_id", "kind", "order", "outcome", "actor_name")
+    list_filter = ("kind",)
+    search_fields = ("event_id", "order__number", "correlation_id")
+    list_select_related = ("order",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
 
 
 class ReturnLineInline(ReadOnlyInline):

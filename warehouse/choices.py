@@ -34,3 +34,30 @@ class ReleaseStatus(models.TextChoices):
 class Condition(models.TextChoices):
     GOOD = "good", "Good"
     DAMAGED = "damaged", "Damaged"
+
+
+class ReturnResolution(models.TextChoices):
+    """How a coordinator resolved a return."""
+
+    CLOSED = "closed", "Closed as final"
+    REOPENED = "reopened", "Order reopened to draft"
+    REPLACED = "replaced", "Replacement order created"
+
+
+class CallOutcome(models.TextChoices):
+    """What one call to the warehouse system came to."""
+
+    DELIVERED = "delivered", "Delivered"
+    RETRY = "retry", "Failed, will retry"
+    FAILED = "failed", "Failed, not retried"
+
+
+class CallbackKind(models.TextChoices):
+    """The callbacks the warehouse system sends."""
+
+    ACCEPTED = "accepted", "Release accepted"
+    REJECTED = "rejected", "Release rejected"
+    COMPLETED = "completed", "Release completed"
+    RETURNED = "returned", "Return"
+    STOCK_RECEIVED = "stock_received", "Stock receipt"
+    STOCK_ADJUSTED = "stock_adjusted", "Stock adjustment"

@@ -3,6 +3,12 @@
 Counters change through F() expressions on rows the caller has locked, so two writers
 never lose each other's updates, and CHECK constraints make negative or over-reserved
 stock impossible even for a bug. Locks are taken in primary-key order.
+
+When a movement takes a level's available stock below its minimum level, a
+`stock.below_minimum` event is published in the same transaction, once per crossing:
+the level's `below_minimum` flag is set when it crosses down and cleared when available
+is back at or above the minimum. A movement that makes stock available has an
+allocation run follow soon (allocation.triggers).
 """
 
 from collections.abc import Iterable
@@ -10,10 +16,13 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import F
 
+from allocation import triggers
 from catalog.models import Item
-from oms import correlation
+from oms import audit, correlation, outbox
 from oms.actors import Actor
+from oms.bulk import chunked, insert_rows
 from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
+from oms.models import OutboxEvent
 from warehouse.choices import MOVEMENT_EFFECTS, Condition, MovementKind
 from warehouse.models import StockLevel, StockMovement, Warehouse
 
@@ -25,8 +34,12 @@ def lock_stock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
 
 
 def stock_level_locked(*, warehouse: Warehouse, item: Item) -> StockLevel:
-    """The locked stock level of an item in a warehouse, created empty if missing."""
-    StockLevel.objects.get_or_create(warehouse=warehouse, item=item)
+    """The locked stock level of an item in a warehouse, created empty if missing (an
+    insert that two writers may race for: the loser's insert does nothing)."""
+    if not StockLevel.objects.filter(warehouse=warehouse, item=item).exists():
+        StockLevel.objects.bulk_create(
+            [StockLevel(warehouse=warehouse, item=item)], ignore_conflicts=True
+        )
     return StockLevel.objects.select_for_update().get(warehouse=warehouse, item=item)
 
 
@@ -50,17 +63,24 @@ def record_movement(
             f"{kind.label} of {quantity} {level.item.code} at {level.warehouse.code} would leave "
             f"on hand {on_hand}, reserved {reserved}: only {level.available} available."
         )
+    below = on_hand - reserved < level.minimum_level
+    crossed_down = below and not level.below_minimum
     StockLevel.objects.filter(pk=level.pk).update(
         on_hand=F("on_hand") + on_hand_sign * quantity,
         reserved=F("reserved") + reserved_sign * quantity,
         damaged=F("damaged") + damaged_sign * quantity,
+        below_minimum=below,
     )
     level.on_hand, level.reserved, level.damaged = on_hand, reserved, damaged
-    return StockMovement.objects.create(
+    level.below_minimum = below
+    if (on_hand_sign - reserved_sign) * quantity > 0:
+        triggers.stock_became_available()
+    movement = StockMovement.objects.create(
         kind=kind,
         quantity=quantity,
         warehouse_id=level.warehouse_id,
         item_id=level.item_id,
+        order_id=order_line.order_id if order_line else None,
         order_line=order_line,
         reason=reason,
         actor_kind=actor.kind,
@@ -68,6 +88,91 @@ def record_movement(
         actor_user=actor.user if actor.is_person else None,
         correlation_id=correlation.get(),
     )
+    if crossed_down:
+        _publish_below_minimum(level, actor=actor, cause=f"{kind.value} movement #{movement.pk}")
+    return movement
+
+
+def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:
+    """For movements written in bulk (an allocation run), what record_movement does for
+    one: levels whose available stock went below their minimum are flagged, each with
+    one stock.below_minimum event; levels back at or above it are cleared. In a few
+    statements; the caller holds the levels locked."""
+    available = F("on_hand") - F("reserved")
+    for chunk in chunked(sorted(set(level_ids))):
+        levels = StockLevel.objects.filter(pk__in=chunk)
+        levels.filter(below_minimum=True, minimum_level__lte=available).update(below_minimum=False)
+        crossed = list(
+            levels.filter(below_minimum=False, minimum_level__gt=available).select_related(
+                "warehouse", "item"
+            )
+        )
+        if not crossed:
+            continue
+        StockLevel.objects.filter(pk__in=[level.pk for level in crossed]).update(below_minimum=True)
+        insert_rows(
+            OutboxEvent,
+            [
+                OutboxEvent(
+                    event_type="stock.below_minimum",
+                    aggregate_type="stock_level",
+                    aggregate_id=str(level.pk),
+                    payload=_below_minimum_payload(level, actor=actor, cause=cause),
+                    correlation_id=correlation.get(),
+                )
+                for level in crossed
+            ],
+        )
+
+
+def _publish_below_minimum(level: StockLevel, *, actor: Actor, cause: str) -> None:
+    outbox.publish(
+        event_type="stock.below_minimum",
+        aggregate_type="stock_level",
+        aggregate_id=level.pk,
+        payload=_below_minimum_payload(level, actor=actor, cause=cause),
+    )
+
+
+def _below_minimum_payload(level: StockLevel, *, actor: Actor, cause: str) -> dict:
+    return {
+        "warehouse": level.warehouse.code,
+        "item": level.item.code,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "available": level.available,
+        "minimum_level": level.minimum_level,
+        "cause": cause,
+        "actor": {"kind": actor.kind.value, "name": actor.name},
+    }
+
+
+def stock_set_minimum(
+    *, level: StockLevel, minimum_level: int, reason: str, actor: Actor
+) -> StockLevel:
+    """Change the minimum level of a stock level, with a reason (kept in its history).
+    A minimum raised above the available stock is a crossing like any other."""
+    if not actor.has_perm("warehouse.change_stocklevel"):
+        raise ActionForbidden(f"{actor} may not change minimum stock levels.")
+    if not isinstance(minimum_level, int) or minimum_level < 0:
+        raise ValidationFailed(
+            "The minimum level is a whole number, 0 or more.", code="invalid_quantity"
+        )
+    if not reason.strip():
+        raise ValidationFailed("Say why the minimum level changes.")
+    with transaction.atomic():
+        (level,) = lock_stock_levels([level.pk]).values()
+        if level.minimum_level == minimum_level:
+            return level
+        before = level.minimum_level
+        below = level.available < minimum_level
+        crossed_down = below and not level.below_minimum
+        level.minimum_level, level.below_minimum = minimum_level, below
+        with audit.acting(actor, reason=f"minimum {before} → {minimum_level}: {reason.strip()}"):
+            level.save(update_fields=["minimum_level", "below_minimum", "updated_at"])
+        if crossed_down:
+            _publish_below_minimum(level, actor=actor, cause="minimum level raised")
+        return level
 
 
 def stock_receive(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("warehouse.api.urls")),
+    path("", include("allocation.api.urls")),
     path("events/", views.EventFeedApi.as_view(), name="event-feed"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from catalog.models import Item
 from oms.api.schema import FieldErrorSerializer
-from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode
+from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode, TimelineKind
 from orders.models import Order, OrderLine, OrderRevision, Project
 from orders.project_import import Outcome
 from orders.services import allowed_transitions
@@ -200,6 +200,12 @@ class TimelineEntrySerializer(serializers.Serializer):
     reason = serializers.CharField()
     correlation_id = serializers.CharField()
     changes = FieldChangeSerializer(many=True)
+    kind = serializers.ChoiceField(
+        choices=TimelineKind.choices,
+        help_text="history: a change to the order or a line; warehouse_call: a call OMS made "
+        "to a warehouse system; release_event: what happened to a release.",
+    )
+    detail = serializers.CharField(help_text="For calls and release events: the particulars.")
 
 
 class OrderRevisionSerializer(serializers.ModelSerializer):

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from oms import audit, correlation, counters
-from oms.bulk import insert_rows, insert_values, update_rows
+from oms import audit, counters
+from oms.bulk import delete_rows, insert_rows, insert_values, update_rows
 from oms.errors import Problem
 from oms.models import OutboxEvent
 from orders import gates, services
@@ -193,9 +193,13 @@ def _create(work: list[Work], invalid: dict) -> None:
         for w in ready
         for spec in w.design.lines.values()
     ]
-    insert_values(OrderLine, lines, with_ids=True)
-    owners = {w.order.pk: w for w in ready}
-    _history(OrderLine, lines, [owners[line["order_id"]] for line in lines], "+")
+    insert_values(OrderLine, lines)
+    audit.bulk_history_of(
+        OrderLine.objects.filter(order__in=orders),
+        history_type="+",
+        key="order_id",
+        reasons={w.order.pk: (w.reason, w.correlation_id) for w in ready},
+    )
     added = {w.event.pk: _added(w.design.lines.values()) for w in ready}
     _revisions(ready, lambda w: 1, lambda w: {"lines": added[w.event.pk]})
     _outbox(
@@ -225,36 +229,70 @@ def _added(specs) -> dict:
 # --- Drafts revised in place ------------------------------------------------------------
 
 
+LINE_COLUMNS = (
+    "pk",
+    "order_id",
+    "item_id",
+    "item__code",
+    "quantity",
+    "source",
+    "kit_id",
+    "replaces_item_id",
+    "allocated_quantity",
+    "released_quantity",
+    "returned_quantity",
+)
+
+
 def _revise(work: list[Work]) -> None:
     if not work:
         return
+    # The drafts' lines as plain values (locked); model instances only for the few
+    # that change.
     by_order = defaultdict(dict)
-    lines = OrderLine.objects.select_for_update(of=("self",)).select_related("item")
-    for line in lines.filter(order__in=[w.order for w in work]).order_by("pk"):
-        by_order[line.order_id][line.item_id] = line
+    lines = OrderLine.objects.select_for_update(of=("self",)).filter(
+        order__in=[w.order for w in work]
+    )
+    for row in lines.order_by("pk").values_list(*LINE_COLUMNS):
+        line = dict(zip(LINE_COLUMNS, row, strict=True))
+        by_order[line["order_id"]][line["item_id"]] = line
     changed_lines, new_lines, gone = [], [], []
     deltas = {}
     for w in work:
         current, wanted = by_order[w.order.pk], {s.item.pk: s for s in w.design.lines.values()}
         delta = {"added": [], "removed": [], "changed": []}
+        shipped = []
         for item_id, line in current.items():
             spec = wanted.get(item_id)
+            code = line["item__code"]
             if spec is None:
-                if line.source != LineSource.MANUAL:
-                    delta["removed"].append({"item": line.item.code, "quantity": line.quantity})
-                    gone.append((w, line))
-            elif (line.quantity, line.source, line.kit_id) != (
+                if line["source"] == LineSource.MANUAL:
+                    continue
+                if line["released_quantity"]:
+                    shipped.append((code, line["released_quantity"]))
+                    continue
+                delta["removed"].append({"item": code, "quantity": line["quantity"]})
+                gone.append((w, line["pk"]))
+                continue
+            kit_id = spec.kit.pk if spec.kit else None
+            if (line["quantity"], line["source"], line["kit_id"]) == (
                 spec.quantity,
                 spec.source,
-                spec.kit.pk if spec.kit else None,
+                kit_id,
             ):
-                if line.quantity != spec.quantity:
-                    delta["changed"].append(
-                        {"item": line.item.code, "quantity": [line.quantity, spec.quantity]}
-                    )
-                line.quantity, line.source = spec.quantity, spec.source
-                line.kit, line.replaces_item = spec.kit, spec.replaces_item
-                changed_lines.append((w, line))
+                continue
+            if line["quantity"] != spec.quantity:
+                delta["changed"].append(
+                    {"item": code, "quantity": [line["quantity"], spec.quantity]}
+                )
+            values = {k: v for k, v in line.items() if k != "item__code"}
+            values.update(
+                quantity=spec.quantity,
+                source=spec.source,
+                kit_id=kit_id,
+                replaces_item_id=spec.replaces_item.pk if spec.replaces_item else None,
+            )
+            changed_lines.append((w, OrderLine(**values)))
         for item_id, spec in wanted.items():
             if item_id not in current:
                 line = OrderLine(
@@ -275,6 +313,9 @@ def _revise(work: list[Work]) -> None:
         }
         for name, value in header.items():
             setattr(w.order, name, value)
+        if shipped:
+            notes = services.shipped_notes(shipped)
+            w.order.upstream_flag = "\n".join(filter(None, [w.order.upstream_flag, *notes]))
         deltas[w.event.pk] = {"lines": delta, **({"header": header_delta} if header_delta else {})}
         w.order.revision += 1
         w.order.version += 1
@@ -284,7 +325,15 @@ def _revise(work: list[Work]) -> None:
     update_rows(
         Order,
         orders,
-        ["need_by", "national_priority", "plan_type", "revision", "version", "updated_at"],
+        [
+            "need_by",
+            "national_priority",
+            "plan_type",
+            "upstream_flag",
+            "revision",
+            "version",
+            "updated_at",
+        ],
     )
     _history(Order, orders, work, "~")
     _revisions(work, lambda w: w.order.revision, lambda w: deltas[w.event.pk])
@@ -310,16 +359,15 @@ def _write_lines(changed, new, gone) -> None:
     if new:
         insert_rows(OrderLine, [line for _, line in new])
         _history(OrderLine, [line for _, line in new], [w for w, _ in new], "+")
-    removed = defaultdict(list)
-    for w, line in gone:
-        removed[w.event.pk].append((w, line.pk))
-    for pairs in removed.values():  # rare: one delete per order losing lines
-        w = pairs[0][0]
-        with (
-            correlation.use(w.correlation_id),
-            audit.acting(ENGINEERING, reason=w.reason),
-        ):
-            OrderLine.objects.filter(pk__in=[pk for _, pk in pairs]).delete()
+    if gone:
+        services.unlink_from_stock(pk for _, pk in gone)
+        audit.bulk_history_of(
+            OrderLine.objects.filter(pk__in=[pk for _, pk in gone]),
+            history_type="-",
+            key="order_id",
+            reasons={w.order.pk: (w.reason, w.correlation_id) for w, _ in gone},
+        )
+        delete_rows(OrderLine, [pk for _, pk in gone])
 
 
 # --- Records shared by both -------------------------------------------------------------

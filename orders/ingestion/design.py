@@ -104,17 +104,23 @@ def _plain_lines(payload: dict) -> bool:
     return True
 
 
+# One instance of each schema, shared: run_validation keeps no state on the instance
+# (it is what is_valid() calls), and building a serializer's fields for every event
+# would cost more than validating it.
+SCHEMAS = {True: PlainLinesSchema(), False: DesignEventSchema()}
+
+
 def schema_problems(payload) -> tuple[dict | None, list[Problem]]:
     """The payload's values, or the problems of its shape and types."""
     if not isinstance(payload, dict):
         return None, [Problem(code="invalid", message="An event is a JSON object.")]
-    schema_class = PlainLinesSchema if _plain_lines(payload) else DesignEventSchema
-    schema = schema_class(data=payload)
-    if schema.is_valid():
-        return schema.validated_data, []
+    try:
+        return SCHEMAS[_plain_lines(payload)].run_validation(payload), []
+    except serializers.ValidationError as exc:
+        errors = exc.detail
     return None, [
         Problem(code=e["code"], message=e["message"], field=e["field"])
-        for e in field_errors(schema.errors)
+        for e in field_errors(errors)
     ]
 
 
@@ -248,7 +254,7 @@ def _bill_of_material(
             quantity += previous.quantity
             source, kit = (
                 LineSource.UPSTREAM if previous.source != source else source,
-                (kit if previous.kit == kit else None),
+                (kit if previous.kit is kit else None),
             )
         lines[item.code] = services.LineSpec(
             item=item,
@@ -256,7 +262,7 @@ def _bill_of_material(
             source=source,
             kit=kit,
             replaces_item=asked
-            if asked != item
+            if asked is not item
             else (previous.replaces_item if previous else None),
         )
 

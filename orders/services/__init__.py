@@ -14,6 +14,7 @@ from orders.services.common import (
     allowed_transitions,
     jsonable,
     transition_permission,
+    unlink_from_stock,
 )
 from orders.services.creation import order_create
 from orders.services.fulfilment import (
@@ -22,7 +23,14 @@ from orders.services.fulfilment import (
     order_complete,
     order_release,
 )
-from orders.services.returns import order_record_return, order_reopen, order_resolve_close
+from orders.services.returns import (
+    order_record_return,
+    order_reopen,
+    order_resolve_close,
+    return_close,
+    return_reopen,
+    return_replace,
+)
 from orders.services.review import (
     approval_problems,
     order_approve,
@@ -30,7 +38,7 @@ from orders.services.review import (
     order_edit_lines,
     order_reject,
 )
-from orders.services.revisions import HEADER_FIELDS, order_flag, order_revise
+from orders.services.revisions import HEADER_FIELDS, order_flag, order_revise, shipped_notes
 
 __all__ = [
     "HEADER_FIELDS",
@@ -55,5 +63,10 @@ __all__ = [
     "order_reopen",
     "order_resolve_close",
     "order_revise",
+    "return_close",
+    "return_reopen",
+    "return_replace",
+    "shipped_notes",
     "transition_permission",
+    "unlink_from_stock",
 ]

@@ -205,6 +205,22 @@ def apply_transition(
     return order
 
 
+def unlink_from_stock(line_ids: Iterable[int]) -> None:
+    """Before draft lines are deleted: the allocations they once held go (they have all
+    ended, and the ledger tells their story), and their ledger movements keep the order
+    and the item but no longer point at the line. A line still holding stock is never
+    removed: a draft holds none."""
+    from allocation.models import Allocation
+    from warehouse.models import StockMovement
+
+    line_ids = list(line_ids)
+    held = Allocation.objects.filter(order_line__in=line_ids, status=Allocation.Status.ACTIVE)
+    if held.exists():
+        raise TransitionNotAllowed("A line that holds stock cannot be removed.")
+    Allocation.objects.filter(order_line__in=line_ids).delete()
+    StockMovement.objects.filter(order_line__in=line_ids).update(order_line=None)
+
+
 def save_lines(lines: Iterable[OrderLine], actor: Actor, reason: str, fields: list[str]) -> None:
     with audit.acting(actor, reason=reason):
         for line in lines:

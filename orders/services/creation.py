@@ -40,8 +40,10 @@ def order_create(
     revision_source: RevisionSource = RevisionSource.UPSTREAM,
     event_id: str = "",
     correlation_id: str = "",
+    reason: str = "",
 ) -> Order:
-    """Create an order in DRAFT, revision 1, with its lines."""
+    """Create an order in DRAFT, revision 1, with its lines. The history records
+    `reason`, else the event id, else "created"."""
     problems = []
     if not lines:
         problems.append(Problem(code="no_lines", message="An order needs at least one line."))
@@ -67,7 +69,7 @@ def order_create(
     if problems:
         raise ValidationFailed("The order cannot be created.", problems=problems)
 
-    with transaction.atomic(), audit.acting(actor, reason=event_id or "created"):
+    with transaction.atomic(), audit.acting(actor, reason=reason or event_id or "created"):
         if parent is not None:
             parent = lock_order(parent)
         (value,) = counters.take("order")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils import timezone
 
+from allocation.engine.writes import OrderAllocation, write_allocations
 from allocation.models import Allocation
-from allocation.services import issue_allocations, reserve_from_warehouse
+from allocation.services import issue_allocations, place_in_warehouse
 from oms import audit
 from oms.actors import Actor
 from oms.errors import (
@@ -27,18 +29,22 @@ from warehouse.models import Release, Warehouse
 
 
 def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order:
-    """Reserve all of an APPROVED order's lines in one warehouse, or nothing."""
+    """Reserve all of an APPROVED order's lines in one named warehouse, or nothing.
+    Allocation runs are the normal way orders get stock; this serves one order from a
+    warehouse someone chose, through the same write as a run."""
     with transaction.atomic():
         order = lock_order(order)
         check_transition(order, "allocate", actor=actor)
         if order.gated:
             raise TransitionNotAllowed(f"Order {order.number} is gated: {order.gate_reason}")
         lines = lock_lines(order)
-        with audit.acting(actor, reason=f"allocated at {warehouse.code}"):
-            reserve_from_warehouse(lines=lines, warehouse=warehouse, actor=actor)
-        return apply_transition(
-            order, "allocate", actor=actor, payload={"warehouses": [warehouse.code]}
+        placements = place_in_warehouse(lines=lines, warehouse=warehouse)
+        write_allocations(
+            [OrderAllocation(order.pk, placements, [warehouse.code])],
+            actor=actor,
+            reason=f"allocate at {warehouse.code}",
         )
+        return Order.objects.select_related("project").get(pk=order.pk)
 
 
 def order_release(*, order: Order, actor: Actor) -> Order:
@@ -55,7 +61,9 @@ def order_release(*, order: Order, actor: Actor) -> Order:
                 {"item": allocation.order_line.item.code, "quantity": allocation.quantity}
             )
         releases = [
-            Release.objects.create(order=order, warehouse_id=warehouse_id)
+            Release.objects.create(
+                order=order, warehouse_id=warehouse_id, lines=per_warehouse[warehouse_id]
+            )
             for warehouse_id in sorted(per_warehouse)
         ]
         return apply_transition(
@@ -121,7 +129,7 @@ def order_complete(
                 line.save(update_fields=["released_quantity", "allocated_quantity"])
         Release.objects.filter(
             order=order, status__in=[ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED]
-        ).update(status=ReleaseStatus.COMPLETED)
+        ).update(status=ReleaseStatus.COMPLETED, finished_at=timezone.now())
         short = [
             {"item": line.item.code, "outstanding": line.outstanding_quantity}
             for line in lines

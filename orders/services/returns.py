@@ -1,27 +1,45 @@
-"""Returns and their resolution."""
+"""Returns and their resolution.
+
+A return waits in the returns queue until a coordinator resolves it: close it as final,
+reopen the order to DRAFT (to change its lines and approve it again), or create a
+replacement order for the returned quantities. Each resolution records the actor, the
+time and the reason on the return, and publishes `return.resolved`. The order is CLOSED
+again once none of its returns is waiting; reopening resolves all its waiting returns.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils import timezone
 
-from oms import audit, correlation
+from oms import audit, correlation, outbox
 from oms.actors import Actor
 from oms.errors import (
     Problem,
+    ReasonRequired,
+    TransitionNotAllowed,
     ValidationFailed,
 )
+from orders.choices import LineSource, OrderKind, ReasonCode, RevisionSource
 from orders.models import Order, OrderLine
 from orders.services.common import (
+    LineSpec,
     ReturnSpec,
+    S,
+    actor_payload,
     apply_transition,
+    authorize,
+    check_reason,
     check_transition,
     lock_lines,
     lock_order,
     refuse_stale,
+    transition_permission,
 )
-from warehouse.choices import Condition
+from orders.services.creation import order_create
+from warehouse.choices import Condition, ReturnResolution
 from warehouse.models import Return, ReturnLine, Warehouse
 from warehouse.services import record_movement, return_kind, stock_level_locked
 
@@ -145,19 +163,194 @@ def _return_problems(locked: dict[int, OrderLine], specs: Sequence[ReturnSpec]) 
 
 
 def order_resolve_close(*, order: Order, actor: Actor, note: str = "") -> Order:
-    """Accept a return as final: the order is CLOSED again."""
+    """Accept the order's returns as final: the order is CLOSED again and every return
+    still waiting is recorded as closed."""
     with transaction.atomic():
         order = lock_order(order)
-        return apply_transition(
-            order, "resolve_close", actor=actor, payload={"note": note.strip()} if note else None
+        check_transition(order, "resolve_close", actor=actor)
+        waiting = _lock_waiting_returns(order)
+        _resolve(
+            waiting, ReturnResolution.CLOSED, order=order, actor=actor, reason=note or "closed"
         )
+        return _close(order, actor=actor, note=note)
 
 
 def order_reopen(*, order: Order, actor: Actor, reason_code: str, reason_text: str) -> Order:
     """After a return, send the order back to DRAFT to change its lines and approve it
-    again; what is still needed is each line's outstanding quantity."""
+    again; what is still needed is each line's outstanding quantity. Every return still
+    waiting is recorded as reopened."""
     with transaction.atomic():
         order = lock_order(order)
+        check_transition(order, "reopen", actor=actor)
+        check_reason(reason_code, reason_text)
+        waiting = _lock_waiting_returns(order)
+        _resolve(waiting, ReturnResolution.REOPENED, order=order, actor=actor, reason=reason_text)
         return apply_transition(
             order, "reopen", actor=actor, reason_code=reason_code, reason_text=reason_text
         )
+
+
+# --- Resolving one return (the returns queue) -------------------------------------------
+
+
+def return_close(*, return_record: Return, actor: Actor, reason: str) -> Return:
+    """Accept one return as final. Once no return of the order is waiting any more, the
+    order is CLOSED again."""
+    with transaction.atomic():
+        order, record = _lock_return(return_record, actor=actor, reason=reason)
+        _resolve([record], ReturnResolution.CLOSED, order=order, actor=actor, reason=reason)
+        _close_when_done(order, actor=actor, note=reason)
+        return record
+
+
+def return_reopen(
+    *,
+    return_record: Return,
+    actor: Actor,
+    reason_text: str,
+    reason_code: str = ReasonCode.RETURN_REOPENED,
+) -> Return:
+    """Reopen the returned order to DRAFT, for the coordinator to change its lines and
+    approve it again. This resolves every return of the order that is waiting, since
+    the reopened order carries all that is outstanding."""
+    with transaction.atomic():
+        order, record = _lock_return(return_record, actor=actor, reason=reason_text)
+        check_transition(order, "reopen", actor=actor)
+        check_reason(reason_code, reason_text)
+        waiting = _lock_waiting_returns(order)
+        _resolve(waiting, ReturnResolution.REOPENED, order=order, actor=actor, reason=reason_text)
+        apply_transition(
+            order,
+            "reopen",
+            actor=actor,
+            reason_code=reason_code,
+            reason_text=reason_text,
+            payload={"return_id": record.pk},
+        )
+        record.refresh_from_db()
+        return record
+
+
+def return_replace(*, return_record: Return, actor: Actor, reason: str) -> Order:
+    """Create a replacement order (DRAFT, parent = the returned order) for the
+    quantities of one return, for the coordinator to approve as usual. It is not gated:
+    its parent was released, so the project passed its release milestone. The return is
+    resolved; once no return of the order is waiting, the returned order is CLOSED."""
+    with transaction.atomic():
+        order, record = _lock_return(return_record, actor=actor, reason=reason)
+        lock_lines(order)
+        quantities: dict[int, int] = {}
+        items = {}
+        for line in record.lines.select_related("order_line__item").order_by("pk"):
+            item = line.order_line.item
+            items[item.pk] = item
+            quantities[item.pk] = quantities.get(item.pk, 0) + line.quantity
+        replacement = order_create(
+            project=order.project,
+            order_type=order.order_type,
+            plan_type=order.plan_type,
+            national_priority=order.national_priority,
+            need_by=order.need_by,
+            lines=[
+                LineSpec(item=items[pk], quantity=quantity, source=LineSource.MANUAL)
+                for pk, quantity in quantities.items()
+            ],
+            actor=actor,
+            kind=OrderKind.REPLACEMENT,
+            parent=order,
+            revision_source=RevisionSource.MANUAL,
+            correlation_id=correlation.get(),
+            reason=f"replacement for return #{record.pk} of {order.number}: {reason.strip()}",
+        )
+        _resolve(
+            [record],
+            ReturnResolution.REPLACED,
+            order=order,
+            actor=actor,
+            reason=reason,
+            replacement=replacement,
+        )
+        _close_when_done(order, actor=actor, note=reason)
+        return replacement
+
+
+def _lock_return(return_record: Return, *, actor: Actor, reason: str) -> tuple[Order, Return]:
+    """Lock the return's order, then the return; refuse a return already resolved, an
+    actor without the permission and a missing reason."""
+    order = lock_order(return_record.order_id)
+    record = Return.objects.select_for_update().get(pk=return_record.pk)
+    authorize(actor, transition_permission("resolve_close"), order, "resolve the returns of")
+    if record.resolution:
+        raise TransitionNotAllowed(
+            f"Return #{record.pk} of {order.number} was already resolved "
+            f"({record.get_resolution_display().lower()}) by {record.resolved_by_name}."
+        )
+    if order.status not in (S.PARTIALLY_RETURNED, S.FULLY_RETURNED):
+        raise TransitionNotAllowed(
+            f"Order {order.number} is {order.get_status_display().lower()}; its returns "
+            "cannot be resolved from there."
+        )
+    if not (reason or "").strip():
+        raise ReasonRequired(
+            "Say why the return is resolved this way.",
+            problems=[Problem(code="required", field="reason", message="Say why in a few words.")],
+        )
+    return order, record
+
+
+def _lock_waiting_returns(order: Order) -> list[Return]:
+    return list(
+        Return.objects.select_for_update().filter(order=order, resolution="").order_by("pk")
+    )
+
+
+def _resolve(
+    records: Sequence[Return],
+    resolution: ReturnResolution,
+    *,
+    order: Order,
+    actor: Actor,
+    reason: str,
+    replacement: Order | None = None,
+) -> None:
+    now = timezone.now()
+    for record in records:
+        record.resolution = resolution
+        record.resolved_at = now
+        record.resolved_by = actor.user if actor.is_person else None
+        record.resolved_by_name = actor.name
+        record.resolution_reason = reason.strip()
+        record.replacement_order = replacement
+        record.save(
+            update_fields=[
+                "resolution",
+                "resolved_at",
+                "resolved_by",
+                "resolved_by_name",
+                "resolution_reason",
+                "replacement_order",
+            ]
+        )
+        outbox.publish(
+            event_type="return.resolved",
+            aggregate_type="return",
+            aggregate_id=record.pk,
+            payload={
+                "order": order.number,
+                "resolution": resolution.value,
+                "replacement_order": replacement.number if replacement else None,
+                "reason": record.resolution_reason,
+                "actor": actor_payload(actor),
+            },
+        )
+
+
+def _close_when_done(order: Order, *, actor: Actor, note: str) -> None:
+    if not Return.objects.filter(order=order, resolution="").exists():
+        _close(order, actor=actor, note=note)
+
+
+def _close(order: Order, *, actor: Actor, note: str) -> Order:
+    return apply_transition(
+        order, "resolve_close", actor=actor, payload={"note": note.strip()} if note else None
+    )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from allocation.services import release_allocations
 from oms import audit, outbox
@@ -32,6 +33,7 @@ from orders.services.common import (
     check_version,
     lock_lines,
     lock_order,
+    unlink_from_stock,
 )
 from warehouse.choices import ReleaseStatus
 from warehouse.models import Release
@@ -114,7 +116,7 @@ def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
             released = release_allocations(lines=lines, actor=actor, reason=f"order {name}ed")
         Release.objects.filter(
             order=order, status__in=[ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED]
-        ).update(status=ReleaseStatus.REJECTED)
+        ).update(status=ReleaseStatus.REJECTED, finished_at=timezone.now())
         return apply_transition(
             order,
             name,
@@ -155,6 +157,7 @@ def order_edit_lines(
                     changed.append({"item": line.item.code, "quantity": [line.quantity, quantity]})
                     line.quantity = quantity
                     line.save(update_fields=["quantity"])
+            unlink_from_stock(removed)
             for line_id in sorted(removed):
                 lines[line_id].delete()
             for item, quantity in edits.add:
@@ -199,6 +202,16 @@ def _line_edit_problems(order, lines, edits: LineEdits) -> list[Problem]:
         if line_id not in lines:
             problems.append(
                 Problem(code="unknown_line", field=f"line:{line_id}", message="No such line.")
+            )
+        elif lines[line_id].released_quantity:
+            line = lines[line_id]
+            problems.append(
+                Problem(
+                    code="line_shipped",
+                    field=f"line:{line_id}",
+                    message=f"{line.item.code}: {line.released_quantity} were shipped for this "
+                    "line; it stays on the order.",
+                )
             )
     kept_items = {line.item_id for pk, line in lines.items() if pk not in set(edits.remove)}
     for item, quantity in edits.add:

@@ -22,6 +22,7 @@ from orders.services.common import (
     jsonable,
     lock_lines,
     lock_order,
+    unlink_from_stock,
 )
 
 HEADER_FIELDS = ("need_by", "national_priority", "plan_type")
@@ -53,13 +54,25 @@ def order_revise(
             if getattr(order, name) != value
         }
         added, removed, changed = [], [], []
+        gone = [
+            line
+            for item_id, line in current.items()
+            if item_id not in wanted and line.source != LineSource.MANUAL
+        ]
+        kept = [line for line in gone if line.released_quantity]
+        gone = [line for line in gone if not line.released_quantity]
+        if kept:
+            notes = shipped_notes((line.item.code, line.released_quantity) for line in kept)
+            order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, *notes]))
         with audit.acting(actor, reason=event_id or "upstream revision"):
+            unlink_from_stock(line.pk for line in gone)
+            for line in gone:
+                removed.append({"item": line.item.code, "quantity": line.quantity})
+                line.delete()
             for item_id, line in current.items():
                 spec = wanted.get(item_id)
                 if spec is None:
-                    if line.source != LineSource.MANUAL:
-                        removed.append({"item": line.item.code, "quantity": line.quantity})
-                        line.delete()
+                    continue
                 elif line.quantity != spec.quantity or line.source != spec.source:
                     if line.quantity != spec.quantity:
                         changed.append(
@@ -104,6 +117,15 @@ def order_revise(
             payload={"number": order.number, "revision": order.revision, "delta": delta},
         )
         return order
+
+
+def shipped_notes(lines) -> list[str]:
+    """The flags for lines, as (item code, shipped), that upstream removed after stock
+    was shipped for them: they stay on the order, for the coordinator."""
+    return [
+        f"Upstream removed {code}, but {shipped} were shipped for it; the line stays on the order."
+        for code, shipped in lines
+    ]
 
 
 def order_flag(*, order: Order, note: str, actor: Actor) -> Order:

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from allocation.models import AllocationRun
 from oms.actors import Actor
 from oms.clients import api_client_revoke, api_client_rotate
 from oms.scopes import Scope
@@ -40,6 +41,10 @@ ENDPOINTS = [
     ("get", "/api/v1/design-events/{event}/", Scope.ORDERS_READ),
     ("post", "/api/v1/design-events/{event}/correct/", Scope.ORDERS_WRITE),
     ("post", "/api/v1/design-events/{event}/reprocess/", Scope.ORDERS_WRITE),
+    ("get", "/api/v1/allocation-runs/", Scope.ORDERS_READ),
+    ("post", "/api/v1/allocation-runs/", Scope.ALLOCATION_RUN),
+    ("get", "/api/v1/allocation-runs/{run}/", Scope.ORDERS_READ),
+    ("get", "/api/v1/allocation-runs/{run}/outcomes/", Scope.ORDERS_READ),
 ]
 
 
@@ -47,7 +52,12 @@ ENDPOINTS = [
 def urls():
     order = factories.make_order()
     event = ingestion.receive({"event_id": "evt-sec"}, received_from="tests").event
+    run = AllocationRun.objects.create(
+        trigger="command", requested_by_kind="system", requested_by_name="tests"
+    )
+    AllocationRun.objects.filter(pk=run.pk).update(status="succeeded", active=None)
     return lambda path: path.format(
+        run=run.pk,
         order=order.number,
         project=order.project.external_id,
         item=order.lines.first().item.code,

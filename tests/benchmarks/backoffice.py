@@ -220,12 +220,14 @@ def coordinator():
 
 def page_kinds(args) -> dict[str, list[str]]:
     """The paths each page kind visits, in turn."""
-    from orders.models import Market, Order
+    from orders.models import Market, Order, Project
     from orders.views import PAGE_SIZE
 
     rng = random.Random(args.seed)
     numbers = list(Order.objects.order_by("id").values_list("number", flat=True))
     prefixes = sorted({number[:-2] for number in rng.sample(numbers, SEARCH_PREFIXES)})
+    sites = list(Project.objects.order_by("id").values_list("site_code", flat=True))
+    site_prefixes = sorted({site[:-1] for site in rng.sample(sites, min(len(sites), 10))})
     detail = rng.sample(numbers, min(len(numbers), args.requests + args.warmup))
     market = Market.objects.order_by("code").values_list("code", flat=True).first()
     deep = max(1, min(args.deep_page, -(-len(numbers) // PAGE_SIZE)))
@@ -233,10 +235,12 @@ def page_kinds(args) -> dict[str, list[str]]:
         "queue": ["/orders/"],
         "queue status=draft": ["/orders/?status=draft"],
         "queue q=<number prefix>": [f"/orders/?q={prefix}" for prefix in prefixes],
+        "queue q=<site prefix>": [f"/orders/?q={prefix.lower()}" for prefix in site_prefixes],
         f"queue market={market}": [f"/orders/?market={market}"],
         "queue jeopardy=true": ["/orders/?jeopardy=true"],
         "queue sort=need_by": ["/orders/?sort=need_by"],
         f"queue page={deep}": [f"/orders/?page={deep}"],
+        f"queue priority page={deep}": [f"/orders/?sort=priority&page={deep}"],
         "detail (random orders)": [f"/orders/{number}/" for number in detail],
     }
 

@@ -63,6 +63,8 @@ def main() -> int:
                 "lines": f"/orders/{revised}/lines/",
                 "dead-letters": "/orders/design-events/?status=invalid",
                 "job-runs": "/jobs/",
+                "allocation-run": "/allocation/1/",
+                "allocation-outcomes": "/allocation/1/?result=short&result=rejected#filters",
             }
             for name, path in shots.items():
                 page.goto(base + path)

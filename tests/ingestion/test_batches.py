@@ -158,7 +158,43 @@ def test_queries_per_batch_do_not_grow_with_the_batch(items):
     new_small = _queries([event(p, 1, bom) for p in small])
     new_large = _queries([event(p, 1, bom) for p in large])
     assert new_small == new_large
-    revised = {**bom, "IT-0": 9, "IT-5": 1}
+    # Every revision changes a line, adds one and removes one.
+    revised = {**{k: v for k, v in bom.items() if k != "IT-4"}, "IT-0": 9, "IT-5": 1}
     rev_small = _queries([event(p, 2, revised, kind="bom_revised", minutes=5) for p in small])
     rev_large = _queries([event(p, 2, revised, kind="bom_revised", minutes=5) for p in large])
     assert rev_small == rev_large
+
+
+def test_a_batch_drops_a_line_stock_moved_for_and_keeps_a_shipped_one_flagged(items):
+    from tests import factories
+    from warehouse.models import StockMovement
+
+    project = ProjectFactory(**READY)
+    batch([event(project, 1, {"IT-0": 2, "IT-1": 1})])
+    order = Order.objects.get(project=project)
+    warehouse = factories.WarehouseFactory()
+    for item in items[:2]:
+        factories.stock(warehouse, item, 10)
+    order = services.order_approve(order=order, actor=SETUP)
+    order = services.order_allocate(order=order, warehouse=warehouse, actor=SETUP)
+    services.order_reject(
+        order=order, actor=SETUP, reason_code="coordinator_rejected", reason_text="recount"
+    )
+    # IT-1 was shipped once (as on an order reopened after a return).
+    OrderLine.objects.filter(order=order, item__code="IT-1").update(released_quantity=1)
+
+    counts = batch([event(project, 2, {"IT-2": 4}, kind="bom_revised", minutes=5)])
+
+    assert counts.modified == 1
+    order.refresh_from_db()
+    assert quantities(order) == {"IT-1": 1, "IT-2": 4}
+    assert "Upstream removed IT-1, but 1 were shipped" in order.upstream_flag
+    assert order.revisions.get(number=2).delta["lines"]["removed"] == [
+        {"item": "IT-0", "quantity": 2}
+    ]
+    ledger = StockMovement.objects.filter(item__code="IT-0")
+    assert {(m.order_id, m.order_line_id) for m in ledger if m.kind != "receipt"} == {
+        (order.pk, None)
+    }
+    removed = OrderLine.history.get(order_id=order.pk, history_type="-")
+    assert removed.history_change_reason == f"design event {project.external_id}-2"

@@ -420,3 +420,62 @@ def test_the_quick_line_check_accepts_exactly_what_the_full_schema_accepts(proje
     assert problems == [] and values == full.validated_data
     plain = PlainLinesSchema(data=body)
     assert plain.is_valid()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"occurred_at": "yesterday"},
+        {"type": "design_rejected"},
+        {"national_priority": 9, "need_by": "soon"},
+        {"items": [{"item": "RRU-A", "quantity": 0}]},
+        {"items": [{"item": "RRU-A"}], "kits": "none"},
+        {"items": []},
+    ],
+)
+def test_the_shared_schema_finds_what_a_fresh_one_finds_and_keeps_nothing(project, change):
+    from oms.api.problems import field_errors
+    from oms.errors import Problem
+    from orders.ingestion.design import DesignEventSchema, schema_problems
+
+    bad = {**payload(project, {"RRU-A": 1}), **change}
+    fresh = DesignEventSchema(data=bad)
+    assert not fresh.is_valid()
+    values, problems = schema_problems(bad)
+    assert values is None
+    assert [p.as_dict() for p in problems] == [
+        Problem(code=e["code"], message=e["message"], field=e["field"]).as_dict()
+        for e in field_errors(fresh.errors)
+    ]
+    good = payload(project, {"RRU-A": 1})
+    assert schema_problems(good) == (DesignEventSchema(data=good).run_validation(good), [])
+
+
+def test_a_line_dropped_after_stock_moved_for_it_goes_and_the_ledger_keeps_its_order(
+    project, items
+):
+    from allocation.models import Allocation
+    from warehouse.models import StockMovement
+    from warehouse.reconcile import reconcile_stock
+
+    order = ingest(payload(project, {"RRU-A": 2, "ANT-B": 1})).order
+    warehouse = factories.WarehouseFactory()
+    factories.stock(warehouse, items["RRU-A"], 10)
+    factories.stock(warehouse, items["ANT-B"], 10)
+    services.order_approve(order=order, actor=SETUP)
+    services.order_allocate(order=Order.objects.get(pk=order.pk), warehouse=warehouse, actor=SETUP)
+    dropped = order.lines.get(item=items["RRU-A"])
+
+    event = ingest(payload(project, {"ANT-B": 3}, minutes=5))
+
+    assert event.outcome == DesignOutcome.RETURNED_TO_DRAFT
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT
+    assert {line.item.code: line.quantity for line in order.lines.all()} == {"ANT-B": 3}
+    assert not Allocation.objects.filter(order_line_id=dropped.pk).exists()
+    moved = StockMovement.objects.filter(item=items["RRU-A"], kind__in=["reserve", "unreserve"])
+    assert {(m.kind, m.order_id, m.order_line_id) for m in moved} == {
+        ("reserve", order.pk, None),
+        ("unreserve", order.pk, None),
+    }
+    assert reconcile_stock().ok

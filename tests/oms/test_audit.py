@@ -52,3 +52,40 @@ def test_correlation_header_is_echoed_or_made(client):
     assert echoed["X-Correlation-ID"] == "abc-123"
     assert len(made["X-Correlation-ID"]) == 32
     assert junk["X-Correlation-ID"] != "bad id with spaces"
+
+
+def test_history_written_from_the_database_rows_carries_each_rows_reason_and_the_actor(
+    coordinator,
+):
+    from django.db import transaction
+
+    from orders.models import OrderLine
+    from tests import factories
+
+    first = factories.make_order(lines=[(factories.ItemFactory(), 2), (factories.ItemFactory(), 3)])
+    second = factories.make_order(lines=[(factories.ItemFactory(), 5)])
+    other = factories.make_order(lines=[(factories.ItemFactory(), 7)])
+    history = OrderLine.history.model
+    before = set(history.objects.values_list("pk", flat=True))
+
+    with transaction.atomic(), audit.acting(Actor.person(coordinator)):
+        audit.bulk_history_of(
+            OrderLine.objects.filter(order__in=[first, second]),
+            history_type="~",
+            key="order_id",
+            reasons={first.pk: ("first reason", "corr-1"), second.pk: ("second reason", "corr-2")},
+        )
+
+    written = history.objects.exclude(pk__in=before).order_by("id")
+    assert sorted(
+        (r.order_id, r.quantity, r.history_change_reason, r.correlation_id) for r in written
+    ) == sorted(
+        [
+            *[(first.pk, q, "first reason", "corr-1") for q in (2, 3)],
+            (second.pk, 5, "second reason", "corr-2"),
+        ]
+    )
+    assert {(r.history_type, r.actor_kind, r.history_user_id) for r in written} == {
+        ("~", "person", coordinator.pk)
+    }
+    assert not written.filter(order_id=other.pk).exists()

@@ -56,3 +56,33 @@ def test_the_dashboard_shows_where_orders_pile_up(client, coordinator):
     page = client.get(reverse("home")).content.decode()
     assert "Orders pile up in <strong>Draft</strong>" in page
     assert '<svg class="spark"' in page
+
+
+def test_the_dashboard_points_to_returns_low_stock_and_failed_webhooks(client, coordinator):
+    from oms import audit, webhooks
+    from oms.models import OutboxEvent, WebhookDelivery
+    from warehouse.models import StockLevel
+    from warehouse.services import stock_set_minimum
+
+    factories.order_in(OrderStatus.PARTIALLY_RETURNED)
+    level = StockLevel.objects.first()
+    stock_set_minimum(
+        level=level, minimum_level=level.available + 1, reason="x", actor=factories.SETUP
+    )
+    subscription, _ = webhooks.subscription_create(
+        name="erp", url="http://127.0.0.1:9/", event_types=["*"], actor=factories.SETUP
+    )
+    with audit.acting(factories.SETUP):
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            event=OutboxEvent.objects.first(),
+            status=WebhookDelivery.Status.FAILED,
+            retrying_since=timezone.now(),
+        )
+    client.force_login(coordinator)
+
+    page = client.get(reverse("home")).content.decode()
+
+    assert "1 return to resolve" in page
+    assert "1 stock level below minimum" in page
+    assert "1 failed webhook delivery" in page

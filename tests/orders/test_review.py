@@ -188,3 +188,42 @@ def test_order_numbers_are_unique_and_increasing():
     first, second = make_order(), make_order()
 
     assert first.number < second.number
+
+
+def test_a_coordinator_removes_a_line_stock_moved_for_and_the_ledger_keeps_its_order(
+    coordinator_actor,
+):
+    from warehouse.models import StockMovement
+    from warehouse.reconcile import reconcile_stock
+
+    allocated = order_in(OrderStatus.ALLOCATED, lines=[(ItemFactory(), 2), (ItemFactory(), 3)])
+    order = services.order_reject(
+        order=allocated, actor=SETUP, reason_code="coordinator_rejected", reason_text="recount"
+    )
+    line = order.lines.order_by("pk").first()
+
+    services.order_edit_lines(
+        order=order, edits=services.LineEdits(remove=[line.pk]), actor=coordinator_actor
+    )
+
+    assert not order.lines.filter(pk=line.pk).exists()
+    moved = StockMovement.objects.filter(item=line.item).exclude(kind="receipt")
+    assert {(m.kind, m.order_id, m.order_line_id) for m in moved} == {
+        ("reserve", order.pk, None),
+        ("unreserve", order.pk, None),
+    }
+    assert reconcile_stock().ok
+
+
+def test_a_line_stock_was_shipped_for_stays_on_the_order(coordinator_actor):
+    order = make_order(lines=[(ItemFactory(), 2), (ItemFactory(), 3)])
+    line = order.lines.order_by("pk").first()
+    type(line).objects.filter(pk=line.pk).update(released_quantity=2)
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.order_edit_lines(
+            order=order, edits=services.LineEdits(remove=[line.pk]), actor=coordinator_actor
+        )
+
+    assert [p.code for p in refused.value.problems] == ["line_shipped"]
+    assert order.lines.filter(pk=line.pk).exists()

@@ -18,5 +18,6 @@ class StockLevelSerializer(serializers.ModelSerializer):
             "available",
             "damaged",
             "minimum_level",
+            "below_minimum",
             "updated_at",
         ]

@@ -9,7 +9,7 @@ from oms.jobs import job_run
 from orders import ingestion
 from orders.ingestion.batch import process_batch
 
-BATCH = 500
+BATCH = 2000
 
 
 class Command(BaseCommand):

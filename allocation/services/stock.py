@@ -1,4 +1,5 @@
-"""Reserving stock for orders and giving it back.
+"""Stock held for orders: where one order's stock would come from, and giving stock
+back (the one deallocation service, used by reject, cancel and upstream changes).
 
 Callers hold the order and its lines locked; these functions lock the stock levels
 they touch (in primary-key order) and write every change to the ledger.
@@ -6,6 +7,7 @@ they touch (in primary-key order) and write every change to the ledger.
 
 from django.utils import timezone
 
+from allocation.engine.walk import Placement
 from allocation.models import Allocation
 from oms.actors import Actor
 from oms.errors import InsufficientStock, Problem
@@ -14,10 +16,15 @@ from warehouse.models import StockLevel, Warehouse
 from warehouse.services import lock_stock_levels, record_movement
 
 
-def reserve_from_warehouse(*, lines, warehouse: Warehouse, actor: Actor) -> list[Allocation]:
-    """Reserve every line's outstanding quantity in one warehouse: all lines or none."""
+def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
+    """Where every line's outstanding quantity would come from in one warehouse: all
+    lines or none (InsufficientStock, a problem per short line). Locks the stock levels
+    in primary-key order; the caller holds the order and its lines locked and writes the
+    placements with allocation.engine.writes."""
     needed = {
-        line.item_id: line.outstanding_quantity for line in lines if line.outstanding_quantity
+        line.item_id: line.outstanding_quantity - line.allocated_quantity
+        for line in lines
+        if line.outstanding_quantity - line.allocated_quantity > 0
     }
     level_ids = dict(
         StockLevel.objects.filter(warehouse=warehouse, item_id__in=needed).values_list(
@@ -26,7 +33,8 @@ def reserve_from_warehouse(*, lines, warehouse: Warehouse, actor: Actor) -> list
     )
     levels = lock_stock_levels(level_ids.values())
     shortages = []
-    for line in lines:
+    placements = []
+    for line in sorted(lines, key=lambda line: line.pk):
         want = needed.get(line.item_id, 0)
         if not want:
             continue
@@ -41,22 +49,11 @@ def reserve_from_warehouse(*, lines, warehouse: Warehouse, actor: Actor) -> list
                     f"{warehouse.code}",
                 )
             )
+        else:
+            placements.append(Placement(line.pk, level.pk, want, warehouse.pk, line.item_id))
     if shortages:
         raise InsufficientStock(f"Not enough stock at {warehouse.code}.", problems=shortages)
-
-    allocations = []
-    for line in sorted(lines, key=lambda line: line.pk):
-        want = needed.get(line.item_id, 0)
-        if not want:
-            continue
-        level = levels[level_ids[line.item_id]]
-        record_movement(
-            level=level, kind=MovementKind.RESERVE, quantity=want, actor=actor, order_line=line
-        )
-        allocations.append(Allocation(order_line=line, stock_level=level, quantity=want))
-        line.allocated_quantity += want
-        line.save(update_fields=["allocated_quantity"])
-    return Allocation.objects.bulk_create(allocations)
+    return placements
 
 
 def release_allocations(*, lines, actor: Actor, reason: str) -> int:

@@ -1,0 +1,158 @@
+"""What the engine reads: the approved orders with what their lines still need, the
+items, which warehouses serve which market, and the stock. A few set-based queries,
+whatever the number of orders; plain tuples and small records, no model instances."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from catalog.models import Item
+from orders.choices import OrderStatus
+from orders.models import Market, Order, OrderLine
+from warehouse.models import StockLevel, Warehouse, WarehouseMarket
+
+
+@dataclass(slots=True)
+class OrderDemand:
+    """An approved order as the engine ranks and serves it. `lines` holds
+    (line id, item id, quantity still needed) for the lines that need something."""
+
+    id: int
+    number: str
+    version: int
+    national_priority: int
+    plan_type: str
+    order_type: str
+    need_by: datetime.date
+    approved_at: datetime.datetime | None
+    market_id: int
+    gated: bool = False
+    gate_reason: str = ""
+    lines: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    code: str
+    description: str
+    lifecycle: str
+    successor: str = ""
+
+
+@dataclass
+class Demand:
+    orders: list[OrderDemand]
+    items: dict[int, ItemInfo]
+    serving: dict[int, list[int]]  # market id -> active warehouse ids, rank 1 first
+    warehouses: dict[int, str]  # warehouse id -> code
+    markets: dict[int, str]  # market id -> code
+
+
+@dataclass
+class Stock:
+    """Stock levels of the items in demand: (warehouse id, item id) -> level id, and
+    each level's available quantity (on hand - reserved)."""
+
+    levels: dict[tuple[int, int], int]
+    available: dict[int, int]
+
+    @property
+    def stocked_items(self) -> set[int]:
+        return {item for _, item in self.levels}
+
+
+ORDER_COLUMNS = (
+    "id",
+    "number",
+    "version",
+    "national_priority",
+    "plan_type",
+    "order_type",
+    "need_by",
+    "approved_at",
+    "project__market_id",
+    "gated",
+    "gate_reason",
+)
+
+
+def load_demand() -> Demand:
+    """Every APPROVED order (gated ones too, to report them), the lines of those not
+    gated, and the reference data the engine needs."""
+    orders = {
+        row[0]: OrderDemand(*row)
+        for row in Order.objects.filter(status=OrderStatus.APPROVED)
+        .order_by()
+        .values_list(*ORDER_COLUMNS)
+    }
+    lines = (
+        OrderLine.objects.filter(order__status=OrderStatus.APPROVED, order__gated=False)
+        .order_by()
+        .values_list(
+            "order_id",
+            "id",
+            "item_id",
+            "quantity",
+            "released_quantity",
+            "returned_quantity",
+            "allocated_quantity",
+        )
+    )
+    item_ids = set()
+    for order_id, line_id, item_id, quantity, released, returned, allocated in lines.iterator(
+        chunk_size=20_000
+    ):
+        order = orders.get(order_id)
+        needed = quantity - (released - returned) - allocated
+        if order is None or needed <= 0:  # approved after the orders were read
+            continue
+        order.lines.append((line_id, item_id, needed))
+        item_ids.add(item_id)
+    for order in orders.values():
+        order.lines.sort()
+    return Demand(
+        orders=list(orders.values()),
+        items=load_items(item_ids),
+        serving=load_serving(),
+        warehouses=dict(Warehouse.objects.values_list("id", "code")),
+        markets=dict(Market.objects.values_list("id", "code")),
+    )
+
+
+def load_items(item_ids) -> dict[int, ItemInfo]:
+    rows = Item.objects.filter(pk__in=item_ids).values_list(
+        "id", "code", "description", "lifecycle", "replaced_by__code"
+    )
+    return {
+        pk: ItemInfo(code, description, lifecycle, successor or "")
+        for pk, code, description, lifecycle, successor in rows
+    }
+
+
+def load_serving() -> dict[int, list[int]]:
+    serving: dict[int, list[int]] = defaultdict(list)
+    rows = (
+        WarehouseMarket.objects.filter(warehouse__active=True)
+        .order_by("market_id", "rank", "warehouse_id")
+        .values_list("market_id", "warehouse_id")
+    )
+    for market_id, warehouse_id in rows:
+        serving[market_id].append(warehouse_id)
+    return dict(serving)
+
+
+def load_stock(item_ids, *, lock: bool) -> Stock:
+    """The stock levels of these items in every warehouse. With `lock`, the rows are
+    locked (in primary-key order) until the transaction ends, and read fresh."""
+    levels = StockLevel.objects.filter(item_id__in=set(item_ids)).order_by("pk")
+    if lock:
+        levels = levels.select_for_update()
+    keys, available = {}, {}
+    for pk, warehouse_id, item_id, on_hand, reserved in levels.values_list(
+        "id", "warehouse_id", "item_id", "on_hand", "reserved"
+    ):
+        keys[(warehouse_id, item_id)] = pk
+        available[pk] = on_hand - reserved
+    return Stock(keys, available)

@@ -1,0 +1,280 @@
+"""Writing allocations: the one place where approved orders get their stock and move
+to ALLOCATED, for one order (orders.services.order_allocate) or a whole run.
+
+Set-based: a fixed number of statements however many orders. On PostgreSQL the
+placements are sent once (COPY into a temporary table) and every row is written from
+there by INSERT ... SELECT and UPDATE ... FROM; elsewhere with bulk inserts (oms.bulk)
+and F() updates. For each order it writes what the single-order services write: the
+allocations, a RESERVE movement per allocation in the ledger, the stock
+levels' reserved (added as F() + n), the lines' allocated quantity with their history,
+the order's transition to ALLOCATED with its history, and an `order.allocated` outbox
+event.
+
+Callers hold the orders and the stock levels locked (orders first, then levels in
+primary-key order) and have checked under those locks that every order is APPROVED
+and every level has the stock; the database's CHECK constraints refuse anything else.
+An order's lines are guarded by the order's lock: every service that changes lines
+locks their order first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from allocation.engine.walk import Placement
+from allocation.models import Allocation
+from oms import audit, correlation
+from oms.actors import Actor
+from oms.bulk import add_to_rows, chunked, insert_values
+from oms.errors import StaleVersion
+from oms.models import OutboxEvent
+from orders.choices import OrderStatus
+from orders.models import Order, OrderLine
+from warehouse.choices import MovementKind
+from warehouse.models import StockLevel, StockMovement
+from warehouse.services import flag_minimum_crossings
+
+
+@dataclass(frozen=True)
+class OrderAllocation:
+    order_id: int
+    placements: list[Placement]
+    warehouses: list[str]  # codes, in the order stock was taken
+
+
+def write_allocations(
+    allocations: list[OrderAllocation], *, actor: Actor, reason: str, payload=None
+) -> None:
+    """Reserve every placement and move each order to ALLOCATED. `reason` is the
+    orders' change reason; `payload` is added to each outbox event."""
+    if not allocations:
+        return
+    with audit.acting(actor, reason=reason):
+        _write(allocations, actor, reason, payload or {})
+
+
+def _write(allocations, actor, reason, payload) -> None:
+    if connection.vendor == "postgresql":
+        _write_in_sql(allocations, actor, reason, payload)
+    else:
+        _write_rows(allocations, actor, reason, payload)
+    flag_minimum_crossings(
+        (p.level_id for a in allocations for p in a.placements),
+        actor=actor,
+        cause=f"reserve movements: {reason}",
+    )
+
+
+def _write_rows(allocations, actor, reason, payload) -> None:
+    """Row by row from Python, in bulk (bulk_create and F() updates)."""
+    now = timezone.now()
+    correlation_id = correlation.get()
+    placements = [(a, p) for a in allocations for p in a.placements]
+    insert_values(
+        Allocation,
+        [
+            {
+                "order_line_id": p.line_id,
+                "stock_level_id": p.level_id,
+                "quantity": p.quantity,
+                "status": Allocation.Status.ACTIVE,
+                "created_at": now,
+                "ended_at": None,
+            }
+            for _, p in placements
+        ],
+    )
+    user_id = actor.user.pk if actor.is_person else None
+    insert_values(
+        StockMovement,
+        [
+            {
+                "kind": MovementKind.RESERVE.value,
+                "quantity": p.quantity,
+                "warehouse_id": p.warehouse_id,
+                "item_id": p.item_id,
+                "order_id": a.order_id,
+                "order_line_id": p.line_id,
+                "reason": reason,
+                "actor_kind": actor.kind.value,
+                "actor_name": actor.name,
+                "actor_user_id": user_id,
+                "correlation_id": correlation_id,
+                "created_at": now,
+            }
+            for a, p in placements
+        ],
+    )
+    reserved: dict[int, int] = defaultdict(int)
+    allocated: dict[int, int] = defaultdict(int)
+    line_reason: dict[int, str] = {}
+    for a, p in placements:
+        reserved[p.level_id] += p.quantity
+        allocated[p.line_id] += p.quantity
+        line_reason[p.line_id] = f"allocated at {', '.join(a.warehouses)}"
+    add_to_rows(StockLevel, "reserved", dict(sorted(reserved.items())), also={"updated_at": now})
+    add_to_rows(OrderLine, "allocated_quantity", allocated)
+    order_ids = [a.order_id for a in allocations]
+    for chunk in chunked(order_ids):
+        moved = Order.objects.filter(pk__in=chunk, status=OrderStatus.APPROVED).update(
+            status=OrderStatus.ALLOCATED,
+            version=F("version") + 1,
+            status_changed_at=now,
+            updated_at=now,
+        )
+        if moved != len(chunk):
+            raise StaleVersion("An order left APPROVED while its allocation was written.")
+    _history(OrderLine, "order_id", order_ids, keep=line_reason, reason=line_reason.get)
+    orders = _history(Order, "id", order_ids, keep=None, reason=lambda pk: reason)
+    _outbox(allocations, orders, actor, correlation_id, now, payload)
+
+
+def _write_in_sql(allocations, actor, reason, payload) -> None:
+    """On PostgreSQL: the placements go to the server once (COPY into a temporary
+    table) and every row is written from there by a handful of INSERT ... SELECT and
+    UPDATE ... FROM statements, the same rows _write_rows writes."""
+    now = timezone.now()
+    correlation_id = correlation.get()
+    user_id = actor.user.pk if actor.is_person else None
+    common = [now, actor.kind.value, actor.name, user_id, correlation_id]
+    line_reasons = {a.order_id: f"allocated at {', '.join(a.warehouses)}" for a in allocations}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE alloc_place (line_id bigint, level_id bigint, quantity integer, "
+            "warehouse_id bigint, item_id bigint, order_id bigint) ON COMMIT DROP"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE alloc_order (order_id bigint PRIMARY KEY, reason text) "
+            "ON COMMIT DROP"
+        )
+        with connection.wrap_database_errors:
+            with cursor.cursor.copy("COPY alloc_place FROM STDIN") as copy:
+                for a in allocations:
+                    for p in a.placements:
+                        copy.write_row((*p, a.order_id))
+            with cursor.cursor.copy("COPY alloc_order FROM STDIN") as copy:
+                for row in line_reasons.items():
+                    copy.write_row(row)
+        cursor.execute("ANALYZE alloc_place")
+        cursor.execute(
+            f"INSERT INTO {_table(Allocation)} (order_line_id, stock_level_id, quantity, status, "
+            "created_at, ended_at) SELECT line_id, level_id, quantity, %s, %s, NULL "
+            "FROM alloc_place",
+            [Allocation.Status.ACTIVE.value, now],
+        )
+        cursor.execute(
+            f"INSERT INTO {_table(StockMovement)} (kind, quantity, warehouse_id, item_id, "
+            "order_id, order_line_id, reason, created_at, actor_kind, actor_name, actor_user_id, "
+            "correlation_id) SELECT %s, quantity, warehouse_id, item_id, order_id, line_id, %s, "
+            "%s, %s, %s, %s, %s FROM alloc_place",
+            [MovementKind.RESERVE.value, reason, *common],
+        )
+        cursor.execute(
+            f"UPDATE {_table(StockLevel)} AS t SET reserved = t.reserved + s.quantity, "
+            "updated_at = %s FROM (SELECT level_id, sum(quantity) AS quantity FROM alloc_place "
+            "GROUP BY level_id) AS s WHERE t.id = s.level_id",
+            [now],
+        )
+        # Each line, and each order, is updated and its history row written from the
+        # updated row in one statement.
+        cursor.execute(
+            f"WITH t AS (UPDATE {_table(OrderLine)} AS l SET allocated_quantity = "
+            "l.allocated_quantity + s.quantity FROM (SELECT line_id, sum(quantity) AS quantity "
+            "FROM alloc_place GROUP BY line_id) AS s WHERE l.id = s.line_id RETURNING l.*) "
+            + _history_sql(
+                OrderLine, "t JOIN alloc_order AS a ON a.order_id = t.order_id", "a.reason"
+            ),
+            common,
+        )
+        cursor.execute(
+            f"WITH t AS (UPDATE {_table(Order)} SET status = %s, version = version + 1, "
+            "status_changed_at = %s, updated_at = %s WHERE status = %s AND id IN "
+            "(SELECT order_id FROM alloc_order) RETURNING *) "
+            + _history_sql(Order, "t", "%s")
+            + " RETURNING id, number, version",
+            [OrderStatus.ALLOCATED.value, now, now, OrderStatus.APPROVED.value, reason, *common],
+        )
+        orders = {pk: {"number": number, "version": version} for pk, number, version in cursor}
+        if len(orders) != len(line_reasons):
+            raise StaleVersion("An order left APPROVED while its allocation was written.")
+        cursor.execute("DROP TABLE alloc_place, alloc_order")
+    _outbox(allocations, orders, actor, correlation_id, now, payload)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _history_sql(model, source: str, reason: str) -> str:
+    """INSERT ... SELECT of history rows (type "~") of the model's rows `t` in
+    `source`. Parameters: the reason's (if any), then the time, actor kind, actor
+    name, user id and correlation id."""
+    quote = connection.ops.quote_name
+    stamped = {"correlation_id"}
+    tracked = [f.column for f in model.history.model.tracked_fields if f.column not in stamped]
+    columns = [
+        *tracked,
+        "history_change_reason",
+        "history_date",
+        "actor_kind",
+        "actor_name",
+        "history_user_id",
+        "correlation_id",
+        "history_type",
+    ]
+    values = [f"t.{quote(c)}" for c in tracked] + [reason, "%s", "%s", "%s", "%s", "%s", "'~'"]
+    return (
+        f"INSERT INTO {_table(model.history.model)} ({', '.join(quote(c) for c in columns)}) "
+        f"SELECT {', '.join(values)} FROM {source}"
+    )
+
+
+def _history(model, key: str, order_ids, *, keep, reason) -> dict[int, dict]:
+    """History rows of the model's rows of these orders, as they are now (after the
+    update); with `keep`, only the rows whose id is in it. Returns the rows by id."""
+    attnames = [f.attname for f in model.history.model.tracked_fields]
+    rows = {}
+    for chunk in chunked(order_ids):
+        for row in model.objects.filter(**{f"{key}__in": chunk}).order_by().values(*attnames):
+            if keep is None or row["id"] in keep:
+                rows[row["id"]] = row
+    audit.bulk_history(
+        model,
+        list(rows.values()),
+        history_type="~",
+        reasons=[reason(pk) for pk in rows],
+        correlation_ids=[correlation.get()] * len(rows),
+    )
+    return rows
+
+
+def _outbox(allocations, orders, actor, correlation_id, now, payload) -> None:
+    insert_values(
+        OutboxEvent,
+        [
+            {
+                "event_type": "order.allocated",
+                "aggregate_type": "order",
+                "aggregate_id": str(a.order_id),
+                "payload": {
+                    "number": orders[a.order_id]["number"],
+                    "from": OrderStatus.APPROVED.value,
+                    "to": OrderStatus.ALLOCATED.value,
+                    "version": orders[a.order_id]["version"],
+                    "actor": {"kind": actor.kind.value, "name": actor.name},
+                    "reason": None,
+                    "warehouses": a.warehouses,
+                    **payload,
+                },
+                "correlation_id": correlation_id,
+                "created_at": now,
+                "delivered_at": None,
+            }
+            for a in allocations
+        ],
+    )

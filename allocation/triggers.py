@@ -1,0 +1,33 @@
+"""A run soon after stock becomes available, once for a burst.
+
+Every ledger movement that makes stock available (a receipt, a positive adjustment,
+stock given back by a cancellation or rejection, a good return) calls
+`stock_became_available`. After the change commits, the first such call within
+OMS_ALLOCATION_AFTER_STOCK_SECONDS claims a cache key for that long and schedules
+one run after that delay; the calls after it find the key and add nothing.
+
+Without a broker (tasks run in-process) nothing is scheduled: a run would execute
+inside the request that received the stock. Use "Run now" there.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from oms import celery_app
+
+CACHE_KEY = "oms:allocation:after-stock"
+
+
+def stock_became_available() -> None:
+    if settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS <= 0 or celery_app.conf.task_always_eager:
+        return
+    transaction.on_commit(_schedule, robust=True)
+
+
+def _schedule() -> None:
+    from allocation.tasks import allocation_after_stock
+
+    delay = settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS
+    if cache.add(CACHE_KEY, "scheduled", timeout=delay):
+        allocation_after_stock.apply_async(countdown=delay)

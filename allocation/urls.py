@@ -1,0 +1,13 @@
+from django.urls import path
+
+from allocation import views
+
+app_name = "allocation"
+
+urlpatterns = [
+    path("", views.runs, name="runs"),
+    path("start/", views.start, name="start"),
+    path("<int:pk>/", views.run, name="run"),
+    path("<int:pk>/summary/", views.run_summary, name="run_summary"),
+    path("<int:pk>/blocking/", views.blocking, name="blocking"),
+]

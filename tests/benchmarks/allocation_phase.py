@@ -1,0 +1,317 @@
+"""One phase of the allocation benchmark (tests/benchmarks/allocation.py), run in a
+fresh process so that the peak memory it reports is the phase's own:
+
+    python -m tests.benchmarks.allocation_phase PHASE '{"orders": ..., ...}'
+
+Phases: `setup` (migrate), `data` (the benchmark's data, written with COPY, not
+through the services) and `run` (one allocation run, through the services as beat or a
+coordinator would start it). Prints one JSON line: the phase's wall time (Django's
+start-up not counted), the process's peak resident memory (getrusage ru_maxrss,
+start-up included) and what the phase reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+import resource
+import sys
+import time
+
+import django
+
+REGIONS = [("BAE", "Bench east"), ("BAW", "Bench west")]
+PLAN_TYPES = ["new_build", "coverage", "capacity", "modernization", "maintenance"]
+ORDER_TYPES = ["site_build", "radio", "transmission", "power"]
+
+
+def setup(options: dict) -> dict:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return {}
+
+
+def data(options: dict) -> dict:
+    """Markets served by ranked warehouses, items, approved orders with their lines, and
+    stock covering about `coverage` of what the orders in each market need, split
+    between the market's first two warehouses, with the receipts in the ledger."""
+    from django.db import connection, transaction
+
+    from catalog.models import Item
+    from oms import audit
+    from oms.actors import Actor
+    from orders.models import Market, Order, OrderLine, Project, Region
+    from warehouse.models import StockLevel, StockMovement, Warehouse, WarehouseMarket
+
+    rng = random.Random(options["seed"])
+    markets_n, warehouses_n = options["markets"], options["warehouses"]
+    now = datetime.datetime.now(datetime.UTC)
+    today = now.date()
+    with transaction.atomic(), audit.acting(Actor.system("bench"), reason="benchmark data"):
+        regions = [Region.objects.create(code=c, name=n) for c, n in REGIONS]
+        markets = Market.objects.bulk_create(
+            Market(code=f"BA{m}", name=f"Bench {m}", region=regions[m % 2])
+            for m in range(markets_n)
+        )
+        warehouses = Warehouse.objects.bulk_create(
+            Warehouse(code=f"WB{w:02d}", name=f"Bench DC {w}") for w in range(warehouses_n)
+        )
+        # market m: warehouses 2m, 2m+1, 2m+2 (mod the count), in rank order
+        serving = {
+            m: [warehouses[(2 * m + k) % warehouses_n] for k in range(3)] for m in range(markets_n)
+        }
+        WarehouseMarket.objects.bulk_create(
+            WarehouseMarket(warehouse=w, market=markets[m], rank=rank)
+            for m, ranked in serving.items()
+            for rank, w in enumerate(ranked, start=1)
+        )
+        items = Item.objects.bulk_create(
+            (
+                Item(code=f"BI-{n:05d}", description=f"Bench item {n}", category="radio")
+                for n in range(options["items"])
+            ),
+            batch_size=5000,
+        )
+        item_ids = [item.pk for item in items]
+        projects_n = options["orders"] // len(ORDER_TYPES) + 1
+        project_market = [rng.randrange(markets_n) for _ in range(projects_n)]
+        base = _next_id(Project)
+        _copy(
+            Project,
+            [
+                "id",
+                "external_id",
+                "name",
+                "site_code",
+                "market_id",
+                "status",
+                "plan_type",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                (
+                    base + n,
+                    f"BP-{n:06d}",
+                    f"Bench site {n}",
+                    f"BS{n:06d}",
+                    markets[project_market[n]].pk,
+                    "active",
+                    rng.choice(PLAN_TYPES),
+                    now,
+                    now,
+                )
+                for n in range(projects_n)
+            ),
+        )
+        demand: dict[tuple[int, int], int] = {}
+        order_base, line_base = _next_id(Order), _next_id(OrderLine)
+        orders = []
+        for n in range(options["orders"]):
+            project = n // len(ORDER_TYPES)
+            orders.append(
+                (
+                    order_base + n,
+                    f"MO-{n + 1:07d}",
+                    base + project,
+                    ORDER_TYPES[n % len(ORDER_TYPES)],
+                    "original",
+                    rng.choice(PLAN_TYPES),
+                    rng.randint(1, 5),
+                    today + datetime.timedelta(days=rng.randint(-20, 120)),
+                    False,
+                    "",
+                    "approved",
+                    1,
+                    2,
+                    "",
+                    "",
+                    "",
+                    "",
+                    now,
+                    now,
+                    now,
+                    now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 30)),
+                )
+            )
+        _copy(
+            Order,
+            [
+                "id",
+                "number",
+                "project_id",
+                "order_type",
+                "kind",
+                "plan_type",
+                "national_priority",
+                "need_by",
+                "gated",
+                "gate_reason",
+                "status",
+                "revision",
+                "version",
+                "reason_code",
+                "reason_text",
+                "correlation_id",
+                "upstream_flag",
+                "created_at",
+                "updated_at",
+                "status_changed_at",
+                "approved_at",
+            ],
+            orders,
+        )
+
+        def lines():
+            line_id = line_base
+            for n, order in enumerate(orders):
+                market = project_market[n // len(ORDER_TYPES)]
+                for item_id in rng.sample(item_ids, options["lines"]):
+                    quantity = rng.randint(1, 10)
+                    demand[(market, item_id)] = demand.get((market, item_id), 0) + quantity
+                    yield (line_id, order[0], item_id, quantity, "upstream", 0, 0, 0)
+                    line_id += 1
+
+        _copy(
+            OrderLine,
+            [
+                "id",
+                "order_id",
+                "item_id",
+                "quantity",
+                "source",
+                "allocated_quantity",
+                "released_quantity",
+                "returned_quantity",
+            ],
+            lines(),
+        )
+        on_hand: dict[tuple[int, int], int] = {}
+        coverage = options["coverage"]
+        for (market, item_id), needed in demand.items():
+            first, second = serving[market][:2]
+            on_hand[(first.pk, item_id)] = on_hand.get((first.pk, item_id), 0) + round(
+                needed * coverage * 2 / 3
+            )
+            on_hand[(second.pk, item_id)] = on_hand.get((second.pk, item_id), 0) + round(
+                needed * coverage / 3
+            )
+        level_base = _next_id(StockLevel)
+        levels = [
+            (level_base + n, w, i, q, 0, 0, 0, False, now)
+            for n, ((w, i), q) in enumerate(sorted(on_hand.items()))
+        ]
+        _copy(
+            StockLevel,
+            [
+                "id",
+                "warehouse_id",
+                "item_id",
+                "on_hand",
+                "reserved",
+                "damaged",
+                "minimum_level",
+                "below_minimum",
+                "updated_at",
+            ],
+            levels,
+        )
+        _copy(
+            StockMovement,
+            [
+                "kind",
+                "quantity",
+                "warehouse_id",
+                "item_id",
+                "reason",
+                "actor_kind",
+                "actor_name",
+                "correlation_id",
+                "created_at",
+            ],
+            (
+                ("receipt", q, w, i, "opening stock (benchmark)", "system", "bench", "", now)
+                for _, w, i, q, *_ in levels
+                if q > 0
+            ),
+        )
+        with connection.cursor() as cursor:
+            for model in (Project, Order, OrderLine, StockLevel):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {
+        "orders": len(orders),
+        "lines": len(orders) * options["lines"],
+        "demand": sum(demand.values()),
+        "stock": sum(on_hand.values()),
+        "levels": len(levels),
+    }
+
+
+def _next_id(model) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {model._meta.db_table}")
+        return cursor.fetchone()[0]
+
+
+def _copy(model, columns: list[str], rows) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def run(options: dict) -> dict:
+    """One allocation run, asked for as beat asks (tasks run in process here)."""
+    from allocation import services
+    from allocation.choices import Trigger
+    from allocation.models import AllocationRun
+    from oms.actors import Actor
+
+    requested = services.allocation_run_request(
+        actor=Actor.system("bench"), trigger=Trigger.COMMAND, dry_run=options.get("dry_run", False)
+    )
+    run = AllocationRun.objects.get(pk=requested.pk)
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "error": run.error,
+        "eligible": run.eligible,
+        "allocated": run.allocated,
+        "short": run.short,
+        "rejected": run.rejected,
+        "gated": run.gated,
+        "changed": run.changed,
+        "units_reserved": run.units_reserved,
+        "engine_seconds": run.duration_seconds,
+    }
+
+
+PHASES = {"setup": setup, "data": data, "run": run}
+
+
+def main(argv=None) -> int:
+    name, options = argv if argv is not None else sys.argv[1:]
+    django.setup()
+    started = time.perf_counter()
+    result = PHASES[name](json.loads(options))
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "result": result}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Sending release requests to warehouse systems.
+
+The relay hands each `order.released` event to `send_releases`, which starts one
+`warehouse.tasks.send_release` task per release. A task makes one call (through the
+warehouse's circuit breaker) and records it; a failure a retry can fix raises
+RetryLater with the wait (exponential backoff with jitter, at least as long as the
+breaker stays open or the warehouse's Retry-After asks). After the last attempt, or
+for an answer a retry cannot change, the release is marked as not delivered and waits
+for a person to send it again from the order page. A release is sent only while the
+warehouse has not acknowledged or answered it, and always with its release id as the
+idempotency key, so sending twice is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from oms import correlation, outbox, relay
+from oms.actors import Actor
+from oms.errors import ActionForbidden, TransitionNotAllowed
+from oms.models import OutboxEvent
+from warehouse import client
+from warehouse.breaker import Breaker
+from warehouse.choices import CallOutcome, ReleaseStatus
+from warehouse.models import Release, WarehouseCall
+
+logger = logging.getLogger("oms.warehouse")
+
+
+class RetryLater(Exception):
+    """Not delivered yet: try again in `countdown` seconds."""
+
+    def __init__(self, countdown: float, reason: str):
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after the attempt-th failure: doubling from the base up to the
+    maximum, with jitter over the upper half so that waiting senders spread out."""
+    ceiling = min(
+        settings.OMS_WAREHOUSE_RETRY_MAX_SECONDS,
+        settings.OMS_WAREHOUSE_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+# --- The relay's handler ----------------------------------------------------------------
+
+
+def send_releases(event: OutboxEvent) -> None:
+    """order.released: send each release of the event to its warehouse."""
+    from warehouse.tasks import send_release
+
+    ids = [release["release_id"] for release in event.payload.get("releases", [])]
+    pks = Release.objects.filter(release_id__in=ids).order_by("pk").values_list("pk", flat=True)
+    for pk in pks:
+        relay.enqueue(send_release, pk)
+
+
+# --- One attempt ------------------------------------------------------------------------
+
+
+def release_send(*, release_pk: int, attempt: int, last_try: bool) -> str:
+    """Make one attempt to deliver a release request. Returns what came of it
+    ("delivered", "failed" or "skipped"); raises RetryLater when a retry is due."""
+    release = Release.objects.select_related("order__project", "warehouse").get(pk=release_pk)
+    if not release.is_waiting_for_delivery or release.delivery_failed_at:
+        return "skipped"
+    breaker = Breaker(release.warehouse.code)
+    wait = breaker.wait_before_call()
+    if wait is not None:
+        reason = f"Circuit of warehouse {release.warehouse.code} is open: not called."
+        _note_wait(release, reason, failed=last_try)
+        if last_try:
+            return "failed"
+        raise RetryLater(max(wait, backoff(attempt)), reason)
+
+    result = client.post_release(release)
+    if result.ok:
+        outcome = CallOutcome.DELIVERED
+        breaker.record_success()
+    elif result.transient:
+        outcome = CallOutcome.FAILED if last_try else CallOutcome.RETRY
+        breaker.record_failure()
+    else:
+        outcome = CallOutcome.FAILED
+        if result.status_code is not None:
+            breaker.record_success()  # the system is up; it refused this request
+    _record(release, result, outcome)
+    if outcome == CallOutcome.RETRY:
+        raise RetryLater(max(backoff(attempt), result.retry_after or 0), result.error)
+    return "delivered" if outcome == CallOutcome.DELIVERED else "failed"
+
+
+def _record(release: Release, result: client.CallResult, outcome: CallOutcome) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        release.attempts += 1
+        release.last_attempt_at = now
+        release.last_error = result.error
+        fields = ["attempts", "last_attempt_at", "last_error", "updated_at"]
+        if outcome == CallOutcome.DELIVERED and release.sent_at is None:
+            release.sent_at = now
+            fields.append("sent_at")
+        if outcome == CallOutcome.FAILED:
+            release.delivery_failed_at = now
+            fields.append("delivery_failed_at")
+        release.save(update_fields=fields)
+        WarehouseCall.objects.create(
+            release=release,
+            warehouse_id=release.warehouse_id,
+            attempt=release.attempts,
+            method=result.method,
+            url=result.url[:500],
+            request_summary=result.summary[:200],
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            outcome=outcome,
+            error=result.error,
+            correlation_id=correlation.get(),
+        )
+        if outcome == CallOutcome.FAILED:
+            _publish_not_delivered(release)
+
+
+def _note_wait(release: Release, reason: str, *, failed: bool) -> None:
+    """An attempt that made no call (the breaker is open)."""
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        release.last_attempt_at = timezone.now()
+        release.last_error = reason
+        fields = ["last_attempt_at", "last_error", "updated_at"]
+        if failed:
+            release.delivery_failed_at = release.last_attempt_at
+            fields.append("delivery_failed_at")
+        release.save(update_fields=fields)
+        if failed:
+            _publish_not_delivered(release)
+
+
+def _publish_not_delivered(release: Release) -> None:
+    logger.error(
+        "Release %s of order %s not delivered to %s after %d calls: %s",
+        release.release_id,
+        release.order_id,
+        release.warehouse_id,
+        release.attempts,
+        release.last_error,
+    )
+    outbox.publish(
+        event_type="release.not_delivered",
+        aggregate_type="order",
+        aggregate_id=release.order_id,
+        payload={
+            "release_id": str(release.release_id),
+            "warehouse": release.warehouse.code,
+            "attempts": release.attempts,
+            "error": release.last_error,
+            "actor": {"kind": "system", "name": "warehouse-dispatch"},
+        },
+    )
+
+
+# --- Sending again ----------------------------------------------------------------------
+
+
+def release_resend(*, release: Release, actor: Actor) -> Release:
+    """A person sends again a release request OMS gave up on."""
+    from warehouse.tasks import send_release
+
+    if not actor.has_perm("orders.release_order"):
+        raise ActionForbidden(f"{actor} may not send releases.")
+    with transaction.atomic():
+        release = Release.objects.select_for_update().select_related("warehouse").get(pk=release.pk)
+        if not release.can_be_sent_again:
+            raise TransitionNotAllowed(
+                f"Release {release.release_id} is not waiting to be sent again."
+            )
+        release.delivery_failed_at = None
+        release.last_error = ""
+        release.save(update_fields=["delivery_failed_at", "last_error", "updated_at"])
+        outbox.publish(
+            event_type="release.resent",
+            aggregate_type="order",
+            aggregate_id=release.order_id,
+            payload={
+                "release_id": str(release.release_id),
+                "warehouse": release.warehouse.code,
+                "actor": {"kind": actor.kind.value, "name": actor.name},
+            },
+        )
+        transaction.on_commit(partial(send_release.delay, release.pk))
+    return release
+
+
+def stalled_releases():
+    """Releases waiting to be sent that no task has tried for a while: their task was
+    lost (a broker restarted without its data, say)."""
+    minutes = max(
+        settings.OMS_WAREHOUSE_RESEND_AFTER_MINUTES,
+        2 * settings.OMS_WAREHOUSE_RETRY_MAX_SECONDS / 60,
+    )
+    cutoff = timezone.now() - datetime.timedelta(minutes=minutes)
+    waiting = Release.objects.filter(
+        status=ReleaseStatus.REQUESTED, sent_at__isnull=True, delivery_failed_at__isnull=True
+    )
+    return waiting.filter(last_attempt_at__lt=cutoff) | waiting.filter(
+        last_attempt_at__isnull=True, created_at__lt=cutoff
+    )
+
+
+def resend_stalled() -> int:
+    from warehouse.tasks import send_release
+
+    pks = list(stalled_releases().order_by("pk").values_list("pk", flat=True))
+    for pk in pks:
+        send_release.delay(pk)
+    if pks:
+        logger.warning("Sending %d stalled release requests again", len(pks))
+    return len(pks)
