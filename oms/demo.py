@@ -390,6 +390,7 @@ def load(today: datetime.date | None = None) -> bool:
         _minimum_levels()
         projects = _projects(markets, today)
         _orders(projects, items, warehouses, today)
+        _notes()
         _design_events(projects, items, today)
         _mismatched_orders(projects, items, warehouses, today)
         run = allocation_services.allocation_run_request(actor=SEEDER, trigger=Trigger.COMMAND)
@@ -549,6 +550,28 @@ def _orders(projects, items, warehouses, today) -> None:
             event_id=f"demo-{project.external_id}-{order_type}",
         )
         _drive(order, target, project)
+
+
+# By status, or "rejected" for a draft with a rejection reason.
+DEMO_NOTES = {
+    OrderStatus.DRAFT: "Waiting for the landlord to confirm roof access before approving.",
+    OrderStatus.APPROVED: "Priority raised by the market lead: site must be on air this month.",
+    OrderStatus.RELEASED: "Crane booked for the delivery day; the crew needs everything at once.",
+    "rejected": "Asked engineering for a corrected antenna count.",
+}
+
+
+def _notes() -> None:
+    """A coordinator's notes on one order of each of a few kinds."""
+    coordinator = Actor.person(User.objects.get(username="coordinator"))
+    for status, text in DEMO_NOTES.items():
+        orders = Order.objects.order_by("id")
+        if status == "rejected":
+            order = orders.exclude(reason_code="").first()
+        else:
+            order = orders.filter(status=status, reason_code="").first()
+        if order is not None:
+            order_services.order_add_note(order=order, actor=coordinator, text=text)
 
 
 def _kit_lines(kit: Kit, taken: set[int], times: int = 1) -> list[order_services.LineSpec]:

@@ -6,7 +6,15 @@ from oms.actors import Actor
 from oms.admin_base import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_service
 from orders import services
 from orders.forms import ReasonForm
-from orders.models import Market, Order, OrderLine, OrderRevision, Project, Region
+from orders.models import (
+    Market,
+    Order,
+    OrderLine,
+    OrderNote,
+    OrderRevision,
+    Project,
+    Region,
+)
 
 
 @admin.register(Region)
@@ -53,6 +61,12 @@ class OrderRevisionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class OrderNoteInline(ReadOnlyInline):
+    model = OrderNote
+    fields = ("created_at", "actor_name", "actor_kind", "text")
+    readonly_fields = fields
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin, HistoryAdmin):
     """Orders move only through their lifecycle (the back office and the API); the
@@ -73,7 +87,7 @@ class OrderAdmin(ReadOnlyAdmin, HistoryAdmin):
     search_fields = ("number", "project__external_id", "project__site_code")
     list_select_related = ("project",)
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, OrderRevisionInline]
+    inlines = [OrderLineInline, OrderNoteInline, OrderRevisionInline]
     show_full_result_count = False
     actions = ["approve", "reject", "cancel", "release", "resolve_close"]
 

@@ -122,3 +122,4 @@ class TimelineKind(models.TextChoices):
     HISTORY = "history", "A change to the order or a line"
     WAREHOUSE_CALL = "warehouse_call", "A call OMS made to a warehouse system"
     RELEASE_EVENT = "release_event", "What happened to a release"
+    NOTE = "note", "A note on the order"

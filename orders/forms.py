@@ -4,6 +4,7 @@ from django import forms
 
 from catalog.models import Item
 from orders.choices import ReasonCode
+from orders.models import OrderNote
 
 # Queue orderings: key -> (label, order_by).
 SORTS = {
@@ -18,6 +19,15 @@ class ReasonForm(forms.Form):
     reason_code = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *ReasonCode.choices])
     reason_text = forms.CharField(
         label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note",
+        max_length=OrderNote.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "aria-describedby": "id_text_help"}),
+        help_text="Seen by everyone who opens the order; it cannot be changed afterwards.",
     )
 
 

@@ -386,6 +386,33 @@ class OrderRevision(models.Model):
         return f"{self.order.number} r{self.number}"
 
 
+class OrderNote(models.Model):
+    """A remark on an order by a coordinator or a client. Notes are added, never changed
+    or removed, so the row itself is the record of who wrote what, and when."""
+
+    MAX_LENGTH = 2000
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=MAX_LENGTH)
+    actor_kind = models.CharField(max_length=16)
+    actor_name = models.CharField(max_length=150)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "-created_at"], name="ordernote_order_newest")]
+        constraints = [
+            models.CheckConstraint(name="ordernote_text_not_blank", condition=~Q(text="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} note by {self.actor_name}"
+
+
 # --- Design events from the engineering system -----------------------------------------
 
 

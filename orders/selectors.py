@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from orders.choices import OrderStatus, TimelineKind
-from orders.models import Order, OrderLine, Project
+from orders.models import Order, OrderLine, OrderNote, Project
 from warehouse.models import Return, ReturnLine
 
 
@@ -49,9 +49,9 @@ class TimelineEntry:
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
     """The audit history of an order and its lines together, with the calls OMS made to
-    warehouses for it and what the warehouses answered, newest first: who, which kind of
-    actor, which fields changed from what to what, when and why. Four queries, however
-    long the history."""
+    warehouses for it, what the warehouses answered and the notes written on it, newest
+    first: who, which kind of actor, which fields changed from what to what, when and
+    why. Five queries, however long the history."""
     order_records = list(order.history.order_by("history_date", "history_id"))
     line_records = list(
         OrderLine.history.filter(order_id=order.pk)
@@ -61,8 +61,29 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     entries = _entries(order_records, Order, lambda record: "order")
     entries += _entries(line_records, OrderLine, lambda record: f"line {record.item.code}")
     entries += warehouse_entries(order)
+    entries += note_entries(order)
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
     return entries
+
+
+def note_entries(order: Order) -> list[TimelineEntry]:
+    """The notes on the order (one query)."""
+    return [
+        TimelineEntry(
+            when=note.created_at,
+            subject="note",
+            action="added",
+            actor_kind=note.actor_kind,
+            actor_name=note.actor_name,
+            reason="",
+            correlation_id=note.correlation_id,
+            changes=(),
+            history_id=note.pk,
+            kind=TimelineKind.NOTE,
+            detail=note.text,
+        )
+        for note in OrderNote.objects.filter(order_id=order.pk)
+    ]
 
 
 # What the outbox events about an order's releases say on its timeline.

@@ -27,6 +27,7 @@ from orders.forms import (
     SORTS,
     BulkForm,
     LinesForm,
+    NoteForm,
     PayloadForm,
     ReasonForm,
     ReturnResolutionForm,
@@ -142,9 +143,16 @@ def _reason_form(action: Action, data=None) -> ReasonForm:
     return ReasonForm(data, auto_id=f"id_{action.name}_%s")
 
 
-def _order_context(request, order: Order, *, sent: dict[str, ReasonForm] | None = None) -> dict:
+def _order_context(
+    request,
+    order: Order,
+    *,
+    sent: dict[str, ReasonForm] | None = None,
+    note_form: NoteForm | None = None,
+) -> dict:
     """The order page. `sent` holds, by action, a reason form that was sent without
-    what it needs; it is shown open, with its errors next to its fields."""
+    what it needs; it is shown open, with its errors next to its fields (and so does
+    `note_form` for a note)."""
     actor = Actor.person(request.user)
     sent = sent or {}
     actions = [
@@ -161,6 +169,15 @@ def _order_context(request, order: Order, *, sent: dict[str, ReasonForm] | None 
         "releases": order_releases(order),
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
+        **_notes_context(order, actor, note_form),
+    }
+
+
+def _notes_context(order: Order, actor: Actor, note_form: NoteForm | None = None) -> dict:
+    return {
+        "notes": order.notes.all(),
+        "note_form": note_form or NoteForm(),
+        "can_note": actor.has_perm("orders.enrich_order"),
     }
 
 
@@ -203,6 +220,38 @@ def transition(request, number, name):
     else:
         messages.success(request, f"{action.label}: done.")
     return redirect("orders:detail", number=number)
+
+
+@login_required
+@require_POST
+def add_note(request, number):
+    """Add a note. htmx gets the notes card and the timeline; others the page again."""
+    order = _get_order(number)
+    actor = Actor.person(request.user)
+    if not actor.has_perm("orders.enrich_order"):
+        raise PermissionDenied
+    form = NoteForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            services.order_add_note(order=order, actor=actor, text=form.cleaned_data["text"])
+            saved = True
+        except DomainError as exc:
+            for problem in exc.problems:
+                form.add_error("text" if problem.field == "text" else None, problem.message)
+    if request.htmx:
+        context = {
+            "order": order,
+            **_notes_context(order, actor, None if saved else form),
+            "note_saved": saved,
+            "timeline": selectors.order_timeline(order),
+        }
+        return render(request, "orders/partials/notes_added.html", context)
+    if saved:
+        messages.success(request, "Note added.")
+        return redirect("orders:detail", number=number)
+    context = _order_context(request, order, note_form=form)
+    return render(request, "orders/detail.html", context, status=400)
 
 
 @login_required

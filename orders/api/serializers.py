@@ -4,7 +4,7 @@ from rest_framework import serializers
 from catalog.models import Item
 from oms.api.schema import FieldErrorSerializer
 from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode, TimelineKind
-from orders.models import Order, OrderLine, OrderRevision, Project
+from orders.models import Order, OrderLine, OrderNote, OrderRevision, Project
 from orders.project_import import Outcome
 from orders.services import allowed_transitions
 
@@ -203,9 +203,12 @@ class TimelineEntrySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=TimelineKind.choices,
         help_text="history: a change to the order or a line; warehouse_call: a call OMS made "
-        "to a warehouse system; release_event: what happened to a release.",
+        "to a warehouse system; release_event: what happened to a release; note: a note on "
+        "the order.",
     )
-    detail = serializers.CharField(help_text="For calls and release events: the particulars.")
+    detail = serializers.CharField(
+        help_text="For calls and release events: the particulars; for a note: its text."
+    )
 
 
 class OrderRevisionSerializer(serializers.ModelSerializer):
@@ -229,6 +232,15 @@ class OrderRevisionSerializer(serializers.ModelSerializer):
 class ReasonInput(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=ReasonCode.choices)
     reason_text = serializers.CharField(max_length=2000)
+
+
+class OrderNoteSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(max_length=OrderNote.MAX_LENGTH, trim_whitespace=True)
+
+    class Meta:
+        model = OrderNote
+        fields = ["id", "text", "actor_kind", "actor_name", "correlation_id", "created_at"]
+        read_only_fields = ["id", "actor_kind", "actor_name", "correlation_id", "created_at"]
 
 
 class NoteInput(serializers.Serializer):

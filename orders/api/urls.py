@@ -25,6 +25,7 @@ urlpatterns = [
     path(
         "orders/<order:number>/timeline/", views.OrderTimelineApi.as_view(), name="order-timeline"
     ),
+    path("orders/<order:number>/notes/", views.OrderNoteListApi.as_view(), name="order-notes"),
     path(
         "orders/<order:number>/revisions/",
         views.OrderRevisionListApi.as_view(),

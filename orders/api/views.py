@@ -16,7 +16,7 @@ from oms.scopes import Scope
 from orders import project_import, selectors, services
 from orders.api import serializers as s
 from orders.filters import OrderFilter, ProjectFilter
-from orders.models import Order, OrderRevision, Project
+from orders.models import Order, OrderNote, OrderRevision, Project
 
 NUMBER = r"MO-[0-9]+"
 
@@ -226,6 +226,33 @@ class OrderTimelineApi(ApiMixin, generics.GenericAPIView):
         order = get_object_or_404(Order, number=number)
         entries = selectors.order_timeline(order)
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
+
+
+class OrderNoteListApi(ApiMixin, generics.ListCreateAPIView):
+    """Notes on the order, newest first; POST adds one (notes are never changed)."""
+
+    required_scope = Scope.ORDERS_READ
+    method_scopes = {"POST": Scope.ORDERS_WRITE}
+    serializer_class = s.OrderNoteSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OrderNote.objects.none()
+        return get_object_or_404(Order, number=self.kwargs["number"]).notes.all()
+
+    @extend_schema(
+        summary="Add a note to an order",
+        examples=[
+            OpenApiExample(
+                "Example", value={"text": "Site access only after 10:00."}, request_only=True
+            )
+        ],
+    )
+    def post(self, request, number):
+        data = _valid(s.OrderNoteSerializer, request)
+        order = get_object_or_404(Order, number=number)
+        note = services.order_add_note(order=order, actor=self.actor, text=data["text"])
+        return Response(s.OrderNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class OrderRevisionListApi(ApiMixin, generics.ListAPIView):

@@ -23,6 +23,7 @@ from orders.services.fulfilment import (
     order_complete,
     order_release,
 )
+from orders.services.notes import order_add_note
 from orders.services.returns import (
     order_record_return,
     order_reopen,
@@ -49,6 +50,7 @@ __all__ = [
     "allowed_transitions",
     "approval_problems",
     "jsonable",
+    "order_add_note",
     "order_allocate",
     "order_allocations",
     "order_approve",

@@ -24,6 +24,7 @@ def test_coordinator_replaces_what_came_back(sign_in, coordinator):
     page = sign_in(coordinator)
 
     page.get_by_role("link", name="Returns", exact=True).click()
+    page.wait_for_url("**/orders/returns/", wait_until="load")  # htmx is wired
     card = page.locator(f"#returned-{returned.pk}")
     expect(card).to_contain_text("Partially returned")
     card.get_by_label(f"Resolve return #{record.pk}").select_option("replace")

@@ -1,4 +1,4 @@
-"""A coordinator's day in a real browser: filter, open, edit, approve, reject, bulk
+"""A coordinator's day in a real browser: filter, open, edit, note, approve, reject, bulk
 approve; what a viewer sees; two people editing the same order."""
 
 import re
@@ -21,10 +21,13 @@ def coordinator():
 
 def test_coordinator_filters_edits_and_approves(sign_in, live_server, coordinator):
     order = factories.make_order(national_priority=1)
-    factories.order_in(OrderStatus.APPROVED)
+    approved = factories.order_in(OrderStatus.APPROVED)
     page = sign_in(coordinator)
     page.get_by_role("link", name="Orders", exact=True).click()
+    # Loaded, so htmx has wired the filters before the first change.
+    page.wait_for_url(re.compile(r"/orders/$"), wait_until="load")
     page.get_by_label("Status").select_option("draft")
+    expect(page.locator("#results")).not_to_contain_text(approved.number)
     expect(page.locator("#results")).to_contain_text(order.number)
     expect(page).to_have_url(re.compile(r"status=draft"))
     page.get_by_role("link", name=order.number).click()
@@ -35,6 +38,13 @@ def test_coordinator_filters_edits_and_approves(sign_in, live_server, coordinato
     page.get_by_role("button", name="Save lines").click()
     expect(page.get_by_role("status")).to_contain_text("Lines saved.")
     expect(page.locator(".timeline")).to_contain_text("quantity: 5 → 8")
+
+    page.get_by_label("Note", exact=True).fill("Raised to 8: the new mast needs two more.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes")).to_contain_text("Note added.")
+    expect(page.locator("#notes .notes")).to_contain_text("the new mast needs two more")
+    expect(page.locator(".timeline")).to_contain_text("note added")
+    expect(page.get_by_label("Note", exact=True)).to_have_value("")
 
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status")).to_contain_text("Approve: done.")

@@ -6,7 +6,7 @@ from catalog.models import Item
 from oms import demo
 from oms.models import OutboxEvent
 from orders.choices import OrderStatus
-from orders.models import Order
+from orders.models import Order, OrderNote
 from warehouse.models import StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,8 @@ def test_seed_demo_covers_every_status_and_prints_working_logins(client, capsys)
     statuses = set(Order.objects.values_list("status", flat=True))
     assert statuses == set(OrderStatus.values)
     assert Order.objects.exclude(reason_code="").exists()  # a rejected draft
+    notes = OrderNote.objects.filter(actor_name="coordinator", actor_kind="person")
+    assert notes.count() == len(demo.DEMO_NOTES)
     for user in demo.USERS:
         line = next(line for line in out.splitlines() if line.split()[:1] == [user.username])
         password = line.split()[1]

@@ -46,7 +46,7 @@ def test_timeline_query_count_does_not_grow_with_history(
     services.order_approve(order=order, actor=SETUP)
 
     # order history, line history, warehouse calls, release events
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         timeline = order_timeline(order)
 
     # the creation of order and line, every line edit, the approval
