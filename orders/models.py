@@ -301,7 +301,8 @@ REASONED_TRANSITIONS = frozenset({"reject", "cancel", "reopen"})
 
 class OrderLine(models.Model):
     """An item and quantity on an order, with how much of it is allocated (reserved in
-    a warehouse now), released (shipped) and returned."""
+    a warehouse now), released (shipped) and returned. On PostgreSQL the table keeps
+    half of each page free, so those updates stay on their page (migration 0008)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="order_lines")

@@ -113,7 +113,10 @@ class StockMovement(models.Model):
 
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     quantity = models.IntegerField(help_text="Positive; an adjustment may be negative.")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by movement_stock_idx, which starts with the warehouse.
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="movements")
     order = models.ForeignKey(
         "orders.Order",
@@ -133,8 +136,16 @@ class StockMovement(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_name = models.CharField(max_length=150)
+    # Not indexed: the ledger is read by stock level and by order, never by user, and
+    # every index costs each of the hundreds of thousands of rows an allocation run
+    # writes. (People are deactivated, not deleted.)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     correlation_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -156,7 +167,6 @@ class StockMovement(models.Model):
         ]
         indexes = [
             models.Index(fields=["warehouse", "item", "-created_at"], name="movement_stock_idx"),
-            models.Index(fields=["order_line"], name="movement_order_line_idx"),
         ]
 
     def __str__(self) -> str:
