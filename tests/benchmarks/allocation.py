@@ -14,11 +14,11 @@ The floor, timed in this process with psycopg 3: reading the same demand rows th
 reads (the approved orders, their lines, the stock levels of the items in demand;
 before the run, so the rows are the same), plus COPYing as many rows as the run wrote,
 the same rows, into tables made with LIKE ... INCLUDING ALL (the same columns,
-defaults, checks and indexes, no foreign keys): the allocations, the ledger movements,
-the outcomes, the outbox events, the history rows, and one row per order, line and
-stock level the run updated. It prints wall time, peak memory, orders allocated and
-the ratio to the floor, whether the targets hold, and checks that the stock adds up.
-It fails only when it cannot run.
+defaults, checks, indexes and storage parameters, no foreign keys): the allocations,
+the ledger movements, the outcomes, the outbox events, the history rows, and one row
+per order, line and stock level the run updated. It prints wall time, peak memory,
+orders allocated and the ratio to the floor, whether the targets hold, and checks that
+the stock adds up. It fails only when it cannot run.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.benchmarks.api import BenchError, ensure_database
+from tests.benchmarks.tables import create_like
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +120,7 @@ DEBUG off and LOG_LEVEL=WARNING; seconds exclude Django's start-up, peak memory
 (ru_maxrss) includes it. Split across warehouses: {split}.
 The floor, in this process with psycopg 3: the run's demand queries with every row
 fetched, and COPY of the rows the run wrote, the same rows, into LIKE ... INCLUDING ALL
-copies of their tables."""
+copies of their tables (with their storage parameters)."""
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,7 @@ def written_rows(conn) -> list[tuple[str, int, bytes]]:
 
 def floor_write(conn, written) -> float:
     for table, _, _ in written:
-        conn.execute(f"DROP TABLE IF EXISTS bench_floor_{table}")
-        conn.execute(f"CREATE TABLE bench_floor_{table} (LIKE {table} INCLUDING ALL)")
+        create_like(conn, table, f"bench_floor_{table}")
     started = time.perf_counter()
     with conn.transaction():
         for table, _, data in written:

@@ -33,6 +33,7 @@ from pathlib import Path
 from orders import upstream_samples
 from orders.upstream_samples import DESIGNS_FILE, REVISIONS_FILE, MarketCode, Written
 from tests.benchmarks.api import BenchError, ensure_database
+from tests.benchmarks.tables import create_like
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,12 +46,12 @@ MAX_PEAK_MIB = 1024.0
 # The phases the targets are about (setup prepares the database).
 MEASURED = ("projects", "new orders", "revisions")
 
-FLOOR_TABLES = """
-DROP TABLE IF EXISTS bench_floor_revision, bench_floor_line, bench_floor_order;
-CREATE TABLE bench_floor_order (LIKE orders_order INCLUDING ALL);
-CREATE TABLE bench_floor_line (LIKE orders_orderline INCLUDING ALL);
-CREATE TABLE bench_floor_revision (LIKE orders_orderrevision INCLUDING ALL);
-"""
+# The floor's tables: (OMS's table, the floor's copy of it).
+FLOOR_TABLES = [
+    ("orders_order", "bench_floor_order"),
+    ("orders_orderline", "bench_floor_line"),
+    ("orders_orderrevision", "bench_floor_revision"),
+]
 ORDER_COLUMNS = (
     "id, number, project_id, order_type, kind, plan_type, national_priority, need_by, gated, "
     "gate_reason, status, revision, version, reason_code, reason_text, correlation_id, "
@@ -139,8 +140,9 @@ Celery in process, LOG_LEVEL=WARNING:
 Peak memory: getrusage(RUSAGE_SELF).ru_maxrss of the phase's process, Django's start-up
 included. Seconds: the phase's work, Django's start-up not included.
 Floors, timed in this process with psycopg 3, reading and parsing the same file included;
-the tables are made with LIKE ... INCLUDING ALL (the same columns, defaults, checks and
-indexes as OMS's tables, no foreign keys, no history, no events stored):
+the tables are made with LIKE ... INCLUDING ALL (the same columns, defaults, checks,
+indexes and storage parameters as OMS's tables, no foreign keys, no history, no events
+stored):
   new orders  COPY the order rows and the line rows into bench_floor_order and
               bench_floor_line, ids given by the client.
   revisions   COPY every line of the revised designs into a temp table, then in SQL:
@@ -498,7 +500,8 @@ def main(argv=None) -> int:
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 version = conn.info.server_version
                 server = f"PostgreSQL {version // 10000}.{version % 10000}"
-                conn.execute(FLOOR_TABLES)
+                for source, name in FLOOR_TABLES:
+                    create_like(conn, source, name)
                 print("floor of new orders: running.", flush=True)
                 floors["new orders"] = floor_new_orders(conn, folder)
                 checks += checks_after_new_orders(conn, written)
