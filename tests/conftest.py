@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from oms import audit
 from oms.actors import Actor
@@ -74,6 +75,21 @@ def coordinator(db):
 @pytest.fixture
 def viewer(db):
     return factories.UserFactory(role="viewer")
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    """The test client, signed in as a coordinator."""
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    """Another test client, signed in as a viewer."""
+    http = Client()
+    http.force_login(viewer)
+    return http
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 
 from allocation import services
 from allocation.choices import RunStatus, Trigger
@@ -18,33 +17,11 @@ from orders import services as order_services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order
 from tests.allocation.builders import make_world, stock_is_consistent
+from tests.concurrency import at_once
 from tests.factories import SETUP, stock
 from warehouse.services import stock_adjust, stock_receive
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _together(*calls):
-    """Run the calls at once, each in its own thread and connection; their results or
-    the domain errors they raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except DomainError as exc:
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -99,7 +76,8 @@ def test_a_run_racing_stock_changes_and_cancellations_keeps_stock_consistent(see
                     reason_text="site dropped",
                 )
 
-    _together(run, adjust, receive, cancel)
+    outcomes = at_once(run, adjust, receive, cancel)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
 
     assert AllocationRun.objects.get().status == RunStatus.SUCCEEDED
     assert stock_is_consistent() == []
@@ -117,7 +95,7 @@ def test_two_runs_started_together_give_one_run(attempt):
     stock(world.a, world.items[0], 10)
     world.approved([(world.items[0], 2)])
 
-    outcomes = _together(
+    outcomes = at_once(
         lambda: services.allocation_run_request(actor=SETUP, trigger=Trigger.API),
         lambda: services.allocation_run_request(actor=SETUP, trigger=Trigger.BACK_OFFICE),
     )
@@ -148,7 +126,7 @@ def test_a_request_while_a_run_works_is_told_which_run(monkeypatch):
         assert started.wait(timeout=30)
         return services.allocation_run_request(actor=SETUP, trigger=Trigger.API)
 
-    first, refused = _together(
+    first, refused = at_once(
         lambda: services.allocation_run_request(actor=SETUP, trigger=Trigger.COMMAND), second
     )
 

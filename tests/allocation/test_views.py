@@ -16,19 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
-@pytest.fixture
-def viewer_client(viewer):
-    http = Client()
-    http.force_login(viewer)
-    return http
-
-
-@pytest.fixture
 def scene(world):
     """An allocatable order, a short one and a mismatched one, and a run over them."""
     x, y, unknown = world.items[:3]

@@ -1,12 +1,10 @@
 """Idempotency-Key on POST: replays, mismatches, requests in flight, pruning."""
 
 import datetime
-import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from oms.models import IdempotencyKey
@@ -16,6 +14,7 @@ from orders.choices import OrderStatus
 from orders.models import Order
 from tests import factories
 from tests.apiclient import problem
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -153,21 +152,7 @@ def test_two_concurrent_requests_with_one_key_run_once(make_caller, monkeypatch)
         return real(**kwargs)
 
     monkeypatch.setattr(services, "order_approve", slow_approve)
-    barrier = threading.Barrier(2)
-    responses = [None, None]
-
-    def call(index):
-        try:
-            barrier.wait()
-            responses[index] = approve(caller, order, "race")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = at_once(*[lambda: approve(caller, order, "race")] * 2)
 
     assert sorted(r.status_code for r in responses) == [200, 409]
     conflict = next(r for r in responses if r.status_code == 409)

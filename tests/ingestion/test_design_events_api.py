@@ -145,25 +145,11 @@ def test_correcting_needs_orders_write(engineering, project):
 
 @pytest.mark.postgres
 def test_one_event_sent_twice_at_once_has_one_effect(engineering, project):
-    import threading
-
-    from django.db import connection
-
-    barrier = threading.Barrier(2)
-    outcomes = []
+    from tests.concurrency import at_once
 
     def send():
-        try:
-            barrier.wait()
-            response = engineering.post(URL, event(project))
-            outcomes.append(response.json()["results"][0]["outcome"])
-        finally:
-            connection.close()
+        return engineering.post(URL, event(project)).json()["results"][0]["outcome"]
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once(send, send)
     assert sorted(outcomes) == ["created", "duplicate"]
     assert Order.objects.count() == 1 and DesignEvent.objects.count() == 1

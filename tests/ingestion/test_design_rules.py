@@ -2,10 +2,8 @@
 letters and replays of design events."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 
 from catalog import services as catalog_services
 from catalog.choices import ItemLifecycle
@@ -15,6 +13,7 @@ from orders import gates, ingestion, services
 from orders.choices import DesignOutcome, OrderKind, OrderStatus
 from orders.models import DesignEvent, Order
 from tests import factories
+from tests.concurrency import at_once
 from tests.factories import SETUP, ItemFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -333,20 +332,8 @@ def test_a_corrected_event_is_processed_and_the_original_kept(project, items, co
 def test_one_event_processed_twice_at_once_has_one_effect(items):
     project = ProjectFactory(**READY)
     event = ingestion.receive(payload(project, {"RRU-A": 2}), received_from="tests").event
-    barrier = threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait()
-            ingestion.process(DesignEvent.objects.get(pk=event.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once(*[lambda: ingestion.process(DesignEvent.objects.get(pk=event.pk))] * 2)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert Order.objects.count() == 1
     assert DesignEvent.objects.get(pk=event.pk).attempts == 1
 
@@ -359,20 +346,8 @@ def test_two_events_of_one_stream_at_once_make_one_order(items):
         ingestion.receive(payload(project, {"RRU-A": n}, minutes=n), received_from="t").event
         for n in (1, 2)
     ]
-    barrier = threading.Barrier(2)
-
-    def run(event):
-        try:
-            barrier.wait()
-            ingestion.process(event)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    done = at_once(*[lambda event=event: ingestion.process(event) for event in events])
+    assert not [o for o in done if isinstance(o, Exception)], done
     assert Order.objects.count() == 1
     outcomes = sorted(DesignEvent.objects.values_list("outcome", flat=True))
     assert outcomes in (["created", "revised"], ["created", "stale"])

@@ -3,7 +3,6 @@ its history, gates lifted by milestones, the file readers and the import command
 
 import csv
 import datetime
-import threading
 from decimal import Decimal
 from io import StringIO
 
@@ -24,6 +23,7 @@ from orders.models import Project
 from orders.project_files import ProjectFileError, import_project_file, open_rows
 from orders.project_import import Outcome, markets_by_code, upsert_projects, validate_row
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -344,22 +344,12 @@ def test_the_queries_per_batch_do_not_grow_with_the_batch_size(market, django_as
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_imports_creating_the_same_project_at_once_both_succeed(market, attempt):
     """The insert that loses the race on project_id plans its batch again."""
-    barrier, outcomes = threading.Barrier(2), []
-
-    def run(name: str):
-        try:
-            barrier.wait()
-            outcomes.append(upsert([row("PRJ-RACE", name=name)]).outcomes[0].outcome)
-        except Exception as exc:
-            outcomes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once(
+        *[
+            lambda name=name: upsert([row("PRJ-RACE", name=name)]).outcomes[0].outcome
+            for name in ("a", "b")
+        ]
+    )
 
     assert sorted(map(str, outcomes)) == ["created", "modified"], outcomes
     assert Project.objects.get(external_id="PRJ-RACE").history.count() == 2

@@ -21,19 +21,6 @@ Status = WebhookDelivery.Status
 
 
 @pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
-@pytest.fixture
-def viewer_client(viewer):
-    http = Client()
-    http.force_login(viewer)
-    return http
-
-
-@pytest.fixture
 def subscription():
     made, _ = webhooks.subscription_create(
         name="erp", url="http://127.0.0.1:9/hooks", event_types=["order.*"], actor=SETUP

@@ -74,12 +74,6 @@ def test_a_viewer_may_not_add_a_note(viewer):
 # --- The order page ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
 def test_htmx_gets_the_notes_card_and_the_timeline_out_of_band(coordinator_client):
     order = factories.make_order()
     response = coordinator_client.post(

@@ -16,12 +16,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
 def search(text: str) -> set[str]:
     orders = OrderFilter({"q": text}, queryset=Order.objects.all()).qs
     return set(orders.values_list("number", flat=True))

@@ -15,19 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
-@pytest.fixture
-def viewer_client(viewer):
-    http = Client()
-    http.force_login(viewer)
-    return http
-
-
-@pytest.fixture
 def returned():
     """A PARTIALLY_RETURNED order: 5 shipped, 1 came back in good condition."""
     return factories.order_in(OrderStatus.PARTIALLY_RETURNED)

@@ -11,19 +11,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
-@pytest.fixture
-def viewer_client(viewer):
-    http = Client()
-    http.force_login(viewer)
-    return http
-
-
 def detail_url(order):
     return reverse("orders:detail", args=[order.number])
 

@@ -1,16 +1,14 @@
 """Callbacks from the warehouse system (scope warehouse:write): each applied once by
 its event id, in whatever order they come."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from oms.models import OutboxEvent
 from oms.scopes import Scope
 from orders.choices import OrderStatus, ReasonCode
 from tests.apiclient import problem
+from tests.concurrency import at_once
 from tests.factories import ItemFactory, order_in, stock
 from warehouse.choices import CallbackKind, MovementKind, ReleaseStatus
 from warehouse.models import StockLevel, StockMovement, WarehouseCallback
@@ -515,21 +513,7 @@ def test_two_copies_of_a_completion_arriving_at_once_have_one_effect(make_caller
     order = order_in(OrderStatus.RELEASED, lines=[(ItemFactory(), 4)])
     release = order.releases.get()
     wms = make_caller(Scope.WAREHOUSE_WRITE, name="wms")
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def send():
-        barrier.wait()
-        try:
-            answers.append(complete(wms, release, event_id="ev-twice"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = at_once(*[lambda: complete(wms, release, event_id="ev-twice")] * 2)
 
     assert sorted(a.status_code for a in answers) == [200, 200]
     assert sorted(a.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]

@@ -11,8 +11,8 @@ from oms.errors import DomainError, TransitionNotAllowed
 from orders import services
 from orders.choices import OrderKind, OrderStatus
 from orders.models import Order
+from tests.concurrency import at_once
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in, stock
-from tests.orders.test_concurrency import _race
 from warehouse.choices import ReturnResolution
 from warehouse.reconcile import reconcile_stock
 from warehouse.services import stock_adjust
@@ -64,7 +64,7 @@ def test_two_coordinators_resolving_one_return_at_once_make_one_resolution(attem
     order = order_in(OrderStatus.PARTIALLY_RETURNED)
     record = order.returns.get()
 
-    outcomes = _race(
+    outcomes = at_once(
         lambda: services.return_replace(return_record=record, actor=SETUP, reason="replace"),
         lambda: services.return_close(return_record=record, actor=SETUP, reason="close"),
     )

@@ -14,12 +14,6 @@ from warehouse.models import Release
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
 def page(http, order) -> str:
     response = http.get(reverse("orders:detail", args=[order.number]))
     assert response.status_code == 200

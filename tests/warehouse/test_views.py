@@ -14,12 +14,6 @@ from warehouse.services import stock_adjust, stock_set_minimum
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
 def ledger_url(level, field):
     return reverse("warehouse:ledger", args=[level.pk]) + f"?field={field}"
 
