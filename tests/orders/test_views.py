@@ -62,37 +62,78 @@ def test_a_viewer_sees_no_action_buttons(viewer_client):
     assert 'name="orders"' not in queue
 
 
-@pytest.mark.parametrize("name", ["approve", "reject", "cancel"])
-def test_each_action_is_refused_without_permission(viewer_client, name):
-    order = factories.make_order()
-    response = viewer_client.post(
-        transition_url(order, name),
-        {"reason_code": "other", "reason_text": "x", "version": order.version},
-    )
-    assert response.status_code == 403
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
-
-
-def test_bulk_is_refused_without_permission(viewer_client):
-    order = factories.make_order()
-    response = viewer_client.post(
-        reverse("orders:bulk"), {"action": "approve", "orders": [order.number]}
-    )
-    assert response.status_code == 403
-
-
 def test_edits_are_refused_without_permission(viewer_client):
     order = factories.make_order()
     assert viewer_client.get(reverse("orders:lines", args=[order.number])).status_code == 403
 
 
-def test_actions_need_the_csrf_token(coordinator):
+def _dead_letter() -> str:
+    from orders import ingestion
+
+    project = factories.ProjectFactory(construction_start_on="2026-05-01")
+    body = {
+        "event_id": "evt-refused",
+        "type": "design_approved",
+        "project_id": project.external_id,
+        "order_type": "radio",
+        "occurred_at": "2026-11-01T09:00:00Z",
+        "need_by": "2026-12-15",
+        "items": [{"item": "NOPE", "quantity": 1}],
+    }
+    return ingestion.process(ingestion.receive(body, received_from="tests").event).event_id
+
+
+# Every change a person makes on an order page: (url, form data) for a draft order.
+CHANGES = {
+    "approve": lambda o: (transition_url(o, "approve"), {"version": o.version}),
+    "reject": lambda o: (
+        transition_url(o, "reject"),
+        {"version": o.version, "reason_code": "other", "reason_text": "x"},
+    ),
+    "cancel": lambda o: (
+        transition_url(o, "cancel"),
+        {"version": o.version, "reason_code": "other", "reason_text": "x"},
+    ),
+    "bulk approve": lambda o: (reverse("orders:bulk"), {"action": "approve", "orders": o.number}),
+    "edit lines": lambda o: (
+        reverse("orders:lines", args=[o.number]),
+        {"version": o.version, f"qty_{o.lines.get().pk}": 9},
+    ),
+    "add a note": lambda o: (reverse("orders:add_note", args=[o.number]), {"text": "Hello"}),
+    "reprocess a dead letter": lambda o: (
+        reverse("orders:design_event", args=[_dead_letter()]),
+        {"reprocess": "1"},
+    ),
+}
+
+
+def _unchanged(order) -> bool:
+    from orders.models import DesignEvent, OrderNote
+
+    fresh = Order.objects.get(pk=order.pk)
+    return (
+        (fresh.status, fresh.version) == (OrderStatus.DRAFT, order.version)
+        and not OrderNote.objects.exists()
+        and not DesignEvent.objects.filter(attempts__gt=1).exists()
+    )
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_each_change_is_refused_without_permission(viewer_client, change):
+    order = factories.make_order()
+    url, data = CHANGES[change](order)
+    assert viewer_client.post(url, data).status_code == 403
+    assert _unchanged(order)
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_each_change_needs_the_csrf_token(coordinator, change):
     http = Client(enforce_csrf_checks=True)
     http.force_login(coordinator)
     order = factories.make_order()
-    response = http.post(transition_url(order, "approve"), {"version": order.version})
-    assert response.status_code == 403
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
+    url, data = CHANGES[change](order)
+    assert http.post(url, data).status_code == 403
+    assert _unchanged(order)
 
 
 def test_approve_from_the_order_page(coordinator_client, coordinator):
