@@ -81,6 +81,10 @@ def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
         connection.wrap_database_errors,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
+        if not any(converters):
+            for row in rows:
+                copy.write_row(row.values())
+            return
         for row in rows:
             copy.write_row(
                 [v if c is None else c(v) for v, c in zip(row.values(), converters, strict=True)]

@@ -20,6 +20,45 @@ class AuditedHistory(models.Model):
         abstract = True
 
 
+class HistoryByObject(HistoricalRecords):
+    """History for the tables that ingestion and allocation runs write in bulk (orders,
+    their lines, design events). Their history is read by object only (the order page,
+    the admin), never by date, user or a prefix of the correlation id, and every index
+    slows each of the hundreds of thousands of rows such a run writes. So it keeps the
+    index on the object's id, the fields not named in `no_db_index`, and one plain
+    index on the correlation id; the history_date and history_user indexes and
+    Django's pattern index on the correlation id are left out. (People are deactivated,
+    not deleted, so nothing looks the user up.)"""
+
+    _date_indexing = False  # simple-history's per-table switch for the history_date index
+
+    def __init__(self, **kwargs):
+        super().__init__(bases=[LeanAuditedHistory], **kwargs)
+
+    def _get_history_user_fields(self):
+        fields = super()._get_history_user_fields()
+        fields["history_user"].db_index = False
+        return fields
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        # A model with a correlation id of its own (an order) tracks that field as it is.
+        if not any(field.name == "correlation_id" for field in model._meta.fields):
+            name = f"{model._meta.model_name}_hist_corr_idx"
+            options["indexes"] = [models.Index(fields=["correlation_id"], name=name)]
+        return options
+
+
+class LeanAuditedHistory(AuditedHistory):
+    """AuditedHistory with the correlation id unindexed by the field itself, for
+    HistoryByObject, which indexes it once."""
+
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class OutboxEvent(models.Model):
     """A domain event written in the same transaction as the change it describes.
 

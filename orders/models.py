@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
-from oms.models import AuditedHistory
+from oms.models import AuditedHistory, HistoryByObject
 from orders.choices import (
     DesignOutcome,
     LineSource,
@@ -154,7 +154,9 @@ class Order(FSMModelMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[AuditedHistory])
+    # Ingestion and allocation runs write tens of thousands of these history rows at a
+    # time; the history is read by order only.
+    history = HistoryByObject(no_db_index=["number", "project", "parent", "lines_edited_by"])
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -304,7 +306,8 @@ class OrderLine(models.Model):
     a warehouse now), released (shipped) and returned. On PostgreSQL the table keeps
     half of each page free, so those updates stay on their page (migration 0008)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Looked up by the unique (order, item) index, which starts with the order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.PositiveIntegerField()
     source = models.CharField(
@@ -326,9 +329,7 @@ class OrderLine(models.Model):
     returned_quantity = models.PositiveIntegerField(default=0)
     # The largest history table: it is read by order and by line, never by item or kit,
     # so those columns go unindexed there (every index slows each ingested line).
-    history = HistoricalRecords(
-        bases=[AuditedHistory], no_db_index=["item", "kit", "replaces_item"]
-    )
+    history = HistoryByObject(no_db_index=["item", "kit", "replaces_item"])
 
     class Meta:
         ordering = ["order", "item__code"]
@@ -364,7 +365,10 @@ class OrderRevision(models.Model):
     {"header": {field: [from, to]}, "lines": {"added": [...], "removed": [...],
     "changed": [{"item": code, "quantity": [from, to]}]}}."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="revisions")
+    # Looked up by the unique (order, number) index, which starts with the order.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="revisions", db_index=False
+    )
     number = models.PositiveIntegerField()
     source = models.CharField(max_length=16, choices=RevisionSource.choices)
     event_id = models.CharField(max_length=100, blank=True)
@@ -449,7 +453,9 @@ class DesignEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     # The payload as sent never changes, so the history leaves it out; the versions of
     # a correction are there.
-    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["attempts", "payload"])
+    history = HistoryByObject(
+        excluded_fields=["attempts", "payload"], no_db_index=["event_id", "order"]
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from oms import audit, counters
@@ -200,7 +199,7 @@ def _create(work: list[Work], invalid: dict) -> None:
         key="order_id",
         reasons={w.order.pk: (w.reason, w.correlation_id) for w in ready},
     )
-    added = {w.event.pk: _added(w.design.lines.values()) for w in ready}
+    added = {w.event.pk: _added(w.design.lines) for w in ready}
     _revisions(ready, lambda w: 1, lambda w: {"lines": added[w.event.pk]})
     _outbox(
         ready,
@@ -218,9 +217,9 @@ def _create(work: list[Work], invalid: dict) -> None:
         w.event.outcome = DesignOutcome.CREATED
 
 
-def _added(specs) -> dict:
+def _added(lines: dict[str, services.LineSpec]) -> dict:
     return {
-        "added": [{"item": s.item.code, "quantity": s.quantity} for s in specs],
+        "added": [{"item": code, "quantity": s.quantity} for code, s in lines.items()],
         "removed": [],
         "changed": [],
     }
@@ -384,35 +383,40 @@ def _history(model, instances, work: list[Work], history_type: str) -> None:
 
 
 def _revisions(work, number, delta) -> None:
-    insert_rows(
+    now = timezone.now()
+    insert_values(
         OrderRevision,
         [
-            OrderRevision(
-                order=w.order,
-                number=number(w),
-                source="upstream",
-                event_id=w.event.event_id,
-                delta=delta(w),
-                actor_kind=ENGINEERING.kind,
-                actor_name=ENGINEERING.name,
-                correlation_id=w.correlation_id,
-            )
+            {
+                "order_id": w.order.pk,
+                "number": number(w),
+                "source": "upstream",
+                "event_id": w.event.event_id,
+                "delta": delta(w),
+                "actor_kind": ENGINEERING.kind.value,
+                "actor_name": ENGINEERING.name,
+                "correlation_id": w.correlation_id,
+                "created_at": now,
+            }
             for w in work
         ],
     )
 
 
 def _outbox(work, event_type, payload) -> None:
-    insert_rows(
+    now = timezone.now()
+    insert_values(
         OutboxEvent,
         [
-            OutboxEvent(
-                event_type=event_type,
-                aggregate_type="order",
-                aggregate_id=str(w.order.pk),
-                payload=payload(w),
-                correlation_id=w.correlation_id,
-            )
+            {
+                "event_type": event_type,
+                "aggregate_type": "order",
+                "aggregate_id": str(w.order.pk),
+                "payload": payload(w),
+                "correlation_id": w.correlation_id,
+                "created_at": now,
+                "delivered_at": None,
+            }
             for w in work
         ],
     )
@@ -443,22 +447,11 @@ def _record(done: list[Work], invalid: dict, events) -> None:
             event.problems = [p.as_dict() for p in invalid[event.pk]]
         else:
             event.status = DesignEvent.Status.PROCESSED
-    # One UPDATE per outcome, and the order of each processed event in one more.
-    by_outcome = defaultdict(list)
-    for w in done:
-        by_outcome[w.event.outcome].append(w.event.pk)
-    for outcome, pks in by_outcome.items():
-        DesignEvent.objects.filter(pk__in=pks).update(
-            status=DesignEvent.Status.PROCESSED,
-            outcome=outcome,
-            processed_at=now,
-            attempts=F("attempts") + 1,
-        )
-    update_rows(DesignEvent, [w.event for w in done], ["order"])
-    DesignEvent.objects.bulk_update(
-        _invalid_events(events, invalid),
-        ["status", "outcome", "problems", "processed_at", "attempts"],
-        batch_size=1000,
+    # The events are locked, so their attempts as read are current.
+    update_rows(
+        DesignEvent,
+        finished,
+        ["status", "outcome", "problems", "processed_at", "attempts", "order"],
     )
     audit.bulk_history(
         DesignEvent,

@@ -97,11 +97,13 @@ def receive(payload, *, received_from: str) -> Received:
     return Received(event, False)
 
 
+OCCURRED_AT = serializers.DateTimeField()
+
+
 def _envelope(payload: dict) -> dict:
     """Searchable copies of a few fields, when they have the right shape."""
-    occurred = serializers.DateTimeField().run_validation
     try:
-        occurred_at = occurred(payload.get("occurred_at"))
+        occurred_at = OCCURRED_AT.run_validation(payload.get("occurred_at"))
     except (serializers.ValidationError, TypeError):
         occurred_at = None
     text = {k: payload.get(k) for k in ("type", "project_id", "order_type")}
