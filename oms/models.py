@@ -30,7 +30,9 @@ class HistoryByObject(HistoricalRecords):
     Django's pattern index on the correlation id are left out. (People are deactivated,
     not deleted, so nothing looks the user up.)"""
 
-    _date_indexing = False  # simple-history's per-table switch for the history_date index
+    # Overrides simple-history's property that reads SIMPLE_HISTORY_DATE_INDEX: no index
+    # on history_date for these tables, whatever the setting.
+    _date_indexing = False
 
     def __init__(self, **kwargs):
         super().__init__(bases=[LeanAuditedHistory], **kwargs)
