@@ -105,9 +105,7 @@ def bulk_history_of(queryset, *, history_type: str, key: str, reasons: dict) -> 
     what makes history affordable for the hundreds of thousands of lines an ingestion
     batch writes; elsewhere they are read and written with bulk_history."""
     model = queryset.model
-    history = model.history.model
-    common = _common_columns(model, history_type)
-    attnames = [field.attname for field in history.tracked_fields]
+    attnames = [field.attname for field in model.history.model.tracked_fields]
     if connection.vendor != "postgresql":
         rows = list(queryset.values(*attnames))
         bulk_history(
@@ -118,29 +116,50 @@ def bulk_history_of(queryset, *, history_type: str, key: str, reasons: dict) -> 
             correlation_ids=[reasons[row[key]][1] for row in rows],
         )
         return
-    quote = connection.ops.quote_name
     select_sql, select_params = queryset.order_by().values(*attnames).query.sql_with_params()
     key_type = model._meta.get_field(key).db_type(connection)
-    columns = [*attnames, *common, "history_change_reason", "correlation_id"]
-    sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(f't.{quote(name)}' for name in attnames)}, "
-        f"{', '.join(['%s'] * len(common))}, r.reason, r.correlation_id "
-        f"FROM ({select_sql}) AS t JOIN unnest(%s::{key_type}[], %s::text[], %s::text[]) "
-        f"AS r(key, reason, correlation_id) ON t.{quote(key)} = r.key"
+    sql, params = history_insert_sql(
+        model,
+        source=f"({select_sql}) AS t JOIN unnest(%s::{key_type}[], %s::text[], %s::text[]) "
+        f"AS r(key, reason, correlation_id) ON t.{connection.ops.quote_name(key)} = r.key",
+        reason="r.reason",
+        correlation_id="r.correlation_id",
+        history_type=history_type,
     )
     keys = list(reasons)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                *common.values(),
+                *params,
                 *select_params,
                 keys,
                 [reasons[k][0] for k in keys],
                 [reasons[k][1] for k in keys],
             ],
         )
+
+
+def history_insert_sql(
+    model, *, source: str, reason: str, correlation_id: str, history_type: str
+) -> tuple[str, list]:
+    """An INSERT ... SELECT of history rows (PostgreSQL) for the model's rows, which
+    `source` (SQL for a FROM clause) names `t`, with the current actor. `reason` and
+    `correlation_id` are SQL expressions for each row's. Returns the statement and the
+    parameters of its actor columns, which come before any parameters of `source`,
+    `reason` and `correlation_id` in the statement."""
+    quote = connection.ops.quote_name
+    history = model.history.model
+    common = _common_columns(model, history_type)
+    # A model's own correlation id (an order's) is replaced by the change's.
+    tracked = [f.column for f in history.tracked_fields if f.column != "correlation_id"]
+    columns = [*tracked, *common, "history_change_reason", "correlation_id"]
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"SELECT {', '.join(f't.{quote(c)}' for c in tracked)}, "
+        f"{', '.join(['%s'] * len(common))}, {reason}, {correlation_id} FROM {source}"
+    )
+    return sql, list(common.values())
 
 
 def _common_columns(model, history_type: str) -> dict:

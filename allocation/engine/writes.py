@@ -141,7 +141,6 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
     now = timezone.now()
     correlation_id = correlation.get()
     user_id = actor.user.pk if actor.is_person else None
-    common = [now, actor.kind.value, actor.name, user_id, correlation_id]
     line_reasons = {a.order_id: f"allocated at {', '.join(a.warehouses)}" for a in allocations}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -172,7 +171,15 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
             "order_id, order_line_id, reason, created_at, actor_kind, actor_name, actor_user_id, "
             "correlation_id) SELECT %s, quantity, warehouse_id, item_id, order_id, line_id, %s, "
             "%s, %s, %s, %s, %s FROM alloc_place",
-            [MovementKind.RESERVE.value, reason, *common],
+            [
+                MovementKind.RESERVE.value,
+                reason,
+                now,
+                actor.kind.value,
+                actor.name,
+                user_id,
+                correlation_id,
+            ],
         )
         cursor.execute(
             f"UPDATE {_table(StockLevel)} AS t SET reserved = t.reserved + s.quantity, "
@@ -182,22 +189,37 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
         )
         # Each line, and each order, is updated and its history row written from the
         # updated row in one statement.
+        history, actor_params = audit.history_insert_sql(
+            OrderLine,
+            source="t JOIN alloc_order AS a ON a.order_id = t.order_id",
+            reason="a.reason",
+            correlation_id="%s",
+            history_type="~",
+        )
         cursor.execute(
             f"WITH t AS (UPDATE {_table(OrderLine)} AS l SET allocated_quantity = "
             "l.allocated_quantity + s.quantity FROM (SELECT line_id, sum(quantity) AS quantity "
             "FROM alloc_place GROUP BY line_id) AS s WHERE l.id = s.line_id RETURNING l.*) "
-            + _history_sql(
-                OrderLine, "t JOIN alloc_order AS a ON a.order_id = t.order_id", "a.reason"
-            ),
-            common,
+            + history,
+            [*actor_params, correlation_id],
+        )
+        history, actor_params = audit.history_insert_sql(
+            Order, source="t", reason="%s", correlation_id="%s", history_type="~"
         )
         cursor.execute(
             f"WITH t AS (UPDATE {_table(Order)} SET status = %s, version = version + 1, "
             "status_changed_at = %s, updated_at = %s WHERE status = %s AND id IN "
-            "(SELECT order_id FROM alloc_order) RETURNING *) "
-            + _history_sql(Order, "t", "%s")
-            + " RETURNING id, number, version",
-            [OrderStatus.ALLOCATED.value, now, now, OrderStatus.APPROVED.value, reason, *common],
+            f"(SELECT order_id FROM alloc_order) RETURNING *) {history} "
+            "RETURNING id, number, version",
+            [
+                OrderStatus.ALLOCATED.value,
+                now,
+                now,
+                OrderStatus.APPROVED.value,
+                *actor_params,
+                reason,
+                correlation_id,
+            ],
         )
         orders = {pk: {"number": number, "version": version} for pk, number, version in cursor}
         if len(orders) != len(line_reasons):
@@ -208,30 +230,6 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def _history_sql(model, source: str, reason: str) -> str:
-    """INSERT ... SELECT of history rows (type "~") of the model's rows `t` in
-    `source`. Parameters: the reason's (if any), then the time, actor kind, actor
-    name, user id and correlation id."""
-    quote = connection.ops.quote_name
-    stamped = {"correlation_id"}
-    tracked = [f.column for f in model.history.model.tracked_fields if f.column not in stamped]
-    columns = [
-        *tracked,
-        "history_change_reason",
-        "history_date",
-        "actor_kind",
-        "actor_name",
-        "history_user_id",
-        "correlation_id",
-        "history_type",
-    ]
-    values = [f"t.{quote(c)}" for c in tracked] + [reason, "%s", "%s", "%s", "%s", "%s", "'~'"]
-    return (
-        f"INSERT INTO {_table(model.history.model)} ({', '.join(quote(c) for c in columns)}) "
-        f"SELECT {', '.join(values)} FROM {source}"
-    )
 
 
 def _history(model, key: str, order_ids, *, keep, reason) -> dict[int, dict]:
