@@ -1,2 +1,3 @@
-"""Benchmarks: `make bench-api` (see tests/benchmarks/api.py) and `make bench-ingest`
-(see tests/benchmarks/ingestion.py)."""
+"""Benchmarks, each printing its figures against its targets: `make bench-api`
+(api.py), `make bench-ingest` (ingestion.py), `make bench-alloc` (allocation.py),
+`make bench-ui` (backoffice.py) and `make bench-reconcile` (reconcile.py)."""

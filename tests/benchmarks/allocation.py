@@ -26,18 +26,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import secrets
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from tests.benchmarks.api import BenchError, ensure_database
+from tests.benchmarks.phases import phase_env, run_phase, verdict
 from tests.benchmarks.tables import create_like
 
-ROOT = Path(__file__).resolve().parents[2]
+PHASE_MODULE = "tests.benchmarks.allocation_phase"
 
 MAX_SECONDS = 30.0
 MAX_RATIO = 4.0
@@ -123,13 +119,6 @@ fetched, and COPY of the rows the run wrote, the same rows, into LIKE ... INCLUD
 copies of their tables (with their storage parameters)."""
 
 
-@dataclass(frozen=True)
-class Phase:
-    seconds: float
-    peak_mib: float
-    result: dict
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tests.benchmarks.allocation",
@@ -155,42 +144,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.orders < 1 or not 1 <= args.lines <= args.items or args.warehouses < 3:
         parser.error("need orders >= 1, 1 <= lines <= items and at least 3 warehouses")
     return args
-
-
-def phase_env(args) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"CELERY_BROKER_URL", "REDIS_URL", "OMS_OPS_EMAILS"}
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-            "DATABASE_URL": args.database_url,
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "LOG_LEVEL": "WARNING",
-            "OMS_ALLOCATION_SPLIT": "true" if args.split else "false",
-        }
-    )
-    return env
-
-
-def run_phase(name: str, options: dict, env: dict[str, str]) -> Phase:
-    print(f"{name}: running.", flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.allocation_phase", name, json.dumps(options)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"The {name} phase failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    phase = Phase(result["seconds"], result["peak_kib"] / 1024, result["result"])
-    print(f"{name}: {phase.seconds:.1f}s, peak {phase.peak_mib:.0f} MiB.", flush=True)
-    return phase
 
 
 def floor_read(conn) -> tuple[float, int]:
@@ -226,10 +179,6 @@ def floor_write(conn, written) -> float:
             with conn.cursor().copy(f"COPY bench_floor_{table} FROM STDIN") as copy:
                 copy.write(data)
     return time.perf_counter() - started
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def report(args, server, data, run, read, write, written, checks) -> None:
@@ -301,7 +250,7 @@ def main(argv=None) -> int:
     import psycopg
 
     args = parse_args(argv)
-    env = phase_env(args)
+    env = phase_env(args.database_url, OMS_ALLOCATION_SPLIT="true" if args.split else "false")
     options = {
         "orders": args.orders,
         "lines": args.lines,
@@ -313,14 +262,14 @@ def main(argv=None) -> int:
     }
     try:
         ensure_database(args.database_url, recreate=True)
-        run_phase("setup", options, env)
-        data = run_phase("data", options, env).result
+        run_phase(PHASE_MODULE, "setup", json.dumps(options), env)
+        data = run_phase(PHASE_MODULE, "data", json.dumps(options), env).result
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             version = conn.info.server_version
             server = f"PostgreSQL {version // 10000}.{version % 10000}"
             print("floor, reading the demand: running.", flush=True)
             read = floor_read(conn)
-            run = run_phase("run", options, env)
+            run = run_phase(PHASE_MODULE, "run", json.dumps(options), env)
             written = written_rows(conn)
             print("floor, COPY of the written rows: running.", flush=True)
             write = floor_write(conn, written)

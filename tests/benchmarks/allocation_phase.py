@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime
 import json
 import random
-import resource
 import sys
-import time
 
 import django
+
+from tests.benchmarks.phases import print_phase
 
 REGIONS = [("BAE", "Bench east"), ("BAW", "Bench west")]
 PLAN_TYPES = ["new_build", "coverage", "capacity", "modernization", "maintenance"]
@@ -281,7 +281,7 @@ def run(options: dict) -> dict:
     from oms.actors import Actor
 
     requested = services.allocation_run_request(
-        actor=Actor.system("bench"), trigger=Trigger.COMMAND, dry_run=options.get("dry_run", False)
+        actor=Actor.system("bench"), trigger=Trigger.COMMAND
     )
     run = AllocationRun.objects.get(pk=requested.pk)
     return {
@@ -305,11 +305,7 @@ PHASES = {"setup": setup, "data": data, "run": run}
 def main(argv=None) -> int:
     name, options = argv if argv is not None else sys.argv[1:]
     django.setup()
-    started = time.perf_counter()
-    result = PHASES[name](json.loads(options))
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "result": result}))
+    print_phase(lambda: PHASES[name](json.loads(options)))
     return 0
 
 

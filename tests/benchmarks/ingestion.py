@@ -20,22 +20,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from orders import upstream_samples
 from orders.upstream_samples import DESIGNS_FILE, REVISIONS_FILE, MarketCode, Written
 from tests.benchmarks.api import BenchError, ensure_database
+from tests.benchmarks.phases import phase_env, run_phase, verdict
 from tests.benchmarks.tables import create_like
 
-ROOT = Path(__file__).resolve().parents[2]
+PHASE_MODULE = "tests.benchmarks.ingestion_phase"
 
 REGIONS = [("BXE", "Bench east"), ("BXW", "Bench west")]
 MARKETS = [("BX1", "BXE"), ("BX2", "BXE"), ("BX3", "BXW"), ("BX4", "BXW")]
@@ -153,13 +150,6 @@ rows/s counts projects or orders; lines/s counts the lines in the events (for re
 every line of the revised designs, of which about a tenth changed)."""
 
 
-@dataclass(frozen=True)
-class Phase:
-    seconds: float
-    peak_mib: float
-    output: str
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tests.benchmarks.ingestion",
@@ -190,26 +180,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def phase_env(args) -> dict[str, str]:
-    """Production settings on the benchmark database; no broker, so Celery runs tasks in
-    process; no ops mail."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"CELERY_BROKER_URL", "REDIS_URL", "OMS_OPS_EMAILS"}
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-            "DATABASE_URL": args.database_url,
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
-
-
 @contextmanager
 def data_folder(args):
     if args.keep_files:
@@ -217,23 +187,6 @@ def data_folder(args):
         return
     with tempfile.TemporaryDirectory(prefix="oms-bench-ingest-") as folder:
         yield Path(folder)
-
-
-def run_phase(name: str, folder: Path, env: dict[str, str]) -> Phase:
-    print(f"{name}: running.", flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.ingestion_phase", name, str(folder)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"The {name} phase failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    phase = Phase(result["seconds"], result["peak_kib"] / 1024, result["output"])
-    print(f"{name}: {phase.seconds:.1f}s, peak {phase.peak_mib:.0f} MiB.", flush=True)
-    return phase
 
 
 # --- Floor ------------------------------------------------------------------------------
@@ -403,10 +356,6 @@ def checks_after_revisions(conn, written: Written) -> list[tuple[str, int, int]]
 # --- Report -----------------------------------------------------------------------------
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
 def report(args, server, written: Written, phases, floors, checks) -> None:
     print()
     print(
@@ -468,7 +417,7 @@ def report(args, server, written: Written, phases, floors, checks) -> None:
     print()
     print("The commands printed")
     for name, phase in phases.items():
-        for text in phase.output.splitlines() or [""]:
+        for text in phase.result.splitlines() or [""]:
             print(f"  {name:<12}{text}")
             name = ""
 
@@ -477,7 +426,7 @@ def main(argv=None) -> int:
     import psycopg
 
     args = parse_args(argv)
-    env = phase_env(args)
+    env = phase_env(args.database_url)
     markets = [MarketCode(code, region) for code, region in MARKETS]
     try:
         with data_folder(args) as folder:
@@ -496,7 +445,7 @@ def main(argv=None) -> int:
 
             phases, floors, checks = {}, {}, []
             for name in ("setup", "projects", "new orders"):
-                phases[name] = run_phase(name, folder, env)
+                phases[name] = run_phase(PHASE_MODULE, name, str(folder), env)
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 version = conn.info.server_version
                 server = f"PostgreSQL {version // 10000}.{version % 10000}"
@@ -506,7 +455,7 @@ def main(argv=None) -> int:
                 floors["new orders"] = floor_new_orders(conn, folder)
                 checks += checks_after_new_orders(conn, written)
 
-                phases["revisions"] = run_phase("revisions", folder, env)
+                phases["revisions"] = run_phase(PHASE_MODULE, "revisions", str(folder), env)
                 print("floor of revisions: running.", flush=True)
                 floors["revisions"] = floor_revisions(conn, folder)
                 checks += checks_after_revisions(conn, written)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import resource
 import sys
-import time
 from pathlib import Path
 
 import django
+
+from tests.benchmarks.phases import print_phase
 
 
 def setup(folder: Path, out: io.StringIO) -> None:
@@ -79,12 +78,13 @@ PHASES = {
 def main(argv=None) -> int:
     name, folder = argv if argv is not None else sys.argv[1:]
     django.setup()
-    out = io.StringIO()
-    started = time.perf_counter()
-    PHASES[name](Path(folder), out)
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "output": out.getvalue().strip()}))
+
+    def phase() -> str:
+        out = io.StringIO()
+        PHASES[name](Path(folder), out)
+        return out.getvalue().strip()
+
+    print_phase(phase)
     return 0
 
 
