@@ -52,6 +52,15 @@ class Ranking:
             "order_type_ranks": dict(self.order_type_ranks),
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Ranking:
+        """The ranking as_json() recorded (a run's)."""
+        return cls(
+            criteria=tuple(data.get("criteria", ())),
+            plan_type_ranks=data.get("plan_type_ranks", {}),
+            order_type_ranks=data.get("order_type_ranks", {}),
+        )
+
     def describe(self) -> list[str]:
         """The criteria in words, for people."""
         words = []

@@ -76,13 +76,7 @@ def run(request, pk):
         "page": page,
         "query": query.urlencode(),
         "blocking": run.blocking[:5],
-        "ranking": Ranking(
-            criteria=tuple(run.ranking.get("criteria", ())),
-            plan_type_ranks=run.ranking.get("plan_type_ranks", {}),
-            order_type_ranks=run.ranking.get("order_type_ranks", {}),
-        ).describe()
-        if run.ranking
-        else [],
+        "ranking": Ranking.from_json(run.ranking).describe() if run.ranking else [],
     }
     if request.htmx:
         return render(request, "allocation/partials/outcomes.html", context)

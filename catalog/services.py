@@ -10,19 +10,14 @@ from django.utils import timezone
 from catalog.models import Item, Kit, KitComponent, KitVersion, KitVersionLive
 from oms import audit
 from oms.actors import Actor
-from oms.errors import ActionForbidden, Problem, ValidationFailed
-
-
-def _require(actor: Actor, perm: str, what: str) -> None:
-    if not actor.has_perm(perm):
-        raise ActionForbidden(f"{actor} may not {what}.")
+from oms.errors import Problem, ValidationFailed
 
 
 def kit_version_draft(
     *, kit: Kit, effective_from: datetime.date, actor: Actor, notes: str = ""
 ) -> KitVersion:
     """Start a new version of a kit, copying the components of its latest version."""
-    _require(actor, "catalog.add_kitversion", "draft kit versions")
+    actor.require("catalog.add_kitversion", "draft kit versions")
     with transaction.atomic(), audit.acting(actor, reason="new kit version drafted"):
         kit = Kit.objects.select_for_update().get(pk=kit.pk)
         latest = kit.versions.order_by("-number").first()
@@ -44,7 +39,7 @@ def kit_version_set_components(
     *, version: KitVersion, components: Sequence[tuple[Item, int]], actor: Actor
 ) -> KitVersion:
     """Replace the components of a draft version."""
-    _require(actor, "catalog.change_kitversion", "change kit versions")
+    actor.require("catalog.change_kitversion", "change kit versions")
     problems = [
         Problem(code="invalid_quantity", field=item.code, message=f"{item.code}: quantity > 0.")
         for item, quantity in components
@@ -70,7 +65,7 @@ def kit_version_set_components(
 
 def kit_version_publish(*, version: KitVersion, actor: Actor) -> KitVersion:
     """Make a draft version live. The version live before it ends where this one starts."""
-    _require(actor, "catalog.change_kitversion", "publish kit versions")
+    actor.require("catalog.change_kitversion", "publish kit versions")
     with transaction.atomic(), audit.acting(actor, reason="kit version published"):
         Kit.objects.select_for_update().get(pk=version.kit_id)
         version = KitVersion.objects.select_related("kit").get(pk=version.pk)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+from oms.errors import ActionForbidden
+
 
 class ActorKind(models.TextChoices):
     PERSON = "person", "Person"
@@ -44,6 +46,15 @@ class Actor:
         if self.kind == ActorKind.PERSON:
             return self.user.is_active and self.user.has_perm(perm)
         return perm in self.permissions
+
+    def require(self, perm: str, what: str) -> None:
+        """Refuse (ActionForbidden) what the actor may not do: "<actor> may not <what>"."""
+        if not self.has_perm(perm):
+            raise ActionForbidden(f"{self} may not {what}.")
+
+    def as_payload(self) -> dict:
+        """Who acted, as events and their webhooks tell it."""
+        return {"kind": self.kind.value, "name": self.name}
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind.label.lower()})"

@@ -135,9 +135,12 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
     def clean_new_secret(self):
         secret = self.cleaned_data["new_secret"]
-        if secret and len(secret) < 16:
-            raise forms.ValidationError("A webhook secret has at least 16 characters.")
-        return secret
+        if not secret:
+            return secret
+        try:
+            return webhooks.clean_secret(secret)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 @admin.register(WebhookSubscription)

@@ -134,45 +134,17 @@ def delete_rows(model, pks: list) -> None:
 def add_to_rows(model, field_name: str, deltas: Mapping[int, int], *, also=None) -> None:
     """Add each row's delta (by primary key) to a numeric field, as F(field) + delta
     would, so a concurrent change is never overwritten; `also` sets other fields to one
-    value on every row (e.g. a timestamp). Inside the caller's transaction."""
-    if not deltas:
-        return
-    also = dict(also or {})
-    if connection.vendor != "postgresql":
-        by_delta = defaultdict(list)
-        for pk, delta in deltas.items():
-            by_delta[delta].append(pk)
-        for delta, pks in by_delta.items():
-            for chunk in chunked(pks):
-                model.objects.filter(pk__in=chunk).update(
-                    **{field_name: F(field_name) + delta}, **also
-                )
-        return
-    meta = model._meta
-    quote = connection.ops.quote_name
-    column = quote(meta.get_field(field_name).column)
-    assignments = [f"{column} = t.{column} + d.delta"]
-    params = []
-    for name, value in also.items():
-        field = meta.get_field(name)
-        assignments.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE oms_bulk_add (id bigint PRIMARY KEY, delta bigint) ON COMMIT DROP"
-        )
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy("COPY oms_bulk_add (id, delta) FROM STDIN") as copy,
-        ):
-            for row in deltas.items():
-                copy.write_row(row)
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(assignments)} "
-            f"FROM oms_bulk_add AS d WHERE t.{quote(meta.pk.column)} = d.id",
-            params,
-        )
-        cursor.execute("DROP TABLE oms_bulk_add")
+    value on every row (e.g. a timestamp). One UPDATE per distinct delta and chunk of
+    rows, inside the caller's transaction. (The allocation run's SQL path on PostgreSQL
+    adds its deltas in one statement of its own.)"""
+    by_delta = defaultdict(list)
+    for pk, delta in deltas.items():
+        by_delta[delta].append(pk)
+    for delta, pks in by_delta.items():
+        for chunk in chunked(pks):
+            model.objects.filter(pk__in=chunk).update(
+                **{field_name: F(field_name) + delta}, **(also or {})
+            )
 
 
 def chunked(values: Iterable, size: int = BATCH * 5) -> Iterator[list]:

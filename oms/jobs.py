@@ -26,15 +26,22 @@ class JobCounts:
     failed: int = 0
     detail: dict = field(default_factory=dict)
     job_run_id: int | None = None
+    error: str = ""
 
     def add(self, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
+
+    def fail(self, error: str) -> None:
+        """Mark the run failed when it ends, with this error, without raising (a check
+        that found problems, rather than a job that broke)."""
+        self.error = error
 
 
 @contextmanager
 def job_run(name: str, *, context: dict | None = None):
     """Record one run of a job. The block updates the yielded counts; an exception
-    marks the run failed (with the error and context), mails it, and is re-raised."""
+    marks the run failed (with the error and context), mails it, and is re-raised, and
+    so does counts.fail(), without the exception."""
     run = JobRun.objects.create(
         name=name, detail=dict(context or {}), correlation_id=correlation.get()
     )
@@ -53,6 +60,10 @@ def job_run(name: str, *, context: dict | None = None):
         )
         _mail(run, "failed", failure=True)
         raise
+    if counts.error:
+        _finish(run, counts, JobRun.Status.FAILED, error=counts.error)
+        _mail(run, "failed", failure=True)
+        return
     _finish(run, counts, JobRun.Status.SUCCEEDED)
     _mail(run, "finished", failure=False)
 

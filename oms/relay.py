@@ -81,12 +81,11 @@ def relay_pending(*, batch_size: int | None = None) -> int:
             return total
 
 
-def relay_batch(size: int, *, skip: set[int] | None = None) -> tuple[int, int]:
+def relay_batch(size: int, *, skip: set[int]) -> tuple[int, int]:
     """Lock up to `size` pending events that no other relay holds, hand each on, and
     mark them delivered, all in one transaction. An event whose handler raises stays
     pending (its id is added to `skip`, for this run) and does not hold up the others.
     Returns how many events were taken and how many handed on."""
-    skip = skip if skip is not None else set()
     with transaction.atomic():
         events = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)

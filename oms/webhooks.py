@@ -43,9 +43,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from oms import audit, correlation
+from oms import audit, correlation, retry
 from oms.actors import Actor
-from oms.errors import ActionForbidden, Problem, ValidationFailed
+from oms.errors import Problem, ValidationFailed
 from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger("oms.webhooks")
@@ -67,6 +67,8 @@ Status = WebhookDelivery.Status
 
 
 # --- Subscriptions ----------------------------------------------------------------------
+
+MIN_SECRET_LENGTH = 16
 
 
 def new_secret() -> str:
@@ -112,10 +114,8 @@ def subscription_create(
 ) -> tuple[WebhookSubscription, str]:
     """A new subscription; returns it with its secret (made when not given), which the
     receiver needs to verify signatures and which is not shown again."""
-    _require(actor, "oms.add_webhooksubscription", "add webhook subscriptions")
-    secret = secret.strip() or new_secret()
-    if len(secret) < 16:
-        raise ValidationFailed("A webhook secret has at least 16 characters.")
+    actor.require("oms.add_webhooksubscription", "add webhook subscriptions")
+    secret = clean_secret(secret)
     with transaction.atomic(), audit.acting(actor, reason="webhook subscription created"):
         subscription = WebhookSubscription.objects.create(
             name=name,
@@ -132,13 +132,19 @@ def subscription_rotate_secret(
 ) -> str:
     """A new secret for a subscription (the one given, or a new one), used from the next
     attempt on; returned once."""
-    _require(actor, "oms.change_webhooksubscription", "change webhook subscriptions")
-    secret = secret.strip() or new_secret()
-    if len(secret) < 16:
-        raise ValidationFailed("A webhook secret has at least 16 characters.")
+    actor.require("oms.change_webhooksubscription", "change webhook subscriptions")
+    secret = clean_secret(secret)
     with transaction.atomic(), audit.acting(actor, reason="webhook secret changed"):
         subscription.secret = secret
         subscription.save(update_fields=["secret", "updated_at"])
+    return secret
+
+
+def clean_secret(secret: str) -> str:
+    """The secret given (stripped), or a new one when none is; refuses one too short."""
+    secret = secret.strip() or new_secret()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValidationFailed(f"A webhook secret has at least {MIN_SECRET_LENGTH} characters.")
     return secret
 
 
@@ -328,14 +334,13 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
-    """The wait after the given failed attempt (1-based): base * 2^(attempt-1), capped,
-    of which the second half is random ("equal jitter"), so receivers that come back
-    are not hit by every sender at the same moment."""
-    ceiling = min(
-        settings.OMS_WEBHOOK_RETRY_MAX_SECONDS,
-        settings.OMS_WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    """The wait after the given failed delivery attempt (1-based)."""
+    return retry.backoff(
+        attempt,
+        base=settings.OMS_WEBHOOK_RETRY_BASE_SECONDS,
+        cap=settings.OMS_WEBHOOK_RETRY_MAX_SECONDS,
+        rng=rng,
     )
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
 def _deadline(delivery: WebhookDelivery) -> datetime.datetime:
@@ -400,7 +405,7 @@ class RetryResult:
 def webhook_retry(*, delivery_ids: Sequence[int], actor: Actor) -> list[RetryResult]:
     """Send failed deliveries again, with a fresh retry window; each is queued after
     commit. A delivery that is not failed (any more) is left as it is."""
-    _require(actor, "oms.retry_webhookdelivery", "retry webhook deliveries")
+    actor.require("oms.retry_webhookdelivery", "retry webhook deliveries")
     now = timezone.now()
     results = {}
     with transaction.atomic():
@@ -430,8 +435,3 @@ def webhook_retry(*, delivery_ids: Sequence[int], actor: Actor) -> list[RetryRes
         results.get(pk) or RetryResult(pk, False, "No such delivery.")
         for pk in dict.fromkeys(delivery_ids)
     ]
-
-
-def _require(actor: Actor, perm: str, verb: str) -> None:
-    if not actor.has_perm(perm):
-        raise ActionForbidden(f"{actor} may not {verb}.")

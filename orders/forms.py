@@ -124,9 +124,3 @@ class ReturnResolutionForm(forms.Form):
     ]
     resolution = forms.ChoiceField(choices=RESOLUTIONS)
     reason = forms.CharField(label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Say why in a few words.")
-        return reason

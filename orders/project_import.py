@@ -32,7 +32,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from oms import audit, correlation
 from oms.actors import Actor
-from oms.errors import ActionForbidden, Problem
+from oms.errors import Problem
 from oms.jobs import JobCounts
 from orders.choices import Milestone, PlanType, ProjectStatus
 from orders.gates import lift_gates
@@ -308,8 +308,7 @@ def upsert_projects(
     job counts, when given, grow batch by batch; `on_progress` gets each batch's size.
     """
     for perm in ("orders.add_project", "orders.change_project"):
-        if not actor.has_perm(perm):
-            raise ActionForbidden(f"{actor} may not create or change projects.")
+        actor.require(perm, "create or change projects")
     markets = markets_by_code()
     seen: dict[str, int] = {}
     result = ImportResult()

@@ -106,74 +106,70 @@ class StockLevelAdmin(ReadOnlyAdmin, HistoryAdmin):
         ]
 
     def minimum_view(self, request, pk):
-        level = get_object_or_404(StockLevel.objects.select_related("warehouse", "item"), pk=pk)
-        actor = Actor.person(request.user)
-        if not actor.has_perm("warehouse.change_stocklevel"):
-            raise PermissionDenied
-        form = MinimumForm(request.POST or None, initial={"minimum_level": level.minimum_level})
-        if request.method == "POST" and form.is_valid():
-            ok = run_service(
-                self,
-                request,
-                str(level),
-                lambda: services.stock_set_minimum(
-                    level=level,
-                    minimum_level=form.cleaned_data["minimum_level"],
-                    reason=form.cleaned_data["reason"],
-                    actor=actor,
-                ),
+        def change(level, data, actor):
+            services.stock_set_minimum(
+                level=level,
+                minimum_level=data["minimum_level"],
+                reason=data["reason"],
+                actor=actor,
             )
-            if ok:
-                self.message_user(
-                    request,
-                    f"Minimum level of {level} is {form.cleaned_data['minimum_level']}.",
-                    messages.SUCCESS,
-                )
-                return redirect(reverse("admin:warehouse_stocklevel_change", args=[level.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Set the minimum level of {level}",
-            "level": level,
-            "form": form,
-            "submit": "Save",
-        }
-        return TemplateResponse(request, "admin/warehouse/stocklevel/move.html", context)
+
+        return self._level_form(
+            request,
+            pk,
+            perm="warehouse.change_stocklevel",
+            form_class=MinimumForm,
+            initial=lambda level: {"minimum_level": level.minimum_level},
+            change=change,
+            title="Set the minimum level of {level}",
+            submit="Save",
+            done="Minimum level of {level} is {minimum_level}.",
+        )
 
     def move_view(self, request, pk):
+        def change(level, data, actor):
+            record = services.stock_receive if data["kind"] == "receipt" else services.stock_adjust
+            record(
+                warehouse=level.warehouse,
+                item=level.item,
+                quantity=data["quantity"],
+                reason=data["reason"],
+                actor=actor,
+            )
+
+        return self._level_form(
+            request,
+            pk,
+            perm="warehouse.adjust_stock",
+            form_class=StockChangeForm,
+            initial=lambda level: None,
+            change=change,
+            title="Receive or adjust {level}",
+            submit="Record",
+            done="Stock of {level} recorded.",
+        )
+
+    def _level_form(self, request, pk, *, perm, form_class, initial, change, title, submit, done):
+        """A form page for one stock level: the form, then `change` (through its
+        service), then back to the level with the `done` message (formatted with the
+        level and the form's values)."""
         level = get_object_or_404(StockLevel.objects.select_related("warehouse", "item"), pk=pk)
         actor = Actor.person(request.user)
-        if not actor.has_perm("warehouse.adjust_stock"):
+        if not actor.has_perm(perm):
             raise PermissionDenied
-        form = StockChangeForm(request.POST or None)
+        form = form_class(request.POST or None, initial=initial(level))
         if request.method == "POST" and form.is_valid():
-            change = (
-                services.stock_receive
-                if form.cleaned_data["kind"] == "receipt"
-                else (services.stock_adjust)
-            )
-            ok = run_service(
-                self,
-                request,
-                str(level),
-                lambda: change(
-                    warehouse=level.warehouse,
-                    item=level.item,
-                    quantity=form.cleaned_data["quantity"],
-                    reason=form.cleaned_data["reason"],
-                    actor=actor,
-                ),
-            )
-            if ok:
-                self.message_user(request, f"Stock of {level} recorded.", messages.SUCCESS)
+            data = form.cleaned_data
+            if run_service(self, request, str(level), lambda: change(level, data, actor)):
+                self.message_user(request, done.format(level=level, **data), messages.SUCCESS)
                 return redirect(reverse("admin:warehouse_stocklevel_change", args=[level.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Receive or adjust {level}",
+            "title": title.format(level=level),
             "level": level,
             "form": form,
-            "submit": "Record",
+            "submit": submit,
         }
         return TemplateResponse(request, "admin/warehouse/stocklevel/move.html", context)
 

@@ -98,6 +98,3 @@ class Breaker:
                 self.cooldown,
                 failures,
             )
-
-    def reset(self) -> None:
-        cache.delete_many([self._key("failures"), self._key("open_until"), self._key("probe")])

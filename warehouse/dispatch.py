@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-import random
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from oms import correlation, outbox, relay
+from oms import correlation, outbox, relay, retry
 from oms.actors import Actor
 from oms.errors import ActionForbidden, TransitionNotAllowed
 from oms.models import OutboxEvent
@@ -43,13 +42,12 @@ class RetryLater(Exception):
 
 
 def backoff(attempt: int) -> float:
-    """Seconds to wait after the attempt-th failure: doubling from the base up to the
-    maximum, with jitter over the upper half so that waiting senders spread out."""
-    ceiling = min(
-        settings.OMS_WAREHOUSE_RETRY_MAX_SECONDS,
-        settings.OMS_WAREHOUSE_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    """Seconds to wait after the attempt-th failed delivery of a release request."""
+    return retry.backoff(
+        attempt,
+        base=settings.OMS_WAREHOUSE_RETRY_BASE_SECONDS,
+        cap=settings.OMS_WAREHOUSE_RETRY_MAX_SECONDS,
     )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 # --- The relay's handler ----------------------------------------------------------------
@@ -165,7 +163,7 @@ def _publish_not_delivered(release: Release) -> None:
             "warehouse": release.warehouse.code,
             "attempts": release.attempts,
             "error": release.last_error,
-            "actor": {"kind": "system", "name": "warehouse-dispatch"},
+            "actor": Actor.system("warehouse-dispatch").as_payload(),
         },
     )
 
@@ -195,7 +193,7 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
             payload={
                 "release_id": str(release.release_id),
                 "warehouse": release.warehouse.code,
-                "actor": {"kind": actor.kind.value, "name": actor.name},
+                "actor": actor.as_payload(),
             },
         )
         transaction.on_commit(partial(send_release.delay, release.pk))

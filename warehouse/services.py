@@ -20,9 +20,8 @@ from allocation import triggers
 from catalog.models import Item
 from oms import audit, correlation, outbox
 from oms.actors import Actor
-from oms.bulk import chunked, insert_rows
+from oms.bulk import chunked
 from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
-from oms.models import OutboxEvent
 from warehouse.choices import MOVEMENT_EFFECTS, Condition, MovementKind
 from warehouse.models import StockLevel, StockMovement, Warehouse
 
@@ -110,18 +109,16 @@ def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str
         if not crossed:
             continue
         StockLevel.objects.filter(pk__in=[level.pk for level in crossed]).update(below_minimum=True)
-        insert_rows(
-            OutboxEvent,
+        outbox.publish_many(
             [
-                OutboxEvent(
-                    event_type="stock.below_minimum",
-                    aggregate_type="stock_level",
-                    aggregate_id=str(level.pk),
-                    payload=_below_minimum_payload(level, actor=actor, cause=cause),
-                    correlation_id=correlation.get(),
-                )
+                {
+                    "event_type": "stock.below_minimum",
+                    "aggregate_type": "stock_level",
+                    "aggregate_id": level.pk,
+                    "payload": _below_minimum_payload(level, actor=actor, cause=cause),
+                }
                 for level in crossed
-            ],
+            ]
         )
 
 
@@ -143,7 +140,7 @@ def _below_minimum_payload(level: StockLevel, *, actor: Actor, cause: str) -> di
         "available": level.available,
         "minimum_level": level.minimum_level,
         "cause": cause,
-        "actor": {"kind": actor.kind.value, "name": actor.name},
+        "actor": actor.as_payload(),
     }
 
 

@@ -28,11 +28,10 @@ from django.utils import timezone
 
 from allocation.engine.walk import Placement
 from allocation.models import Allocation
-from oms import audit, correlation
+from oms import audit, correlation, outbox
 from oms.actors import Actor
 from oms.bulk import add_to_rows, chunked, insert_values
 from oms.errors import StaleVersion
-from oms.models import OutboxEvent
 from orders.choices import OrderStatus
 from orders.models import Order, OrderLine
 from warehouse.choices import MovementKind
@@ -131,7 +130,7 @@ def _write_rows(allocations, actor, reason, payload) -> None:
             raise StaleVersion("An order left APPROVED while its allocation was written.")
     _history(OrderLine, "order_id", order_ids, keep=line_reason, reason=line_reason.get)
     orders = _history(Order, "id", order_ids, keep=None, reason=lambda pk: reason)
-    _outbox(allocations, orders, actor, correlation_id, now, payload)
+    _outbox(allocations, orders, actor, payload)
 
 
 def _write_in_sql(allocations, actor, reason, payload) -> None:
@@ -225,7 +224,7 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
         if len(orders) != len(line_reasons):
             raise StaleVersion("An order left APPROVED while its allocation was written.")
         cursor.execute("DROP TABLE alloc_place, alloc_order")
-    _outbox(allocations, orders, actor, correlation_id, now, payload)
+    _outbox(allocations, orders, actor, payload)
 
 
 def _table(model) -> str:
@@ -251,28 +250,24 @@ def _history(model, key: str, order_ids, *, keep, reason) -> dict[int, dict]:
     return rows
 
 
-def _outbox(allocations, orders, actor, correlation_id, now, payload) -> None:
-    insert_values(
-        OutboxEvent,
+def _outbox(allocations, orders, actor, payload) -> None:
+    outbox.publish_many(
         [
             {
                 "event_type": "order.allocated",
                 "aggregate_type": "order",
-                "aggregate_id": str(a.order_id),
+                "aggregate_id": a.order_id,
                 "payload": {
                     "number": orders[a.order_id]["number"],
                     "from": OrderStatus.APPROVED.value,
                     "to": OrderStatus.ALLOCATED.value,
                     "version": orders[a.order_id]["version"],
-                    "actor": {"kind": actor.kind.value, "name": actor.name},
+                    "actor": actor.as_payload(),
                     "reason": None,
                     "warehouses": a.warehouses,
                     **payload,
                 },
-                "correlation_id": correlation_id,
-                "created_at": now,
-                "delivered_at": None,
             }
             for a in allocations
-        ],
+        ]
     )

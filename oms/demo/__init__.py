@@ -35,7 +35,7 @@ def load(today: datetime.date | None = None) -> bool:
         reference.stock(warehouses, items)
         reference.minimum_levels()
         projects = reference.projects(markets, today)
-        story.orders(projects, items, warehouses, today)
+        story.orders(projects, items, today)
         story.notes()
         story.design_events(projects, items, today)
         story.mismatched_orders(projects, items, warehouses, today)

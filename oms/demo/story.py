@@ -33,7 +33,7 @@ from warehouse.models import Warehouse, WarehouseMarket
 from warehouse.services import stock_receive
 
 
-def orders(projects, items, warehouses, today) -> None:
+def orders(projects, items, today) -> None:
     """About 200 orders for the projects, each driven to the status STORY gives it."""
     rng = random.Random(3)
     by_category: dict[str, list[Item]] = {}

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from oms import audit, counters
+from oms import audit, counters, outbox
 from oms.bulk import delete_rows, insert_rows, insert_values, update_rows
 from oms.errors import Problem
-from oms.models import OutboxEvent
 from orders import gates, services
 from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
 from orders.ingestion.design import (
@@ -210,7 +209,7 @@ def _create(work: list[Work], invalid: dict) -> None:
             "kind": w.order.kind,
             "parent": None,
             "lines": added[w.event.pk]["added"],
-            "actor": {"kind": "system", "name": ENGINEERING.name},
+            "actor": ENGINEERING.as_payload(),
         },
     )
     for w in ready:
@@ -313,8 +312,7 @@ def _revise(work: list[Work]) -> None:
         for name, value in header.items():
             setattr(w.order, name, value)
         if shipped:
-            notes = services.shipped_notes(shipped)
-            w.order.upstream_flag = "\n".join(filter(None, [w.order.upstream_flag, *notes]))
+            services.add_flags(w.order, services.shipped_notes(shipped))
         deltas[w.event.pk] = {"lines": delta, **({"header": header_delta} if header_delta else {})}
         w.order.revision += 1
         w.order.version += 1
@@ -404,21 +402,17 @@ def _revisions(work, number, delta) -> None:
 
 
 def _outbox(work, event_type, payload) -> None:
-    now = timezone.now()
-    insert_values(
-        OutboxEvent,
+    outbox.publish_many(
         [
             {
                 "event_type": event_type,
                 "aggregate_type": "order",
-                "aggregate_id": str(w.order.pk),
+                "aggregate_id": w.order.pk,
                 "payload": payload(w),
                 "correlation_id": w.correlation_id,
-                "created_at": now,
-                "delivered_at": None,
             }
             for w in work
-        ],
+        ]
     )
 
 

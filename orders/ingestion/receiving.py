@@ -12,7 +12,7 @@ from rest_framework import serializers
 from oms import audit
 from oms.actors import Actor
 from oms.bulk import insert_rows
-from oms.errors import ActionForbidden, Problem, ValidationFailed
+from oms.errors import Problem, ValidationFailed
 from orders.ingestion.design import ENGINEERING
 from orders.ingestion.rules import process
 from orders.models import DesignEvent
@@ -119,8 +119,7 @@ def _envelope(payload: dict) -> dict:
 def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
     """A coordinator fixes an invalid event; the original stays as sent. The event is
     then processed again."""
-    if not actor.has_perm("orders.enrich_order"):
-        raise ActionForbidden(f"{actor} may not correct design events.")
+    actor.require("orders.enrich_order", "correct design events")
     with (
         transaction.atomic(),
         audit.acting(actor, reason=f"design event {event.event_id} corrected"),
@@ -147,8 +146,7 @@ def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
 def reprocess(*, event: DesignEvent, actor: Actor) -> DesignEvent:
     """Process an invalid event again as it is (say, once its project has reached the
     milestone or its item is in the catalog). A processed event is left alone."""
-    if not actor.has_perm("orders.enrich_order"):
-        raise ActionForbidden(f"{actor} may not reprocess design events.")
+    actor.require("orders.enrich_order", "reprocess design events")
     with transaction.atomic(), audit.acting(actor, reason=f"design event {event.event_id} retried"):
         event = DesignEvent.objects.select_for_update().get(pk=event.pk)
         if event.status == DesignEvent.Status.INVALID:

@@ -39,7 +39,13 @@ from orders.services.review import (
     order_edit_lines,
     order_reject,
 )
-from orders.services.revisions import HEADER_FIELDS, order_flag, order_revise, shipped_notes
+from orders.services.revisions import (
+    HEADER_FIELDS,
+    add_flags,
+    order_flag,
+    order_revise,
+    shipped_notes,
+)
 
 __all__ = [
     "HEADER_FIELDS",
@@ -47,6 +53,7 @@ __all__ = [
     "LineEdits",
     "LineSpec",
     "ReturnSpec",
+    "add_flags",
     "allowed_transitions",
     "approval_problems",
     "jsonable",

@@ -144,10 +144,6 @@ def check_version(order: Order, expected_version: int | None) -> None:
         )
 
 
-def actor_payload(actor: Actor) -> dict:
-    return {"kind": actor.kind.value, "name": actor.name}
-
-
 def check_transition(order: Order, name: str, *, actor: Actor) -> None:
     """Refuse a transition the actor may not make or the order's status does not allow."""
     verb = name.replace("_", " ")
@@ -197,7 +193,7 @@ def apply_transition(
             "from": source,
             "to": order.status,
             "version": order.version,
-            "actor": actor_payload(actor),
+            "actor": actor.as_payload(),
             "reason": {"code": reason_code, "text": reason_text.strip()} if reason_code else None,
             **(payload or {}),
         },

@@ -19,7 +19,6 @@ from orders.choices import (
 from orders.models import Order, OrderLine, OrderRevision, Project
 from orders.services.common import (
     LineSpec,
-    actor_payload,
     lock_order,
 )
 
@@ -125,7 +124,7 @@ def order_create(
                 "kind": kind,
                 "parent": parent.number if parent else None,
                 "lines": [{"item": s.item.code, "quantity": s.quantity} for s in lines],
-                "actor": actor_payload(actor),
+                "actor": actor.as_payload(),
             },
         )
     return order

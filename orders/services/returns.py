@@ -28,7 +28,6 @@ from orders.services.common import (
     LineSpec,
     ReturnSpec,
     S,
-    actor_payload,
     apply_transition,
     authorize,
     check_reason,
@@ -340,7 +339,7 @@ def _resolve(
                 "resolution": resolution.value,
                 "replacement_order": replacement.number if replacement else None,
                 "reason": record.resolution_reason,
-                "actor": actor_payload(actor),
+                "actor": actor.as_payload(),
             },
         )
 

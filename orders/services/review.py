@@ -25,7 +25,6 @@ from orders.models import Order, OrderLine
 from orders.services.common import (
     LineEdits,
     S,
-    actor_payload,
     apply_transition,
     authorize,
     check_reason,
@@ -177,7 +176,7 @@ def order_edit_lines(
                 "added": [{"item": item.code, "quantity": q} for item, q in edits.add],
                 "removed": [lines[i].item.code for i in sorted(removed)],
                 "changed": changed,
-                "actor": actor_payload(actor),
+                "actor": actor.as_payload(),
             },
         )
         return order

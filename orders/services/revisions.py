@@ -62,8 +62,9 @@ def order_revise(
         kept = [line for line in gone if line.released_quantity]
         gone = [line for line in gone if not line.released_quantity]
         if kept:
-            notes = shipped_notes((line.item.code, line.released_quantity) for line in kept)
-            order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, *notes]))
+            add_flags(
+                order, shipped_notes((line.item.code, line.released_quantity) for line in kept)
+            )
         with audit.acting(actor, reason=event_id or "upstream revision"):
             unlink_from_stock(line.pk for line in gone)
             for line in gone:
@@ -119,6 +120,11 @@ def order_revise(
         return order
 
 
+def add_flags(order: Order, notes) -> None:
+    """Add notes to the order's upstream flag, one per line (the caller saves it)."""
+    order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, *notes]))
+
+
 def shipped_notes(lines) -> list[str]:
     """The flags for lines, as (item code, shipped), that upstream removed after stock
     was shipped for them: they stay on the order, for the coordinator."""
@@ -132,7 +138,7 @@ def order_flag(*, order: Order, note: str, actor: Actor) -> Order:
     """Record on the order something upstream asked for that OMS cannot apply itself."""
     with transaction.atomic():
         order = lock_order(order.pk)
-        order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, note.strip()]))
+        add_flags(order, [note.strip()])
         order.version += 1
         with audit.acting(actor, reason=note):
             order.save()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from oms import outbox
 from oms.actors import Actor
-from oms.errors import ActionForbidden, Problem, TransitionNotAllowed, ValidationFailed
+from oms.errors import Problem, TransitionNotAllowed, ValidationFailed
 from orders import services as order_services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order
@@ -29,11 +29,6 @@ def _lock_release(release: Release) -> tuple[Order, Release]:
     return order, locked.get(pk=release.pk)
 
 
-def _require(actor: Actor, perm: str, what: str) -> None:
-    if not actor.has_perm(perm):
-        raise ActionForbidden(f"{actor} may not report {what}.")
-
-
 def _publish(release: Release, event_type: str, actor: Actor, event_id: str, **payload) -> None:
     outbox.publish(
         event_type=event_type,
@@ -43,7 +38,7 @@ def _publish(release: Release, event_type: str, actor: Actor, event_id: str, **p
             "release_id": str(release.release_id),
             "warehouse": release.warehouse.code,
             "event_id": event_id,
-            "actor": {"kind": actor.kind.value, "name": actor.name},
+            "actor": actor.as_payload(),
             **payload,
         },
     )
@@ -53,7 +48,7 @@ def release_accepted(*, release: Release, event_id: str, actor: Actor) -> Answer
     """The warehouse will pick and ship the release."""
 
     def apply() -> Effect:
-        _require(actor, "orders.complete_order", "release progress")
+        actor.require("orders.complete_order", "report release progress")
         order, locked = _lock_release(release)
         if locked.status == ReleaseStatus.REJECTED:
             raise TransitionNotAllowed(
