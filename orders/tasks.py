@@ -6,6 +6,7 @@ from django.db import OperationalError
 from oms.jobs import job_run
 from orders import import_folder
 from orders.ingestion.batch import process_batch
+from orders.models import DesignEvent
 
 # Lost connections, deadlocks and serialization failures are worth retrying; a
 # business error is recorded on the event (dead letter) and never retried.
@@ -23,7 +24,7 @@ def process_design_events(event_pks: list[int], source: str) -> dict:
     """One batch of received design events, recorded as a job run. A retry after a
     transient error skips the events already processed."""
     with job_run("design_events", context={"source": source, "events": len(event_pks)}) as c:
-        process_batch(event_pks, c)
+        process_batch(DesignEvent.objects.filter(pk__in=event_pks), c)
     return {"created": c.created, "modified": c.modified, "skipped": c.skipped, "failed": c.failed}
 
 

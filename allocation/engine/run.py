@@ -31,7 +31,7 @@ from allocation.models import AllocationOutcome, AllocationRun
 from allocation.ranking import current_ranking
 from oms import audit
 from oms.actors import Actor
-from oms.bulk import insert_values
+from oms.bulk import gc_paused, insert_values
 from orders.choices import OrderStatus
 from orders.models import Order
 
@@ -48,6 +48,7 @@ class Summary:
     allocations: int
 
 
+@gc_paused()
 def execute(run: AllocationRun, *, actor: Actor) -> Summary:
     """Compute the run and (unless it is a dry run) apply it; records its report."""
     ranking = current_ranking()

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms import audit, counters, outbox
-from oms.bulk import delete_rows, insert_rows, insert_values, update_rows
+from oms.bulk import delete_rows, gc_paused, insert_rows, insert_values, update_rows
 from oms.errors import Problem
 from orders import gates, services
 from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
@@ -51,17 +51,26 @@ class Work:
         return self.event.event_id[:64]
 
 
-def process_batch(pks, counts) -> None:
-    """Process stored events, counting each outcome. Events already processed (a retry
-    of the batch) are skipped."""
-    pks = list(pks)
+@gc_paused()
+def process_batch(events, counts) -> None:
+    """Process stored events (DesignEvent instances, read at any time before), counting
+    each outcome. Only the events still RECEIVED are processed, the others (a retry of
+    the batch) are skipped; what can change while an event waits (a correction, its
+    attempts) is read again under the lock."""
+    events = list(events)
     with audit.acting(ENGINEERING, reason="design events"), transaction.atomic():
-        events = list(
-            DesignEvent.objects.select_for_update()
-            .filter(pk__in=pks, status=DesignEvent.Status.RECEIVED)
+        waiting = {
+            pk: (attempts, corrected)
+            for pk, attempts, corrected in DesignEvent.objects.select_for_update()
+            .filter(pk__in=[e.pk for e in events], status=DesignEvent.Status.RECEIVED)
             .order_by("pk")
-        )
-        counts.add("skipped", len(pks) - len(events))
+            .values_list("pk", "attempts", "corrected_payload")
+        }
+        counts.add("skipped", len(events) - len(waiting))
+        events = sorted((e for e in events if e.pk in waiting), key=lambda e: e.pk)
+        for event in events:
+            event.attempts, event.corrected_payload = waiting[event.pk]
+            event.status = DesignEvent.Status.RECEIVED
         valid, invalid = _validate(events)
         creations, revisions, one_by_one = _sort(valid)
         _create(creations, invalid)

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from oms import audit
 from oms.actors import Actor
-from oms.bulk import insert_rows
+from oms.bulk import gc_paused, insert_rows
 from oms.errors import Problem, ValidationFailed
 from orders.ingestion.design import ENGINEERING
 from orders.ingestion.rules import process
@@ -35,6 +35,7 @@ def _event_id(payload) -> str | None:
     return event_id
 
 
+@gc_paused()
 def receive_many(payloads: list, *, received_from: str) -> list[Received]:
     """Store many events at once (a few queries), in the order given; each answer as
     receive() gives it. If another writer stores one of them at the same moment, they

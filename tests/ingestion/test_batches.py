@@ -46,7 +46,7 @@ def event(project, n, bom, *, kind="design_approved", minutes=0, **extra):
 def batch(payloads) -> JobCounts:
     received = [ingestion.receive(p, received_from="tests").event for p in payloads]
     counts = JobCounts()
-    process_batch([e.pk for e in received], counts)
+    process_batch(received, counts)
     return counts
 
 
@@ -139,14 +139,14 @@ def test_a_batch_processed_again_changes_nothing(items):
     received = ingestion.receive(event(project, 1, {"IT-0": 1}), received_from="t").event
     for _ in range(2):
         counts = JobCounts()
-        process_batch([received.pk], counts)
+        process_batch([received], counts)
     assert counts.skipped == 1 and Order.objects.count() == 1
 
 
 def _queries(payloads) -> int:
     received = [ingestion.receive(p, received_from="tests").event for p in payloads]
     with CaptureQueriesContext(connection) as captured:
-        process_batch([e.pk for e in received], JobCounts())
+        process_batch(received, JobCounts())
     return len(captured)
 
 
@@ -198,3 +198,20 @@ def test_a_batch_drops_a_line_stock_moved_for_and_keeps_a_shipped_one_flagged(it
     }
     removed = OrderLine.history.get(order_id=order.pk, history_type="-")
     assert removed.history_change_reason == f"design event {project.external_id}-2"
+
+
+def test_a_batch_reads_a_correction_made_after_its_events_were_read(items, coordinator_actor):
+    project = ProjectFactory(**READY)
+    body = event(project, 1, {"NOPE": 1})
+    received = ingestion.receive(body, received_from="t").event
+    process_batch([received], JobCounts())
+    read_before = DesignEvent.objects.get(pk=received.pk)
+    assert read_before.status == DesignEvent.Status.INVALID
+    fixed = {**body, "items": [{"item": "IT-0", "quantity": 2}]}
+    ingestion.correct(event=read_before, payload=fixed, actor=coordinator_actor)
+    counts = JobCounts()
+    process_batch([read_before], counts)
+    assert counts.created == 1
+    assert quantities(Order.objects.get(project=project)) == {"IT-0": 2}
+    processed = DesignEvent.objects.get(pk=received.pk)
+    assert (processed.status, processed.attempts) == (DesignEvent.Status.PROCESSED, 2)

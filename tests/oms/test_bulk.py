@@ -47,3 +47,20 @@ def test_the_database_constraints_hold():
     warehouse, item = factories.WarehouseFactory(), factories.ItemFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(StockLevel, [StockLevel(warehouse=warehouse, item=item, on_hand=-1)])
+
+
+def test_gc_paused_pauses_the_collector_for_its_block_and_nested_blocks():
+    import gc
+
+    from oms.bulk import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still runs
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("the block failed")
+    assert gc.isenabled()

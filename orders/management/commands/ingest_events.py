@@ -69,5 +69,5 @@ class Command(BaseCommand):
             elif result.duplicate:
                 counts.add("skipped")
             else:
-                new.append(result.event.pk)
+                new.append(result.event)
         process_batch(new, counts)
