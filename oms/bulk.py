@@ -51,19 +51,37 @@ def insert_rows(model, objs: list) -> None:
         ):
             for obj, pk in zip(objs, _next_ids(cursor, meta, len(objs)), strict=True):
                 obj.pk = pk
-        fields = list(meta.concrete_fields)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        table = connection.ops.quote_name(meta.db_table)
-        values = _value_readers(fields, add=True)
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for obj in objs:
-                copy.write_row([value(obj) for value in values])
+        _copy_objects(cursor, meta.db_table, list(meta.concrete_fields), objs, add=True)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_missing(model, objs: list) -> None:
+    """Insert the objects whose rows do not exist yet: where a row would break a unique
+    constraint, the row already there is kept, as with bulk_create(ignore_conflicts=
+    True). The objects get no ids."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE oms_bulk_insert ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        _copy_objects(cursor, "oms_bulk_insert", fields, objs, add=True)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM oms_bulk_insert "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("DROP TABLE oms_bulk_insert")
 
 
 def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
@@ -126,14 +144,7 @@ def update_rows(model, objs: list, field_names: list[str]) -> None:
             "CREATE TEMP TABLE oms_bulk_update ON COMMIT DROP AS "
             f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {table} WITH NO DATA"
         )
-        columns = ", ".join(quote(f.column) for f in fields)
-        values = _value_readers(fields, add=False)
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY oms_bulk_update ({columns}) FROM STDIN") as copy,
-        ):
-            for obj in objs:
-                copy.write_row([value(obj) for value in values])
+        _copy_objects(cursor, "oms_bulk_update", fields, objs, add=False)
         assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
         pk = quote(meta.pk.column)
         cursor.execute(
@@ -185,6 +196,21 @@ def _next_ids(cursor, meta, count: int) -> list[int]:
         [meta.db_table, meta.pk.column, count],
     )
     return [value for (value,) in cursor.fetchall()]
+
+
+def _copy_objects(cursor, table: str, fields, objs, *, add: bool) -> None:
+    """COPY the fields of the objects into the table (add: as for an insert, filling in
+    auto_now_add)."""
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = _value_readers(fields, add=add)
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        for obj in objs:
+            copy.write_row([value(obj) for value in values])
 
 
 def _value_readers(fields, *, add: bool):

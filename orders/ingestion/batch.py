@@ -17,7 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms import audit, counters, outbox
-from oms.bulk import delete_rows, gc_paused, insert_rows, insert_values, update_rows
+from oms.bulk import (
+    delete_rows,
+    gc_paused,
+    insert_missing,
+    insert_rows,
+    insert_values,
+    update_rows,
+)
 from oms.errors import Problem
 from orders import gates, services
 from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
@@ -121,10 +128,7 @@ def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
     by_stream = defaultdict(list)
     for event, design in valid:
         by_stream[(design.project.pk, design.order_type)].append((event, design))
-    DesignStream.objects.bulk_create(
-        [DesignStream(project_id=p, order_type=t) for p, t in by_stream],
-        ignore_conflicts=True,
-    )
+    insert_missing(DesignStream, [DesignStream(project_id=p, order_type=t) for p, t in by_stream])
     streams = {
         (s.project_id, s.order_type): s
         for s in DesignStream.objects.select_for_update()

@@ -64,3 +64,22 @@ def test_gc_paused_pauses_the_collector_for_its_block_and_nested_blocks():
     with pytest.raises(RuntimeError), gc_paused():
         raise RuntimeError("the block failed")
     assert gc.isenabled()
+
+
+def test_insert_missing_adds_new_rows_and_keeps_the_rows_already_there():
+    from oms.bulk import insert_missing
+    from orders.models import DesignStream
+
+    kept, new = factories.ProjectFactory(), factories.ProjectFactory()
+    DesignStream.objects.create(project=kept, order_type="radio", bom={"IT-1": 2})
+    with transaction.atomic():
+        insert_missing(
+            DesignStream,
+            [
+                DesignStream(project=kept, order_type="radio"),
+                DesignStream(project=new, order_type="radio", bom={"IT-2": 1}),
+                DesignStream(project=new, order_type="radio"),  # twice in one call
+            ],
+        )
+    streams = {s.project_id: s.bom for s in DesignStream.objects.all()}
+    assert streams == {kept.pk: {"IT-1": 2}, new.pk: {"IT-2": 1}}
