@@ -1,10 +1,12 @@
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from oms.bulk import gc_paused
 from oms.jobs import job_run
 from orders import ingestion
 from orders.ingestion.batch import process_batch
@@ -29,19 +31,9 @@ class Command(BaseCommand):
         with job_run("ingest_events", context={"file": path.name}) as counts:
             with path.open(encoding="utf-8") as lines:
                 progress = tqdm(lines, unit=" events", disable=no_progress, file=sys.stderr)
-                numbered: list[tuple[int, dict]] = []
-                for number, line in enumerate(progress, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        numbered.append((number, json.loads(line)))
-                    except ValueError as exc:
-                        unreadable.append(f"line {number}: not JSON ({exc.msg})")
-                        counts.add("failed")
-                    if len(numbered) >= BATCH:
-                        self._ingest(numbered, counts, unreadable)
-                        numbered = []
-                self._ingest(numbered, counts, unreadable)
+                numbered_lines = enumerate(progress, start=1)
+                while batch := list(islice(numbered_lines, BATCH)):
+                    self._ingest(batch, counts, unreadable)
             counts.detail["unreadable_lines"] = unreadable[:100]
         self.stdout.write(
             f"{path.name}: created {counts.created}, modified {counts.modified}, "
@@ -56,8 +48,19 @@ class Command(BaseCommand):
                 + ", ".join(invalid[:5])
             )
 
-    def _ingest(self, numbered, counts, unreadable) -> None:
-        """Store a batch of events, then process the new ones as one batch."""
+    @gc_paused()
+    def _ingest(self, lines, counts, unreadable) -> None:
+        """Read a batch of lines, store their events, then process the new ones as one
+        batch."""
+        numbered: list[tuple[int, dict]] = []
+        for number, line in lines:
+            if not line.strip():
+                continue
+            try:
+                numbered.append((number, json.loads(line)))
+            except ValueError as exc:
+                unreadable.append(f"line {number}: not JSON ({exc.msg})")
+                counts.add("failed")
         received = ingestion.receive_many(
             [payload for _, payload in numbered], received_from="ingest_events"
         )
