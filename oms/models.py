@@ -25,8 +25,8 @@ class HistoryByObject(HistoricalRecords):
     their lines, design events). Their history is read by object only (the order page,
     the admin), never by date, user or a prefix of the correlation id, and every index
     slows each of the hundreds of thousands of rows such a run writes. So it keeps the
-    index on the object's id, the fields not named in `no_db_index`, and one plain
-    index on the correlation id; the history_date and history_user indexes and
+    indexes of the fields not named in `no_db_index` (the object's id among them), and
+    one plain index on the correlation id; the history_date and history_user indexes and
     Django's pattern index on the correlation id are left out. (People are deactivated,
     not deleted, so nothing looks the user up.)"""
 

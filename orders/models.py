@@ -327,9 +327,10 @@ class OrderLine(models.Model):
     allocated_quantity = models.PositiveIntegerField(default=0)
     released_quantity = models.PositiveIntegerField(default=0)
     returned_quantity = models.PositiveIntegerField(default=0)
-    # The largest history table: it is read by order and by line, never by item or kit,
-    # so those columns go unindexed there (every index slows each ingested line).
-    history = HistoryByObject(no_db_index=["item", "kit", "replaces_item"])
+    # The largest history table: it is read by order (the order's page and timeline),
+    # never by line, item or kit, so those columns go unindexed there (every index
+    # slows each line that ingestion and allocation runs write).
+    history = HistoryByObject(no_db_index=["id", "item", "kit", "replaces_item"])
 
     class Meta:
         ordering = ["order", "item__code"]
