@@ -68,20 +68,12 @@ def insert_missing(model, objs: list) -> None:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    with connection.cursor() as cursor:
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=True) as staged:
         cursor.execute(
-            "CREATE TEMP TABLE oms_bulk_insert ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
+            f"SELECT {columns} FROM {staged} ON CONFLICT DO NOTHING"
         )
-        _copy_objects(cursor, "oms_bulk_insert", fields, objs, add=True)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM oms_bulk_insert "
-            "ON CONFLICT DO NOTHING"
-        )
-        cursor.execute("DROP TABLE oms_bulk_insert")
 
 
 def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
@@ -139,18 +131,12 @@ def update_rows(model, objs: list, field_names: list[str]) -> None:
     fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE oms_bulk_update ON COMMIT DROP AS "
-            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {table} WITH NO DATA"
-        )
-        _copy_objects(cursor, "oms_bulk_update", fields, objs, add=False)
+    with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=False) as staged:
         assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
         pk = quote(meta.pk.column)
         cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM oms_bulk_update AS u WHERE t.{pk} = u.{pk}"
+            f"UPDATE {table} AS t SET {assignments} FROM {staged} AS u WHERE t.{pk} = u.{pk}"
         )
-        cursor.execute("DROP TABLE oms_bulk_update")
 
 
 def delete_rows(model, pks: list) -> None:
@@ -196,6 +182,20 @@ def _next_ids(cursor, meta, count: int) -> list[int]:
         [meta.db_table, meta.pk.column, count],
     )
     return [value for (value,) in cursor.fetchall()]
+
+
+@contextmanager
+def _staged(cursor, meta, fields, objs, *, add: bool):
+    """The fields of the objects COPYed into a temporary table with the same columns as
+    the model's table; yields its name, and drops it after the block."""
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cursor.execute(
+        "CREATE TEMP TABLE oms_bulk_staged ON COMMIT DROP AS "
+        f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WITH NO DATA"
+    )
+    _copy_objects(cursor, "oms_bulk_staged", fields, objs, add=add)
+    yield "oms_bulk_staged"
+    cursor.execute("DROP TABLE oms_bulk_staged")
 
 
 def _copy_objects(cursor, table: str, fields, objs, *, add: bool) -> None:

@@ -184,22 +184,28 @@ def _plain_value(field, value):
             and (field.max_value is None or value <= field.max_value)
         )
         return value if ok else None
-    if kind is serializers.DateField and type(value) is str:
-        with contextlib.suppress(ValueError):
-            return dateparse.parse_date(value)
-    if (
-        kind is serializers.DateTimeField
-        and type(value) is str
-        and settings.USE_TZ
-        and not hasattr(field, "timezone")  # no time zone of its own
-    ):
-        with contextlib.suppress(ValueError, OverflowError):
-            parsed = dateparse.parse_datetime(value)
-            if parsed is not None and timezone.is_aware(parsed):
-                return parsed.astimezone(timezone.get_current_timezone())
+    if kind is serializers.DateField:
+        return _parsed(dateparse.parse_date, value)
+    if kind is serializers.DateTimeField and settings.USE_TZ and not hasattr(field, "timezone"):
+        parsed = _parsed(dateparse.parse_datetime, value)
+        if parsed is None or not timezone.is_aware(parsed):
+            return None
+        with contextlib.suppress(OverflowError):
+            return parsed.astimezone(timezone.get_current_timezone())
+        return None
     if kind is CheckedLines and type(value) is list and len(value) <= field.max_length:
         return list(value)
     return None
+
+
+def _parsed(parse, value):
+    """What Django's date parser makes of a text (None if it is not one)."""
+    if type(value) is not str:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
