@@ -3,6 +3,7 @@ after a wait, idempotently by release id, and after the last ask left to a perso
 the dashboard until an answer arrives."""
 
 import datetime
+import threading
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from oms.scopes import Scope
 from orders.selectors import order_timeline
 from tests.concurrency import at_once
 from tests.factories import SETUP
+from tests.warehouse.processes import wait_for
 from tests.warehouse.stub_server import Reply
 from warehouse import dispatch
 from warehouse.choices import CallOutcome, ReleaseStatus
@@ -224,4 +226,43 @@ def test_the_admin_sends_unanswered_releases_again(
 
     assert "Sent again: 1 releases." in response.content.decode()
     assert len(warehouse_stub.received) == 3
+    assert list(unanswered_releases()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_silent_simulated_warehouse_answers_when_asked_again_and_the_order_closes(
+    released, live_server, warehouse_token, settings
+):
+    from warehouse.simulator import Behaviour, CallbackSender, Simulator, make_server
+
+    order, release = released
+    sender = CallbackSender(live_server.url, warehouse_token, workers=2)
+    simulator = Simulator(
+        Behaviour(accept_delay=0, complete_delay=0.1, silent_rate=1.0), sender, seed=1
+    )
+    server = make_server("127.0.0.1", 0, simulator)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    settings.OMS_WAREHOUSE_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert dispatch.release_send(release_pk=release.pk, attempt=1, last_try=True) == (
+            "delivered"
+        )
+        assert simulator.release(str(release.release_id))["silent"] is True
+        _taken(release, minutes_ago=61)
+
+        assert dispatch.ask_unanswered() == (1, 0)
+
+        wait_for(
+            lambda: Release.objects.get(pk=release.pk).status == ReleaseStatus.COMPLETED,
+            timeout=15,
+            what="the release completed",
+        )
+    finally:
+        sender.stop()
+        server.shutdown()
+        server.server_close()
+    order.refresh_from_db()
+    assert order.status == "closed"
+    assert Release.objects.get(pk=release.pk).asks == 1
     assert list(unanswered_releases()) == []
