@@ -393,6 +393,16 @@ CELERY_BEAT_SCHEDULE["resend-stalled-releases"] = {
     "task": "warehouse.tasks.resend_stalled_releases",
     "schedule": 300.0,
 }
+# A release the warehouse acknowledged and has not answered (accepted, rejected or
+# completed) for ANSWER_AFTER minutes is asked about again, as often as MAX_ASKS times
+# (ANSWER_AFTER minutes apart); after the last ask goes unanswered as long, it is listed
+# for a person on the dashboard.
+OMS_WAREHOUSE_ANSWER_AFTER_MINUTES = env_int("OMS_WAREHOUSE_ANSWER_AFTER_MINUTES", 240)
+OMS_WAREHOUSE_MAX_ASKS = max(env_int("OMS_WAREHOUSE_MAX_ASKS", 3), 1)
+CELERY_BEAT_SCHEDULE["ask-unanswered-releases"] = {
+    "task": "warehouse.tasks.ask_unanswered_releases",
+    "schedule": 300.0,
+}
 
 # --- Audit ------------------------------------------------------------------------------
 

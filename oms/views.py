@@ -20,12 +20,16 @@ from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from orders.models import DesignEvent
 from orders.selectors import jeopardy, order_flow, status_counts
 from warehouse.models import Return, StockLevel
+from warehouse.selectors import unanswered_releases
+
+UNANSWERED_SHOWN = 10
 
 
 @login_required
 def home(request):
     counts = status_counts()
     flow = order_flow(days=30)
+    unanswered = list(unanswered_releases()[:UNANSWERED_SHOWN])
     context = {
         "status_counts": counts,
         "most": max((n for _, n in counts), default=0) or 1,
@@ -37,6 +41,12 @@ def home(request):
             status=WebhookDelivery.Status.FAILED
         ).count(),
         "below_minimum": StockLevel.objects.filter(below_minimum=True).count(),
+        "unanswered": unanswered,
+        "unanswered_more": (
+            unanswered_releases().count() - len(unanswered)
+            if len(unanswered) == UNANSWERED_SHOWN
+            else 0
+        ),
         "job_runs": JobRun.objects.order_by("-started_at")[:8],
         "flow": flow,
         "pile_up": max(flow, key=lambda f: f.net) if any(f.net > 0 for f in flow) else None,

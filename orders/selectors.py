@@ -93,6 +93,8 @@ RELEASE_EVENT_ACTIONS = {
     "release.completed": "completed by the warehouse",
     "release.not_delivered": "not delivered; waits to be sent again",
     "release.resent": "sent again",
+    "release.asked": "asked again for the warehouse's answer",
+    "release.unanswered": "not answered; left to a person",
 }
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -198,6 +199,8 @@ class ReleaseAdmin(ReadOnlyAdmin):
         "sent_at",
         "attempts",
         "delivery_failed_at",
+        "asks",
+        "unanswered_at",
         "created_at",
     )
     list_filter = ("status", "warehouse")
@@ -206,7 +209,7 @@ class ReleaseAdmin(ReadOnlyAdmin):
     actions = ["send_again"]
 
     @admin.action(
-        description="Send the selected releases again (those not delivered)",
+        description="Send the selected releases again (those not delivered or not answered)",
         permissions=["send_again"],
     )
     def send_again(self, request, queryset):
@@ -214,7 +217,9 @@ class ReleaseAdmin(ReadOnlyAdmin):
         actor = Actor.person(request.user)
         sent = [
             str(release.release_id)
-            for release in queryset.filter(delivery_failed_at__isnull=False).order_by("pk")
+            for release in queryset.filter(
+                Q(delivery_failed_at__isnull=False) | Q(unanswered_at__isnull=False)
+            ).order_by("pk")
             if run_service(self, request, str(release.release_id), partial(_resend, release, actor))
         ]
         self.message_user(request, f"Sent again: {len(sent)} releases.", messages.SUCCESS)

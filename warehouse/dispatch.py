@@ -19,6 +19,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from oms import correlation, outbox, relay, retry
@@ -172,8 +173,10 @@ def _publish_not_delivered(release: Release) -> None:
 
 
 def release_resend(*, release: Release, actor: Actor) -> Release:
-    """A person sends again a release request OMS gave up on."""
-    from warehouse.tasks import send_release
+    """A person sends again a release request OMS gave up on: one it could not deliver,
+    or one the warehouse took and never answered (then OMS asks again at once, and
+    again after each wait, before it leaves the release to a person once more)."""
+    from warehouse.tasks import ask_release, send_release
 
     if not actor.has_perm("orders.release_order"):
         raise ActionForbidden(f"{actor} may not send releases.")
@@ -183,9 +186,14 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
             raise TransitionNotAllowed(
                 f"Release {release.release_id} is not waiting to be sent again."
             )
+        unanswered = release.is_unanswered
         release.delivery_failed_at = None
         release.last_error = ""
-        release.save(update_fields=["delivery_failed_at", "last_error", "updated_at"])
+        fields = ["delivery_failed_at", "last_error", "updated_at"]
+        if unanswered:
+            release.asks, release.last_asked_at, release.unanswered_at = 0, None, None
+            fields += ["asks", "last_asked_at", "unanswered_at"]
+        release.save(update_fields=fields)
         outbox.publish(
             event_type="release.resent",
             aggregate_type="order",
@@ -196,7 +204,8 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
                 "actor": actor.as_payload(),
             },
         )
-        transaction.on_commit(partial(send_release.delay, release.pk))
+        task = ask_release if unanswered else send_release
+        transaction.on_commit(partial(task.delay, release.pk))
     return release
 
 
@@ -225,3 +234,160 @@ def resend_stalled() -> int:
     if pks:
         logger.warning("Sending %d stalled release requests again", len(pks))
     return len(pks)
+
+
+# --- Asking again for an answer ---------------------------------------------------------
+
+
+def releases_due_an_ask():
+    """Releases the warehouse acknowledged and has not answered (accepted, rejected or
+    completed) for OMS_WAREHOUSE_ANSWER_AFTER_MINUTES, counted from when it took them
+    or from the last time OMS asked, and that OMS has not left to a person yet."""
+    cutoff = timezone.now() - datetime.timedelta(
+        minutes=settings.OMS_WAREHOUSE_ANSWER_AFTER_MINUTES
+    )
+    return (
+        Release.objects.filter(
+            status=ReleaseStatus.REQUESTED, sent_at__isnull=False, unanswered_at__isnull=True
+        )
+        .annotate(waiting_since=Coalesce("last_asked_at", "sent_at"))
+        .filter(waiting_since__lt=cutoff)
+    )
+
+
+def ask_unanswered() -> tuple[int, int]:
+    """Ask the warehouse again about each release due an ask (one task each), and leave
+    to a person those already asked OMS_WAREHOUSE_MAX_ASKS times. Returns how many were
+    asked and how many left to a person."""
+    from warehouse.tasks import ask_release
+
+    due = list(releases_due_an_ask().order_by("pk").values_list("pk", "asks"))
+    asked = [pk for pk, asks in due if asks < settings.OMS_WAREHOUSE_MAX_ASKS]
+    for pk in asked:
+        ask_release.delay(pk)
+    left = sum(
+        release_leave_unanswered(release_pk=pk)
+        for pk, asks in due
+        if asks >= settings.OMS_WAREHOUSE_MAX_ASKS
+    )
+    if asked or left:
+        logger.warning(
+            "Asking warehouses again about %d unanswered releases; %d left to a person",
+            len(asked),
+            left,
+        )
+    return len(asked), left
+
+
+def release_ask(*, release_pk: int) -> str:
+    """Ask the warehouse once more about a release it acknowledged and never answered:
+    the same request again, with the release id as its idempotency key; the protocol has
+    the warehouse send its answer again. The ask is claimed under the release's lock
+    before the call, so the same due ask made twice makes one call. Returns "asked",
+    "failed" (the next ask follows after the wait) or "skipped" (not due, or the
+    warehouse's circuit is open: the next sweep asks)."""
+    release = Release.objects.select_related("warehouse").get(pk=release_pk)
+    breaker = Breaker(release.warehouse.code)
+    if breaker.wait_before_call() is not None:
+        return "skipped"
+    with transaction.atomic():
+        due = releases_due_an_ask().filter(asks__lt=settings.OMS_WAREHOUSE_MAX_ASKS)
+        release = (
+            due.select_for_update(of=("self",))
+            .select_related("order__project", "warehouse")
+            .filter(pk=release_pk)
+            .first()
+        )
+        if release is None:
+            return "skipped"
+        waited = timezone.now() - release.waiting_since
+        release.asks += 1
+        release.last_asked_at = timezone.now()
+        release.save(update_fields=["asks", "last_asked_at", "updated_at"])
+        minutes = int(waited.total_seconds() // 60)
+        _publish_release_event(
+            release,
+            "release.asked",
+            asks=release.asks,
+            max_asks=settings.OMS_WAREHOUSE_MAX_ASKS,
+            waited_minutes=minutes,
+            reason=f"No answer for {_duration(minutes)}; ask {release.asks} of "
+            f"{settings.OMS_WAREHOUSE_MAX_ASKS}.",
+        )
+    result = client.post_release(release)
+    if result.ok:
+        breaker.record_success()
+    elif result.transient:
+        breaker.record_failure()
+    elif result.status_code is not None:
+        breaker.record_success()
+    outcome = CallOutcome.DELIVERED if result.ok else CallOutcome.FAILED
+    WarehouseCall.objects.create(
+        release=release,
+        warehouse_id=release.warehouse_id,
+        attempt=release.asks,
+        method=result.method,
+        url=result.url[:500],
+        request_summary=f"ask {release.asks}: {result.summary}"[:200],
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        outcome=outcome,
+        error=result.error,
+        correlation_id=correlation.get(),
+    )
+    return "asked" if result.ok else "failed"
+
+
+def release_leave_unanswered(*, release_pk: int) -> bool:
+    """Stop asking about a release the warehouse did not answer after the last ask, and
+    leave it to a person (the dashboard lists it). Whether this call did it."""
+    with transaction.atomic():
+        due = releases_due_an_ask().filter(asks__gte=settings.OMS_WAREHOUSE_MAX_ASKS)
+        release = (
+            due.select_for_update(of=("self",))
+            .select_related("warehouse")
+            .filter(pk=release_pk)
+            .first()
+        )
+        if release is None:
+            return False
+        release.unanswered_at = timezone.now()
+        release.save(update_fields=["unanswered_at", "updated_at"])
+        _publish_release_event(
+            release,
+            "release.unanswered",
+            asks=release.asks,
+            reason=f"No answer since {release.sent_at:%Y-%m-%d %H:%M} UTC, though asked "
+            f"{release.asks} time{'s' if release.asks != 1 else ''}; left to a person.",
+        )
+    logger.error(
+        "Release %s of order %s: warehouse %s has not answered since %s, asked %d times",
+        release.release_id,
+        release.order_id,
+        release.warehouse.code,
+        release.sent_at.isoformat(),
+        release.asks,
+    )
+    return True
+
+
+def _publish_release_event(release: Release, event_type: str, **payload) -> None:
+    outbox.publish(
+        event_type=event_type,
+        aggregate_type="order",
+        aggregate_id=release.order_id,
+        payload={
+            "release_id": str(release.release_id),
+            "warehouse": release.warehouse.code,
+            "actor": Actor.system("warehouse-dispatch").as_payload(),
+            **payload,
+        },
+    )
+
+
+def _duration(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"

@@ -180,6 +180,9 @@ class Release(models.Model):
     request is tracked apart from it: `sent_at` is when the warehouse system first
     acknowledged the request, `attempts` and `last_error` tell how delivery goes, and
     `delivery_failed_at` marks a request OMS stopped retrying (a person sends it again).
+    A request acknowledged but not answered is asked about again (`asks`,
+    `last_asked_at`); `unanswered_at` marks one OMS stopped asking about (a person
+    follows it up).
     """
 
     release_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -202,6 +205,15 @@ class Release(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
+    asks = models.PositiveIntegerField(
+        default=0, help_text="Times OMS asked the warehouse again for its answer."
+    )
+    last_asked_at = models.DateTimeField(null=True, blank=True)
+    unanswered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When OMS stopped asking for an answer and left the release to a person.",
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was completed or rejected."
@@ -223,6 +235,11 @@ class Release(models.Model):
                 name="release_unsent_idx",
                 condition=Q(status="requested", sent_at__isnull=True),
             ),
+            models.Index(
+                fields=["sent_at"],
+                name="release_awaiting_answer_idx",
+                condition=Q(status="requested", sent_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,8 +250,19 @@ class Release(models.Model):
         return self.status == ReleaseStatus.REQUESTED and self.sent_at is None
 
     @property
+    def is_waiting_for_answer(self) -> bool:
+        return self.status == ReleaseStatus.REQUESTED and self.sent_at is not None
+
+    @property
+    def is_unanswered(self) -> bool:
+        """OMS stopped asking the warehouse for an answer: a person follows it up."""
+        return self.is_waiting_for_answer and self.unanswered_at is not None
+
+    @property
     def can_be_sent_again(self) -> bool:
-        return self.is_waiting_for_delivery and self.delivery_failed_at is not None
+        return (
+            self.is_waiting_for_delivery and self.delivery_failed_at is not None
+        ) or self.is_unanswered
 
 
 class WarehouseCall(models.Model):

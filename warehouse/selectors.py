@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from allocation.models import Allocation
 from warehouse.breaker import Breaker, State
-from warehouse.choices import MOVEMENT_EFFECTS
+from warehouse.choices import MOVEMENT_EFFECTS, ReleaseStatus
 from warehouse.models import Release, StockLevel, StockMovement
 
 # The numbers of a stock level that the ledger explains, and how one unit of each
@@ -127,3 +127,15 @@ def _requested(line: dict, shipped_by_item: dict) -> dict:
     shipped = shipped_by_item.get(line["item"])
     short = line["quantity"] - shipped if shipped is not None else 0
     return {**line, "shipped": shipped, "short": short}
+
+
+def unanswered_releases():
+    """Releases the warehouse took and never answered, after OMS asked as often as it
+    does: for a person to follow up. Oldest first."""
+    return (
+        Release.objects.filter(
+            status=ReleaseStatus.REQUESTED, sent_at__isnull=False, unanswered_at__isnull=False
+        )
+        .select_related("order", "warehouse")
+        .order_by("sent_at", "pk")
+    )

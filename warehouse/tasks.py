@@ -27,6 +27,22 @@ def resend_stalled_releases() -> int:
     return dispatch.resend_stalled()
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def ask_release(release_pk: int) -> str:
+    """Ask the warehouse again about a release it took and never answered, idempotent
+    by release id: an ask no longer due (made meanwhile, or answered) does nothing."""
+    return dispatch.release_ask(release_pk=release_pk)
+
+
+@shared_task
+def ask_unanswered_releases() -> dict:
+    """Ask again about releases the warehouse has not answered for
+    OMS_WAREHOUSE_ANSWER_AFTER_MINUTES, and leave to a person those asked
+    OMS_WAREHOUSE_MAX_ASKS times (beat, every 5 minutes)."""
+    asked, left = dispatch.ask_unanswered()
+    return {"asked": asked, "left_to_a_person": left}
+
+
 @shared_task
 def reconcile_stock() -> dict:
     """The nightly ledger check (beat, OMS_RECONCILE_STOCK_AT), recorded as a job run

@@ -11,6 +11,9 @@ the last applied design, so the next event is compared against it:
   then revised;
 - order RELEASED: a delta order in DRAFT with the added quantities; reductions flagged;
 - order CLOSED (or returned): a supplemental order in DRAFT holding only what is new;
+  after release, added and reduced are measured against what is already ordered (the
+  order and its delta and supplemental orders not cancelled), and a restored reduction
+  takes its flag off and orders nothing;
 - `design_cancelled`: cancels an order not yet released, flags one that is.
 """
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from catalog.models import Item
@@ -12,6 +15,7 @@ from orders import gates, services
 from orders.choices import (
     DesignEventType,
     DesignOutcome,
+    LineSource,
     OrderKind,
     OrderStatus,
     ReasonCode,
@@ -24,9 +28,10 @@ from orders.ingestion.design import (
     resolve,
     schema_problems,
 )
-from orders.models import DesignEvent, DesignStream, Order
+from orders.models import DesignEvent, DesignStream, Order, OrderLine
 
 S = OrderStatus
+REDUCED_AFTER = "Upstream reduced after "
 
 
 JOB_COUNT = {
@@ -176,19 +181,11 @@ def _change(design, order, stream, header, bom, lines) -> tuple[str, Order]:
         )
         return DesignOutcome.RETURNED_TO_DRAFT, _revise(design, order, values, lines)
 
-    added = {code: q - stream.bom.get(code, 0) for code, q in bom.items()}
+    ordered, designed = _ordered(order)
+    added = {code: q - ordered.get(code, 0) for code, q in bom.items()}
     added = {code: q for code, q in added.items() if q > 0}
-    reduced = {
-        code: (q, bom.get(code, 0)) for code, q in stream.bom.items() if bom.get(code, 0) < q
-    }
-    if reduced:
-        note = "; ".join(f"{code} {old} -> {new}" for code, (old, new) in sorted(reduced.items()))
-        order = services.order_flag(
-            order=order,
-            note=f"Upstream reduced after {order.get_status_display().lower()} "
-            f"(event {design.event_id}): {note}",
-            actor=ENGINEERING,
-        )
+    reduced = _reductions(ordered, designed, bom)
+    order, flag_changed = _flag_reductions(design, order, reduced)
     if added:
         kind = OrderKind.DELTA if status == S.RELEASED else OrderKind.SUPPLEMENTAL
         extra = {
@@ -208,9 +205,66 @@ def _change(design, order, stream, header, bom, lines) -> tuple[str, Order]:
             else DesignOutcome.SUPPLEMENTAL_ORDER
         )
         return outcome, child
-    if reduced:
+    if reduced and flag_changed:
         return DesignOutcome.FLAGGED, order
-    return DesignOutcome.UNCHANGED, order  # a schedule change after release: nothing to do
+    # A schedule change after release, the reductions already flagged, or a reduction
+    # restored (its flag taken off): nothing for the coordinator to do.
+    return DesignOutcome.UNCHANGED, order
+
+
+def _ordered(order) -> tuple[dict[str, int], set[str]]:
+    """What is already ordered for the stream whose order is `order` (released or
+    closed): the quantities of its lines and of its delta and supplemental orders that
+    are not cancelled, by item code; and the items among them that came from the design
+    (not only from a coordinator)."""
+    lines = (
+        OrderLine.objects.filter(
+            Q(order=order)
+            | Q(order__parent=order, order__kind__in=(OrderKind.DELTA, OrderKind.SUPPLEMENTAL))
+            & ~Q(order__status=S.CANCELLED)
+        )
+        .values_list("item__code", "source")
+        .annotate(quantity=Sum("quantity"))
+    )
+    ordered: dict[str, int] = defaultdict(int)
+    designed = set()
+    for code, source, quantity in lines:
+        ordered[code] += quantity
+        if source != LineSource.MANUAL:
+            designed.add(code)
+    return ordered, designed
+
+
+def _reductions(ordered, designed, bom) -> dict[str, tuple[int, int]]:
+    """The design's items below what is already ordered: code -> (ordered, design)."""
+    return {
+        code: (ordered[code], bom.get(code, 0))
+        for code in designed
+        if bom.get(code, 0) < ordered[code]
+    }
+
+
+def _flag_reductions(design, order, reduced) -> tuple[Order, bool]:
+    """The order's reduction note says what is reduced now, against what is ordered: it
+    replaces the note before, and goes when the design is back to what is ordered, so the
+    coordinator is never told of a reduction that no longer exists. Whether the flag
+    changed."""
+    status = order.get_status_display().lower()
+    changes = "; ".join(f"{code} {old} -> {new}" for code, (old, new) in sorted(reduced.items()))
+    flagged = [n for n in order.upstream_flag.splitlines() if n.startswith(REDUCED_AFTER)]
+    if not reduced and not flagged:
+        return order, False
+    if reduced and len(flagged) == 1 and flagged[0].endswith(f"): {changes}"):
+        return order, False
+    note = f"{REDUCED_AFTER}{status} (event {design.event_id}): {changes}" if reduced else ""
+    reason = note or (
+        f"Upstream restored the design after {status} (event {design.event_id}): what is "
+        "ordered covers it again, so the reduction flagged before no longer applies."
+    )
+    order = services.order_flag(
+        order=order, note=note, actor=ENGINEERING, replaces=REDUCED_AFTER, reason=reason
+    )
+    return order, True
 
 
 def _revise(design, order, values, lines) -> Order:

@@ -134,18 +134,26 @@ def shipped_notes(lines) -> list[str]:
     ]
 
 
-def order_flag(*, order: Order, note: str, actor: Actor) -> Order:
-    """Record on the order something upstream asked for that OMS cannot apply itself."""
+def order_flag(
+    *, order: Order, note: str, actor: Actor, replaces: str = "", reason: str = ""
+) -> Order:
+    """Record on the order something upstream asked for that OMS cannot apply itself.
+    The notes starting with `replaces` are taken off first: the new note (none when it
+    is empty) says what holds now. The history records `reason`, else the note."""
     with transaction.atomic():
         order = lock_order(order.pk)
+        if replaces:
+            order.upstream_flag = "\n".join(
+                n for n in order.upstream_flag.splitlines() if not n.startswith(replaces)
+            )
         add_flags(order, [note.strip()])
         order.version += 1
-        with audit.acting(actor, reason=note):
+        with audit.acting(actor, reason=reason or note):
             order.save()
         outbox.publish(
             event_type="order.flagged",
             aggregate_type="order",
             aggregate_id=order.pk,
-            payload={"number": order.number, "note": note.strip()},
+            payload={"number": order.number, "note": note.strip(), "flag": order.upstream_flag},
         )
         return order

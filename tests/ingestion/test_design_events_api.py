@@ -5,9 +5,10 @@ import datetime
 import pytest
 
 from oms.scopes import Scope
+from orders import services
 from orders.models import DesignEvent, Order
 from tests.apiclient import problem
-from tests.factories import ItemFactory, ProjectFactory
+from tests.factories import SETUP, ItemFactory, ProjectFactory, WarehouseFactory, stock
 
 # Processing is scheduled for when the request's transaction commits, so these tests
 # commit as production does.
@@ -92,6 +93,30 @@ def test_the_same_event_sent_three_times_has_one_effect(engineering, project):
     ]
     assert outcomes == ["created", "duplicate", "duplicate"]
     assert Order.objects.count() == 1
+
+
+def test_a_released_order_restored_after_a_reduction_orders_nothing_more(engineering, project):
+    engineering.post(URL, event(project, "evt-1"))
+    order = Order.objects.get()
+    warehouse = WarehouseFactory()
+    stock(warehouse, order.lines.get().item, 2)
+    order = services.order_approve(order=order, actor=SETUP)
+    order = services.order_allocate(order=order, warehouse=warehouse, actor=SETUP)
+    services.order_release(order=order, actor=SETUP)
+
+    reduced = event(
+        project,
+        "evt-2",
+        occurred_at="2026-11-02T09:00:00Z",
+        items=[{"item": "RRU-A", "quantity": 1}],
+    )
+    restored = event(project, "evt-3", occurred_at="2026-11-03T09:00:00Z")
+    answers = [engineering.post(URL, body).json()["results"][0] for body in (reduced, restored)]
+
+    assert [a["outcome"] for a in answers] == ["flagged", "unchanged"]
+    assert Order.objects.count() == 1
+    order.refresh_from_db()
+    assert (order.status, order.upstream_flag) == ("released", "")
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ from catalog import services as catalog_services
 from catalog.choices import ItemLifecycle
 from catalog.models import Kit
 from oms import audit
+from oms.jobs import JobCounts
 from orders import gates, ingestion, services
 from orders.choices import DesignOutcome, OrderKind, OrderStatus
+from orders.ingestion.batch import process_batch
 from orders.models import DesignEvent, Order
 from tests import factories
 from tests.concurrency import at_once
@@ -164,6 +166,132 @@ def test_only_reductions_on_a_released_order_are_flagged(project, items):
     event = ingest(payload(project, {"RRU-A": 1}, minutes=5))
     assert (event.outcome, event.order) == (DesignOutcome.FLAGGED, order)
     assert Order.objects.filter(parent=order).count() == 0
+
+
+def ingest_in_batch(body) -> DesignEvent:
+    received = ingestion.receive(body, received_from="tests")
+    process_batch([received.event], JobCounts())
+    return DesignEvent.objects.get(pk=received.event.pk)
+
+
+# After release, each path in: the per-event rules, and a batch (the API, the task and
+# ingest_events) that hands an order past DRAFT to the same rules.
+SEND = pytest.mark.parametrize("send", [ingest, ingest_in_batch], ids=["one", "batch"])
+
+
+def _children(order) -> list[dict[str, int]]:
+    return [quantities(child) for child in Order.objects.filter(parent=order).order_by("pk")]
+
+
+@SEND
+def test_restoring_a_flagged_reduction_orders_nothing_more(project, items, send):
+    order = _released(project, items, {"RRU-A": 2})
+    assert send(payload(project, {"RRU-A": 1}, minutes=5)).outcome == DesignOutcome.FLAGGED
+    order.refresh_from_db()
+    assert "RRU-A 2 -> 1" in order.upstream_flag
+
+    event = send(payload(project, {"RRU-A": 2}, minutes=10, event_id="evt-restore"))
+
+    assert (event.outcome, event.order) == (DesignOutcome.UNCHANGED, order)
+    assert _children(order) == []
+    order.refresh_from_db()
+    assert order.upstream_flag == ""
+    record = order.history.first()
+    assert "evt-restore" in record.history_change_reason
+    assert "no longer applies" in record.history_change_reason
+
+
+@SEND
+def test_a_reduction_then_more_than_before_orders_only_what_is_beyond_the_order(
+    project, items, send
+):
+    order = _released(project, items, {"RRU-A": 2, "ANT-B": 3})
+    send(payload(project, {"RRU-A": 1, "ANT-B": 3}, minutes=5))
+
+    event = send(payload(project, {"RRU-A": 3, "ANT-B": 3}, minutes=10))
+
+    assert (event.outcome, event.order.parent) == (DesignOutcome.DELTA_ORDER, order)
+    assert _children(order) == [{"RRU-A": 1}]
+    order.refresh_from_db()
+    assert order.upstream_flag == ""
+
+
+@SEND
+def test_a_partly_restored_reduction_replaces_its_flag(project, items, send):
+    order = _released(project, items, {"RRU-A": 3})
+    send(payload(project, {"RRU-A": 1}, minutes=5))
+
+    event = send(payload(project, {"RRU-A": 2}, minutes=10, event_id="evt-partly"))
+
+    assert event.outcome == DesignOutcome.FLAGGED
+    order.refresh_from_db()
+    assert order.upstream_flag.splitlines() == [
+        "Upstream reduced after released (event evt-partly): RRU-A 3 -> 2"
+    ]
+    assert _children(order) == []
+
+
+@SEND
+def test_a_header_change_after_a_reduction_does_not_flag_it_again(project, items, send):
+    order = _released(project, items, {"RRU-A": 2})
+    send(payload(project, {"RRU-A": 1}, minutes=5))
+    order.refresh_from_db()
+    flag = order.upstream_flag
+
+    event = send(payload(project, {"RRU-A": 1}, minutes=10, national_priority=1))
+
+    assert event.outcome == DesignOutcome.UNCHANGED
+    order.refresh_from_db()
+    assert order.upstream_flag == flag
+
+
+@SEND
+def test_an_open_delta_order_counts_as_ordered(project, items, send):
+    order = _released(project, items, {"RRU-A": 2})
+    first = send(payload(project, {"RRU-A": 3}, minutes=5)).order
+
+    event = send(payload(project, {"RRU-A": 4}, minutes=10))
+
+    assert (event.outcome, event.order.parent) == (DesignOutcome.DELTA_ORDER, order)
+    assert Order.objects.get(pk=first.pk).status == OrderStatus.DRAFT
+    assert _children(order) == [{"RRU-A": 1}, {"RRU-A": 1}]
+
+
+@SEND
+def test_a_cancelled_delta_order_counts_as_not_ordered(project, items, send):
+    order = _released(project, items, {"RRU-A": 2})
+    first = send(payload(project, {"RRU-A": 3}, minutes=5)).order
+    services.order_cancel(
+        order=first, actor=SETUP, reason_code="other", reason_text="Ordered by phone."
+    )
+
+    event = send(payload(project, {"RRU-A": 4}, minutes=10))
+
+    assert (event.outcome, event.order.parent) == (DesignOutcome.DELTA_ORDER, order)
+    assert quantities(event.order) == {"RRU-A": 2}
+
+
+@SEND
+def test_a_reduction_is_measured_against_the_open_delta_orders_too(project, items, send):
+    order = _released(project, items, {"RRU-A": 2})
+    send(payload(project, {"RRU-A": 3}, minutes=5))
+
+    event = send(payload(project, {"RRU-A": 2}, minutes=10))
+
+    assert event.outcome == DesignOutcome.FLAGGED
+    order.refresh_from_db()
+    assert "RRU-A 3 -> 2" in order.upstream_flag
+
+
+def test_a_closed_order_restored_after_a_reduction_gets_no_supplemental_order(project, items):
+    order = _released(project, items, {"RRU-A": 2})
+    services.order_complete(order=order, actor=SETUP)
+    ingest(payload(project, {"RRU-A": 1}, minutes=5))
+
+    event = ingest(payload(project, {"RRU-A": 2}, minutes=10))
+
+    assert event.outcome == DesignOutcome.UNCHANGED
+    assert _children(order) == []
 
 
 def test_closed_order_gets_a_supplemental_order_with_only_what_is_new(project, items):

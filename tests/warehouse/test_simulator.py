@@ -171,6 +171,39 @@ def test_callbacks_are_sent_again_while_oms_is_away(wms, oms):
     assert len({r.body["event_id"] for r in accepted}) == 1  # the same event each time
 
 
+def test_asked_again_it_sends_the_answers_it_gave_again_with_their_event_ids(wms, oms):
+    url, simulator = wms()
+    body = release_body()
+    send(url, body)
+    first = callbacks(oms, 2)
+
+    again = send(url, body)
+
+    assert again.status_code == 200 and again.json()["repeat"] is True
+    repeated = oms.wait_for(4)[2:]
+    assert sorted(r.body["event_id"] for r in repeated) == sorted(
+        r.body["event_id"] for r in first.values()
+    )
+    assert simulator.stats["answers_sent_again"] == 2
+    assert simulator.stats["releases"] == 1
+
+
+def test_told_to_stay_silent_it_takes_the_release_and_answers_only_when_asked_again(wms, oms):
+    url, simulator = wms(silent_rate=1.0)
+    body = release_body()
+
+    assert send(url, body).status_code == 202
+    with pytest.raises(AssertionError):
+        oms.wait_for(1, timeout=0.5)
+    seen = requests.get(f"{url}/releases/{body['release_id']}", timeout=5).json()
+    assert (seen["status"], seen["silent"]) == ("received", True)
+
+    send(url, body)
+
+    assert set(callbacks(oms, 2)) == {"accepted", "completed"}
+    assert (simulator.stats["silent"], simulator.stats["silent_asked"]) == (1, 1)
+
+
 @pytest.mark.parametrize(
     "change", [{"fail_rate": 2}, {"nonsense": 1}, {"out_of_order": "yes"}, {"fail_status": 404}]
 )

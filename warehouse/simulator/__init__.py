@@ -6,7 +6,9 @@ and calls OMS back with an API token (scope warehouse:write): accepted, then com
 (everything shipped by default) after configurable delays. It can be told, on the
 command line or at `POST /_control`, to reject, to fail with a 5xx or time out at a
 given rate, to ship short, to send returns, to send each callback twice or out of
-order; `POST /_control/releases/<id>/return` sends a return now and
+order, or to take a release and stay silent until the request comes again (a repeat
+of a request it holds has it send its answers again, with the same event ids);
+`POST /_control/releases/<id>/return` sends a return now and
 `POST /_control/stock` a stock receipt or adjustment. `GET /_control` shows the
 behaviour and counts, `GET /releases/<id>` one release as the warehouse sees it.
 

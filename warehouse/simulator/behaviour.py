@@ -12,6 +12,7 @@ RATES = (
     "short_rate",
     "return_rate",
     "duplicate_rate",
+    "silent_rate",
 )
 SECONDS = ("accept_delay", "complete_delay", "return_delay", "latency", "timeout_seconds")
 
@@ -30,6 +31,7 @@ class Behaviour:
     short_rate: float = 0.0  # share of releases shipped one unit short
     return_rate: float = 0.0  # share of completed releases with a return of one unit
     duplicate_rate: float = 0.0  # share of callbacks sent twice
+    silent_rate: float = 0.0  # share of new releases taken, then not answered until asked again
     out_of_order: bool = False  # send "completed" before "accepted"
 
     def __post_init__(self):

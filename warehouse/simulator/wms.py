@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ RELEASES_PATH = "/api/v1/warehouse/releases"
 OUT_OF_ORDER_GAP_SECONDS = 1.0
 # A release only moves forward, whatever order its callbacks are answered in.
 PROGRESS = {"received": 0, "accepted": 1, "rejected": 2, "completed": 2, "returned": 3}
+# The callbacks that answer a release request: sent again when OMS asks again.
+ANSWERS = ("accepted", "rejected", "completed")
+ANSWER_AGAIN_GAP_SECONDS = 0.2
 
 
 class BadRequest(ValueError):
@@ -36,6 +40,9 @@ class WmsRelease:
     shipped: dict[str, int] = field(default_factory=dict)
     returns: int = 0
     callbacks: Counter = field(default_factory=Counter)
+    silent: bool = False  # taken, and not answered until asked again
+    # The answers planned, each with when (time.monotonic()) it was due to go.
+    answers: list[tuple[float, Callback]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -48,6 +55,7 @@ class WmsRelease:
             "shipped": self.shipped,
             "returns": self.returns,
             "callbacks": dict(self.callbacks),
+            "silent": self.silent,
         }
 
 
@@ -82,6 +90,7 @@ class Simulator:
             if known is not None:
                 known.received += 1
                 self.stats["repeats"] += 1
+                self._answer_again(known)
                 answer = {"release_id": release_id, "status": known.status, "repeat": True}
                 return 200, answer, delay
             release = WmsRelease(
@@ -93,9 +102,29 @@ class Simulator:
             )
             self.releases[release_id] = release
             self.stats["releases"] += 1
-            self._plan(release)
+            if b.silent_rate and self._rng.random() < b.silent_rate:
+                release.silent = True
+                self.stats["silent"] += 1
+            else:
+                self._plan(release)
         logger.info("release %s for %s taken", release_id, release.order)
         return 202, {"release_id": release_id, "status": "received"}, delay
+
+    def _answer_again(self, release: WmsRelease) -> None:
+        """A repeated request asks for the answer again: a silent release is answered
+        now; otherwise the answers already due are sent again, with their event ids (OMS
+        applies each once); answers still to come go when due."""
+        if release.silent:
+            release.silent = False
+            self.stats["silent_asked"] += 1
+            self._plan(release)
+            return
+        now = time.monotonic()
+        due = [callback for at, callback in release.answers if at <= now]
+        for n, callback in enumerate(due):
+            self.stats["answers_sent_again"] += 1
+            again = Callback(**{**callback.__dict__, "attempts": 0, "conflicts": 0})
+            self.sender.schedule(again, n * ANSWER_AGAIN_GAP_SECONDS)
 
     def _plan(self, release: WmsRelease) -> None:
         b, rng = self.behaviour, self._rng
@@ -133,6 +162,8 @@ class Simulator:
             release_id=release.release_id,
         )
         self.sender.schedule(callback, delay)
+        if kind in ANSWERS:
+            release.answers.append((time.monotonic() + delay, callback))
         if self._rng.random() < self.behaviour.duplicate_rate:
             self.stats["duplicates_sent"] += 1
             self.sender.schedule(Callback(**{**callback.__dict__, "attempts": 0}), delay + 0.05)
