@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from oms.jobs import job_run
 from orders import import_folder
+from orders.ingestion import receiving
 from orders.ingestion.batch import process_batch
 from orders.models import DesignEvent
 
@@ -26,6 +27,13 @@ def process_design_events(event_pks: list[int], source: str) -> dict:
     with job_run("design_events", context={"source": source, "events": len(event_pks)}) as c:
         process_batch(DesignEvent.objects.filter(pk__in=event_pks), c)
     return {"created": c.created, "modified": c.modified, "skipped": c.skipped, "failed": c.failed}
+
+
+@shared_task
+def process_waiting_design_events() -> int:
+    """Send to be processed the design events whose task never arrived (beat, every
+    OMS_DESIGN_EVENT_SWEEP_SECONDS)."""
+    return receiving.send_waiting()
 
 
 @shared_task
