@@ -48,13 +48,16 @@ outage = Outage(
 def send(task, *args, countdown: float | None = None) -> bool:
     """Publish the task now (run it, without a broker). Whether it was handed to the
     broker; False while the broker cannot be reached (see the module docstring)."""
+    options = {"args": args} if args else {}
+    if countdown:
+        options["countdown"] = countdown
     if current_app.conf.task_always_eager:
-        task.apply_async(args=args, countdown=countdown)
+        task.apply_async(**options)
         return True
     if outage.skip():
         return False
     try:
-        task.apply_async(args=args, countdown=countdown)
+        task.apply_async(**options)
     except UNREACHABLE as error:
         outage.failed(error)
         return False

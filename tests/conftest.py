@@ -174,8 +174,11 @@ class PrivateRedis:
         import redis
 
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -226,3 +229,27 @@ def redis_cache(settings, private_redis):
     FailOpenRedisCache.outage.succeeded()
     yield private_redis
     FailOpenRedisCache.outage.succeeded()
+
+
+@pytest.fixture
+def private_broker(settings, private_redis):
+    """The Celery app sends to the private Redis (tasks run in a worker the test starts,
+    not in-process); a failed send does not stop the next from trying."""
+    from oms import broker, celery_app
+
+    settings.OMS_REDIS_RETRY_SECONDS = 0
+    previous = celery_app.conf.broker_url
+    use_broker(private_redis.url, eager=False)
+    broker.outage.succeeded()
+    yield private_redis
+    use_broker(previous, eager=True)
+    broker.outage.succeeded()
+
+
+def use_broker(url: str, *, eager: bool) -> None:
+    from oms import celery_app
+
+    celery_app.close()  # forget the connections to the broker used before
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = url
+    celery_app.conf.task_always_eager = eager
