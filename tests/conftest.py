@@ -249,7 +249,10 @@ def private_broker(settings, private_redis):
 def use_broker(url: str, *, eager: bool) -> None:
     from oms import celery_app
 
-    celery_app.close()  # forget the connections to the broker used before
+    # forget the connections to the broker used before
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
     celery_app.conf.task_always_eager = eager
