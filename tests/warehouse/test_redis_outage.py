@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from oms import celery_app, relay
 from oms.models import OutboxEvent
-from oms.scopes import Scope
 from orders.choices import OrderStatus
 from orders.ingestion import receiving
 from orders.models import DesignEvent
