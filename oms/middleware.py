@@ -1,5 +1,23 @@
-from oms import audit, correlation
+from oms import audit, correlation, outages
 from oms.actors import Actor
+
+
+class DatabaseOutageMiddleware:
+    """A view that finds the database unreachable answers 503 with Retry-After (see
+    oms.outages), not 500. Errors raised in other middleware reach handler500 (DEBUG
+    off), which answers the same; DRF views answer it from the API's exception handler."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not outages.database_unreachable(exception):
+            return None
+        outages.database.failed(exception)
+        return outages.unavailable_response(request)
 
 
 class CorrelationIdMiddleware:

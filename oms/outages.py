@@ -20,10 +20,14 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger("oms.outages")
 
+# An outage that goes on is logged again this often (no one may have seen its start).
+REMIND_SECONDS = 60
+
 
 class Outage:
     """Whether a service is down, as this process last saw it, and since when. Logs the
-    start and the end of each outage once."""
+    start and the end of each outage once, and a reminder every REMIND_SECONDS while it
+    goes on."""
 
     def __init__(self, name: str, effect: str):
         self.name = name
@@ -31,6 +35,7 @@ class Outage:
         self._lock = threading.Lock()
         self.down_since: float | None = None
         self.retry_at = 0.0
+        self.logged_at = 0.0
 
     def skip(self) -> bool:
         """True while a recent failure says not to try yet."""
@@ -43,8 +48,19 @@ class Outage:
             if starts:
                 self.down_since = now
             self.retry_at = now + settings.OMS_REDIS_RETRY_SECONDS
+            remind = not starts and now - self.logged_at >= REMIND_SECONDS
+            if starts or remind:
+                self.logged_at = now
+            lasted = now - self.down_since
         if starts:
             logger.warning("%s cannot be reached (%s); %s", self.name, error, self.effect)
+        elif remind:
+            logger.warning(
+                "%s still cannot be reached after %.0f s (%s)",
+                self.name,
+                lasted,
+                error,
+            )
 
     def succeeded(self) -> None:
         if self.down_since is None:
@@ -84,24 +100,32 @@ def database_unreachable(error: BaseException) -> bool:
     return type(cause).__module__.split(".")[0] == "psycopg"
 
 
+UNAVAILABLE_CODE = "database_unavailable"
+
+
+def unavailable_headers() -> dict[str, str]:
+    return {"Retry-After": str(settings.OMS_OUTAGE_RETRY_SECONDS), "Cache-Control": "no-store"}
+
+
+def unavailable_detail() -> str:
+    return (
+        f"The database cannot be reached. Try again in {settings.OMS_OUTAGE_RETRY_SECONDS} s "
+        "(a POST with the same Idempotency-Key)."
+    )
+
+
 def unavailable_response(request) -> HttpResponse:
     """503 with Retry-After: problem details under /api/, a plain page elsewhere (one
     that needs neither the database nor a signed-in user)."""
     from oms.api.problems import problem_response
 
-    retry = str(settings.OMS_OUTAGE_RETRY_SECONDS)
-    headers = {"Retry-After": retry, "Cache-Control": "no-store"}
+    headers = unavailable_headers()
     if request.path.startswith("/api/"):
-        return problem_response(
-            503,
-            "database_unavailable",
-            f"The database cannot be reached. Try again in {retry} s (a POST with the same "
-            "Idempotency-Key).",
-            headers=headers,
-        )
-    response = HttpResponse(
-        render_to_string("oms/unavailable.html", {"retry_seconds": retry}), status=503
+        return problem_response(503, UNAVAILABLE_CODE, unavailable_detail(), headers=headers)
+    page = render_to_string(
+        "oms/unavailable.html", {"retry_seconds": settings.OMS_OUTAGE_RETRY_SECONDS}
     )
+    response = HttpResponse(page, status=503)
     for name, value in headers.items():
         response[name] = value
     return response

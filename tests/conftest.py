@@ -256,3 +256,50 @@ def use_broker(url: str, *, eager: bool) -> None:
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
     celery_app.conf.task_always_eager = eager
+
+
+class DatabaseCut:
+    """The database taken away from this process: its connection is terminated on the
+    server (pg_terminate_backend) and new connections go to a port nobody listens on, as
+    when the server is down. restore() brings it back."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.port = connection.settings_dict["PORT"]
+
+    def cut(self) -> None:
+        import socket
+
+        import psycopg
+
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        params = self.connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = sock.getsockname()[1]
+        self.connection.settings_dict["PORT"] = str(closed)
+
+    def restore(self) -> None:
+        import contextlib
+
+        self.connection.settings_dict["PORT"] = self.port
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+@pytest.fixture
+def cut_database_connection(transactional_db):
+    """Cut this process off its PostgreSQL (see DatabaseCut); restored at the end."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs postgres; CI runs it")
+    cut = DatabaseCut(connection)
+    yield cut
+    cut.restore()
