@@ -249,9 +249,7 @@ def private_broker(settings, private_redis):
 def use_broker(url: str, *, eager: bool) -> None:
     from oms import celery_app
 
-    # forget the connections to the broker used before
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # forget the pools of the broker used before (kombu keeps them by URL)
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
