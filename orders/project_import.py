@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from oms import audit, correlation
+from oms import audit, correlation, untrusted
 from oms.actors import Actor
 from oms.errors import Problem
 from oms.jobs import JobCounts
@@ -122,6 +122,8 @@ def _text(value, *, max_length: int) -> str:
     text = str(value).strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise _Invalid("invalid_characters", "must not contain control characters")
+    if reason := untrusted.text_problem(text):
+        raise _Invalid("invalid_text", reason)
     if len(text) > max_length:
         raise _Invalid("too_long", f"must be at most {max_length} characters")
     return text
@@ -281,7 +283,7 @@ def _take_coordinates(raw: Mapping, take: Callable, values: dict, problems: list
 def project_id_of(raw: Mapping) -> str:
     """The row's project id as given, for reporting."""
     value = _plain(raw.get("project_id"))
-    return str(value).strip()[:100] if isinstance(value, str | int) else ""
+    return untrusted.printable(str(value).strip()[:100]) if isinstance(value, str | int) else ""
 
 
 # --- Upsert -----------------------------------------------------------------------------

@@ -278,6 +278,8 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "external_id"
     lookup_url_kwarg = "project_id"
     lookup_value_regex = "[^/]+"
+    # A list reports each bad project by itself (oms.api.parsers).
+    per_record_text = True
 
     def get_queryset(self):
         return Project.objects.select_related("market__region").order_by("external_id")

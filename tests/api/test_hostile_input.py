@@ -1,0 +1,254 @@
+"""Hostile input: NUL, lone surrogates, deep nesting, huge numbers and junk anywhere a
+client can put them answer 4xx naming the field (or a per-record error in a batch),
+never 5xx; a batch keeps its good records; an Idempotency-Key is never left stuck."""
+
+import datetime
+
+import pytest
+
+from oms.models import IdempotencyKey, JobRun
+from orders.models import DesignEvent, Order, OrderNote, Project
+from tests import factories
+from tests.apiclient import problem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+# Design events are processed when the request commits, so those tests commit.
+committing = pytest.mark.django_db(transaction=True)
+
+NUL, SURROGATE = "\u0000", "\ud800"
+EVENTS, PROJECTS = "/api/v1/design-events/", "/api/v1/projects/"
+
+
+def raw_post(caller, url, body: str, headers=None):
+    """POST a JSON text as is (json.dumps escapes NUL and surrogates as \\uXXXX)."""
+    return caller.post(url, body, headers=headers)
+
+
+def error_fields(response) -> list[str]:
+    return [e["field"] for e in problem(response).get("errors", [])]
+
+
+@pytest.fixture
+def project():
+    factories.ItemFactory(code="RRU-A")
+    return factories.ProjectFactory(construction_start_on=datetime.date(2026, 5, 1))
+
+
+def event(project, event_id, **extra):
+    return {
+        "event_id": event_id,
+        "type": "design_approved",
+        "project_id": project.external_id,
+        "order_type": "radio",
+        "occurred_at": "2026-11-01T09:00:00Z",
+        "need_by": "2026-12-15",
+        "items": [{"item": "RRU-A", "quantity": 2}],
+        **extra,
+    }
+
+
+def planning_project(project_id, **values) -> dict:
+    return {
+        "project_id": project_id,
+        "site_code": "NYC0001",
+        "market": "NYC",
+        "plan_type": "new_build",
+        **values,
+    }
+
+
+@pytest.fixture
+def market():
+    return factories.MarketFactory(code="NYC", region=factories.RegionFactory(code="EAST"))
+
+
+# --- Bodies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+def test_a_note_holding_nul_or_a_lone_surrogate_is_400_naming_the_field(api, bad):
+    order = factories.make_order()
+    response = api.post(f"/api/v1/orders/{order.number}/notes/", {"text": f"a{bad}b"})
+    assert response.status_code == 400
+    assert error_fields(response) == ["text"]
+    assert not OrderNote.objects.exists()
+
+
+def test_the_path_of_a_bad_string_deep_in_a_body_is_named(api):
+    order = factories.make_order()
+    body = {"update": [], "add": [{"item": "OK"}, {"item": "x" + NUL}], "remove": []}
+    response = api.patch(f"/api/v1/orders/{order.number}/", body, headers={"If-Match": '"1"'})
+    assert response.status_code == 400
+    assert error_fields(response) == ["add[1].item"]
+
+
+def test_a_bad_key_is_named_too(api):
+    order = factories.make_order()
+    response = api.post(f"/api/v1/orders/{order.number}/notes/", {"te\u0000xt": "hello"})
+    assert response.status_code == 400
+    assert error_fields(response) == ["te\ufffdxt"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/orders/MO-1/notes/", EVENTS, PROJECTS, "/api/v1/orders/MO-1/approve/"]
+)
+def test_a_body_nested_1000_deep_is_400_before_parsing(api, url):
+    body = "[" * 1000 + "]" * 1000
+    response = raw_post(api, url, body)
+    assert response.status_code == 400
+    assert problem(response)["code"] == "too_deep"
+
+
+def test_nesting_within_the_limit_is_parsed_and_brackets_in_strings_do_not_count(api):
+    order = factories.make_order()
+    text = "[" * 100
+    response = api.post(f"/api/v1/orders/{order.number}/notes/", {"text": text})
+    assert response.status_code == 201
+    assert OrderNote.objects.get().text == text
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "9" * 5000])
+def test_numbers_out_of_any_range_are_400(api, project, number):
+    body = '{"event_id": "e-1", "type": "design_approved", "national_priority": ' + number + "}"
+    response = raw_post(api, EVENTS, body)
+    assert response.status_code == 400
+    assert problem(response)["code"] == "parse_error"
+    assert not DesignEvent.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", [2**31, 2**63, -5, 0, "many", None, 1.5])
+def test_line_quantities_out_of_range_are_400_naming_the_field(api, quantity):
+    order = factories.make_order()
+    factories.ItemFactory(code="ANY")
+    body = {"update": [], "add": [{"item": "ANY", "quantity": quantity}], "remove": []}
+    response = api.patch(f"/api/v1/orders/{order.number}/", body, headers={"If-Match": '"1"'})
+    assert response.status_code == 400
+    assert error_fields(response) == ["add[0].quantity"]
+
+
+@committing
+def test_a_design_event_with_huge_quantities_is_a_dead_letter_not_a_crash(api, project):
+    body = [
+        event(project, "e-big", items=[{"item": "RRU-A", "quantity": 2**40}]),
+        event(project, "e-neg", items=[{"item": "RRU-A", "quantity": -3}]),
+        event(project, "e-prio", national_priority=2**40),
+    ]
+    response = api.post(EVENTS, body)
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["invalid", "invalid", "invalid"]
+    assert not Order.objects.exists()
+
+
+# --- Batches keep their good records -------------------------------------------------------
+
+
+@committing
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+def test_a_bad_design_event_is_refused_by_itself_and_its_neighbours_are_kept(api, project, bad):
+    body = [
+        event(project, "e-1"),
+        event(project, "e-2", items=[{"item": "RRU-A", "quantity": 1, "note": f"x{bad}"}]),
+        event(project, f"e-3{bad}"),
+        event(project, "e-4", order_type="power"),
+    ]
+    first = api.post(EVENTS, body)
+    assert first.status_code == 202
+    results = first.json()["results"]
+    assert [r["status"] for r in results] == ["processed", "rejected", "rejected", "processed"]
+    assert results[1]["event_id"] == "e-2"
+    assert results[1]["problems"][0]["field"] == "items[0].note"
+    assert results[2]["problems"][0]["field"] == "event_id"
+    assert set(DesignEvent.objects.values_list("event_id", flat=True)) == {"e-1", "e-4"}
+
+    again = api.post(EVENTS, body)
+    assert again.status_code == 202
+    outcomes = [r["outcome"] for r in again.json()["results"]]
+    assert outcomes == ["duplicate", "invalid", "invalid", "duplicate"]
+    assert DesignEvent.objects.count() == 2
+    assert Order.objects.count() == 2
+
+
+@committing
+def test_a_single_bad_design_event_is_422_naming_the_field(api, project):
+    response = api.post(EVENTS, event(project, "e-1", need_by=SURROGATE))
+    assert response.status_code == 422
+    assert [p["field"] for p in problem(response)["errors"]] == ["need_by"]
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+def test_a_bad_project_in_a_list_is_reported_and_the_good_ones_saved(api, market, bad):
+    body = [
+        planning_project("PRJ-1"),
+        planning_project(f"PRJ-{bad}2"),
+        planning_project("PRJ-3", site_code=f"S{bad}"),
+        planning_project("PRJ-4", name=f"Roof{bad}"),
+        planning_project("PRJ-5"),
+    ]
+    response = api.post(PROJECTS, body, headers={"Idempotency-Key": "batch-1"})
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == [
+        "created",
+        "invalid",
+        "invalid",
+        "invalid",
+        "created",
+    ]
+    assert [r["problems"][0]["field"] for r in results[1:4]] == ["project_id", "site_code", "name"]
+    assert results[1]["project_id"] == "PRJ-\ufffd2"
+    assert set(Project.objects.values_list("external_id", flat=True)) == {"PRJ-1", "PRJ-5"}
+
+    # The key is not stuck: the retry replays the answer; a new key runs again.
+    replay = api.post(PROJECTS, body, headers={"Idempotency-Key": "batch-1"})
+    assert replay.status_code == 200
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == response.json()
+    assert not IdempotencyKey.objects.filter(in_progress=True).exists()
+    again = api.post(PROJECTS, body, headers={"Idempotency-Key": "batch-2"})
+    assert [r["outcome"] for r in again.json()["results"]] == [
+        "unchanged",
+        "invalid",
+        "invalid",
+        "invalid",
+        "unchanged",
+    ]
+
+
+def test_a_single_bad_project_is_422_naming_the_field(api, market):
+    response = api.post(PROJECTS, planning_project("PRJ-1", market=f"NY{SURROGATE}"))
+    assert response.status_code == 422
+    assert [p["field"] for p in problem(response)["errors"]] == ["market"]
+    assert not Project.objects.exists()
+
+
+# --- Query strings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/jobs/?name=%00",
+        "/webhooks/deliveries/?type=%00",
+        "/orders/?q=%ED%A0%80",
+        "/webhooks/deliveries/?subscription=%FF",
+    ],
+)
+def test_a_bad_query_parameter_in_the_back_office_is_400_naming_it(admin_client, url):
+    response = admin_client.get(url)
+    assert response.status_code == 400
+    name = url.split("?")[1].split("=")[0]
+    assert repr(name) in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["status=%00", "project=a%00b", "%00=1"])
+def test_a_bad_query_parameter_in_the_api_is_400_problem_naming_it(api, query):
+    response = api.get(f"/api/v1/orders/?{query}")
+    assert response.status_code == 400
+    assert problem(response)["code"] == "invalid_text"
+    assert error_fields(response) == [query.split("=")[0].replace("%00", "\ufffd")]
+
+
+def test_a_clean_query_still_works(admin_client):
+    JobRun.objects.create(name="import")
+    assert admin_client.get("/jobs/?name=import").status_code == 200
