@@ -38,22 +38,25 @@ class ActorMiddleware:
 
 
 class BadTextMiddleware:
-    """Refuse query parameters holding NUL, lone surrogates or bytes that are not UTF-8
-    with 400 naming the parameter, before any view filters with them (problem details
-    under /api/, a plain page elsewhere). Django would pass NUL on to the database and
-    silently turn undecodable bytes into U+FFFD. Form fields are checked by their forms
-    (Django's CharField refuses NUL as a form error) and JSON bodies by the API's parser.
+    """Refuse paths and query parameters holding NUL, lone surrogates or bytes that
+    are not UTF-8 with 400 naming the parameter, before any view looks up or filters
+    with them (problem details under /api/, a plain page elsewhere). Django would pass
+    NUL on to the database and silently turn undecodable bytes into U+FFFD. Form fields
+    are checked by their forms (Django's CharField refuses NUL as a form error) and JSON
+    bodies by the API's parser.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        found = _first_bad_pair(request.META.get("QUERY_STRING", ""))
-        if found is None:
+        if reason := untrusted.text_problem(request.path):
+            name, detail = "path", f"The path {reason}."
+        elif found := _first_bad_pair(request.META.get("QUERY_STRING", "")):
+            name, reason = found
+            detail = f"The query parameter {name!r} {reason}."
+        else:
             return self.get_response(request)
-        name, reason = found
-        detail = f"The query parameter {name!r} {reason}."
         if request.path.startswith(API_PREFIX):
             field_error = {"field": name, "code": "invalid_text", "message": detail}
             return problem_response(

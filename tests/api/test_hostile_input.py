@@ -252,3 +252,72 @@ def test_a_bad_query_parameter_in_the_api_is_400_problem_naming_it(api, query):
 def test_a_clean_query_still_works(admin_client):
     JobRun.objects.create(name="import")
     assert admin_client.get("/jobs/?name=import").status_code == 200
+
+
+# --- Idempotency keys are never stuck -------------------------------------------------------
+
+
+def _add_note(api, order, key, text="hello"):
+    url = f"/api/v1/orders/{order.number}/notes/"
+    return api.post(url, {"text": text}, headers={"Idempotency-Key": key})
+
+
+def test_a_first_request_that_crashes_frees_its_key(api, monkeypatch):
+    from orders import services
+
+    order = factories.make_order()
+    real = services.order_add_note
+
+    def crash_once(**kwargs):
+        monkeypatch.setattr(services, "order_add_note", real)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "order_add_note", crash_once)
+    assert _add_note(api, order, "k-crash").status_code == 500
+    assert not IdempotencyKey.objects.exists()
+
+    retry = _add_note(api, order, "k-crash")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+    assert OrderNote.objects.count() == 1
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+def test_an_answer_that_cannot_be_stored_or_rendered_frees_its_key(api, monkeypatch, bad):
+    # Given an answer echoing text that jsonb cannot hold (NUL) or UTF-8 cannot
+    # encode (a lone surrogate)
+    from orders.api import serializers
+
+    real = serializers.OrderNoteSerializer.to_representation
+
+    def echo(self, instance):
+        return {**real(self, instance), "echo": bad}
+
+    monkeypatch.setattr(serializers.OrderNoteSerializer, "to_representation", echo)
+    order = factories.make_order()
+
+    # When the first request ends, its key is free either way
+    first = _add_note(api, order, "k-echo")
+    assert first.status_code in {201, 500}
+    assert not IdempotencyKey.objects.filter(in_progress=True).exists()
+    monkeypatch.setattr(serializers.OrderNoteSerializer, "to_representation", real)
+    retry = _add_note(api, order, "k-echo")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+
+
+def test_a_refused_body_keeps_its_answer_for_the_retry(api):
+    order = factories.make_order()
+    first = _add_note(api, order, "k-bad", text="a\u0000b")
+    again = _add_note(api, order, "k-bad", text="a\u0000b")
+    assert first.status_code == again.status_code == 400
+    assert again["Idempotent-Replayed"] == "true"
+    assert problem(again) == problem(first)
+    assert not IdempotencyKey.objects.filter(in_progress=True).exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/design-events/a%00b/", "/api/v1/projects/P%00/"])
+def test_a_bad_path_parameter_is_400(api, path):
+    response = api.get(path)
+    assert response.status_code == 400
+    assert problem(response)["code"] == "invalid_text"
