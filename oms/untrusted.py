@@ -10,6 +10,8 @@ field's name. Nesting is bounded before any parser recurses into it.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterator
 
@@ -103,3 +105,31 @@ def structure_too_deep(data, limit: int) -> bool:
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return False
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+def _constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_loads(text: str | bytes, *, max_depth: int):
+    """Decode JSON from outside: nesting deeper than max_depth is refused (TooDeep)
+    before decoding; numbers must be finite (1e400, NaN and Infinity are refused).
+    Every refusal is a ValueError, as json's own are."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if json_too_deep(raw, max_depth):
+        raise TooDeep(f"arrays and objects nest deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_float=_finite, parse_constant=_constant)
+    except RecursionError:
+        raise TooDeep("arrays and objects nest too deep") from None

@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from oms.models import IdempotencyKey, JobRun
+from orders.choices import OrderStatus
 from orders.models import DesignEvent, Order, OrderNote, Project
 from tests import factories
 from tests.apiclient import problem
@@ -321,3 +322,95 @@ def test_a_bad_path_parameter_is_400(api, path):
     response = api.get(path)
     assert response.status_code == 400
     assert problem(response)["code"] == "invalid_text"
+
+
+# --- The back office ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator_client(client):
+    # Bulk actions, line edits and corrections need a coordinator with every right.
+    client.force_login(factories.UserFactory(role="coordinator", is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("junk", ["MO-1/x", "MO\u00001", "../../admin", "x" * 300, ""])
+def test_a_bulk_reject_rejects_the_valid_orders_and_reports_each_bad_one(coordinator_client, junk):
+    orders = [factories.order_in(OrderStatus.APPROVED) for _ in range(2)]
+    numbers = [orders[0].number, junk, orders[1].number]
+    data = {"action": "reject", "orders": numbers, "reason_code": "other", "reason_text": "No."}
+    response = coordinator_client.post("/orders/bulk/", data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Not an order number." in page
+    for order in orders:
+        order.refresh_from_db()
+        assert order.status == OrderStatus.DRAFT
+        assert f'href="/orders/{order.number}/"' in page
+
+
+def test_a_note_with_nul_in_the_back_office_is_a_form_error(coordinator_client):
+    order = factories.make_order()
+    response = coordinator_client.post(f"/orders/{order.number}/notes/", {"text": "a\u0000b"})
+    assert response.status_code in {200, 400}
+    assert "Null characters are not allowed" in response.content.decode()
+    assert not OrderNote.objects.exists()
+
+
+def test_a_line_quantity_beyond_any_column_is_a_form_error(coordinator_client):
+    order = factories.make_order()
+    line = order.lines.first()
+    data = {"version": order.version, f"qty_{line.pk}": str(2**40)}
+    response = coordinator_client.post(f"/orders/{order.number}/lines/", data)
+    assert response.status_code in {200, 400}
+    assert "less than or equal to 1000000" in response.content.decode()
+    line.refresh_from_db()
+    assert line.quantity != 2**40
+
+
+def test_a_login_with_nul_is_refused_not_a_crash(client):
+    response = client.post("/login/", {"username": "a\u0000b", "password": "x\u0000"})
+    assert response.status_code in {200, 400}
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"event_id": "e-bad", "items": [{"item": "A\\u0000"}]}', "items[0].item must not"),
+        ('{"event_id": "e-bad", "note": "\\ud800"}', "note must be valid Unicode"),
+        ("[" * 1000 + "]" * 1000, "nest deeper than"),
+        ('{"event_id": "e-bad", "quantity": 1e400}', "out of range"),
+    ],
+)
+def test_a_dead_letter_correction_with_hostile_json_is_a_form_error(
+    coordinator_client, acting_system, text, message
+):
+    event = DesignEvent.objects.create(
+        event_id="e-bad", payload={"event_id": "e-bad"}, status=DesignEvent.Status.INVALID
+    )
+    response = coordinator_client.post(
+        f"/orders/design-events/{event.event_id}/", {"payload": text}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    event.refresh_from_db()
+    assert event.corrected_payload is None
+
+
+def test_retrying_deliveries_with_junk_ids_and_a_bad_next_is_not_a_crash(admin_client):
+    data = {"deliveries": ["²", "9" * 40, "-1"], "next": "/jobs/\u0000"}
+    response = admin_client.post("/webhooks/deliveries/retry/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/webhooks/deliveries/"
+
+
+def test_a_correlation_id_with_nul_is_replaced_not_stored(api):
+    order = factories.make_order()
+    response = api.post(
+        f"/api/v1/orders/{order.number}/notes/",
+        {"text": "hello"},
+        headers={"X-Correlation-ID": "abc\u0000"},
+    )
+    assert response.status_code == 201
+    assert "\u0000" not in response["X-Correlation-ID"]
