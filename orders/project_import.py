@@ -191,6 +191,8 @@ def milestone_problems(dates: Mapping[str, datetime.date | None]) -> list[Proble
 def validate_row(raw: Mapping, markets: Mapping[str, Market]) -> tuple[dict | None, list[Problem]]:
     """Check one row. Returns the model field values (for the columns given) and no
     problems, or None and what is wrong, field by field."""
+    if not isinstance(raw, Mapping):
+        return None, [Problem(code="invalid_type", message="A project is an object of columns.")]
     problems: list[Problem] = []
     values: dict = {}
 
@@ -282,7 +284,7 @@ def _take_coordinates(raw: Mapping, take: Callable, values: dict, problems: list
 
 def project_id_of(raw: Mapping) -> str:
     """The row's project id as given, for reporting."""
-    value = _plain(raw.get("project_id"))
+    value = _plain(raw.get("project_id")) if isinstance(raw, Mapping) else None
     return untrusted.printable(str(value).strip()[:100]) if isinstance(value, str | int) else ""
 
 

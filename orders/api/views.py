@@ -342,8 +342,6 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 f"Send one project object or a list of 1 to {s.MAX_PROJECTS_PER_REQUEST}."
             )
-        if not all(isinstance(item, dict) for item in items):
-            raise ValidationError("Every item of the list must be a project object.")
         result = project_import.upsert_projects(
             items, actor=self.actor, reason="planning API", batch_size=len(items)
         )

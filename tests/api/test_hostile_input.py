@@ -3,6 +3,7 @@ client can put them answer 4xx naming the field (or a per-record error in a batc
 never 5xx; a batch keeps its good records; an Idempotency-Key is never left stuck."""
 
 import datetime
+import json
 
 import pytest
 
@@ -414,3 +415,32 @@ def test_a_correlation_id_with_nul_is_replaced_not_stored(api):
     )
     assert response.status_code == 201
     assert "\u0000" not in response["X-Correlation-ID"]
+
+
+def test_an_item_of_a_project_list_that_is_not_an_object_is_reported_by_itself(api, market):
+    body = [planning_project("PRJ-1"), "PRJ-\u0000", [1, 2], None, planning_project("PRJ-2")]
+    response = api.post(PROJECTS, body)
+    assert response.status_code == 200
+    outcomes = [r["outcome"] for r in response.json()["results"]]
+    assert outcomes == ["created", "invalid", "invalid", "invalid", "created"]
+    assert Project.objects.count() == 2
+
+
+def test_an_event_file_with_hostile_lines_keeps_its_good_events(project, tmp_path):
+    from django.core.management import call_command
+
+    good = json.dumps(event(project, "e-file-1"))
+    lines = [
+        good,
+        "[" * 100_000 + "]" * 100_000,
+        '{"event_id": "e-file-2", "need_by": "\\u0000"}',
+        '{"event_id": "e-file-3", "n": ' + "9" * 5000 + "}",
+        '{"event_id": "e-file-4", "n": 1e400}',
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines))
+    with open(tmp_path / "out.txt", "w") as out:
+        call_command("ingest_events", str(path), "--no-progress", stdout=out)
+    assert list(DesignEvent.objects.values_list("event_id", flat=True)) == ["e-file-1"]
+    report = (tmp_path / "out.txt").read_text()
+    assert "line 2:" in report and "line 3: need_by must not" in report
