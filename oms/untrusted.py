@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
-_OPENERS = re.compile(rb"[\[{]")
 # A JSON string (with its escapes) or one bracket: strings are skipped so that
 # brackets inside them do not count.
 _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
@@ -80,7 +79,7 @@ def first_bad_text(data, prefix: str = "") -> tuple[str, str] | None:
 def json_too_deep(raw: bytes, limit: int) -> bool:
     """Whether a JSON document nests arrays and objects deeper than `limit`, read from
     its bytes before any parser recurses. Brackets inside strings do not count."""
-    if len(_OPENERS.findall(raw)) <= limit:  # cannot be deeper than it has openers
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # cannot be deeper than it has openers
         return False
     depth = 0
     for token in _JSON_TOKENS.finditer(raw):
@@ -91,19 +90,6 @@ def json_too_deep(raw: bytes, limit: int) -> bool:
                 return True
         elif char in (b"]", b"}"):
             depth -= 1
-    return False
-
-
-def structure_too_deep(data, limit: int) -> bool:
-    """The same bound for an already decoded structure (forms that decode JSON)."""
-    stack = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth + 1 > limit:
-                return True
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
     return False
 
 

@@ -43,9 +43,9 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
-def refuse_bad_text(data, prefix: str = "") -> None:
+def refuse_bad_text(data) -> None:
     """Raise a 400 validation error naming the first refused string."""
-    found = untrusted.first_bad_text(data, prefix)
+    found = untrusted.first_bad_text(data)
     if found:
         path, reason = found
         raise ValidationError(

@@ -444,3 +444,19 @@ def test_an_event_file_with_hostile_lines_keeps_its_good_events(project, tmp_pat
     assert list(DesignEvent.objects.values_list("event_id", flat=True)) == ["e-file-1"]
     report = (tmp_path / "out.txt").read_text()
     assert "line 2:" in report and "line 3: need_by must not" in report
+
+
+@pytest.mark.parametrize(
+    ("text", "too_deep"),
+    [
+        ("[" * 32 + "]" * 32, False),
+        ("[" * 33 + "]" * 33, True),
+        ('{"a": "' + "[" * 40 + '"}', False),
+        ('{"a": "\\"' + "{" * 40 + '"}', False),
+        ('["\\\\", ' + "[" * 33 + "]" * 33 + "]", True),
+    ],
+)
+def test_depth_is_read_from_the_bytes_with_brackets_in_strings_not_counted(text, too_deep):
+    from oms import untrusted
+
+    assert untrusted.json_too_deep(text.encode(), 32) is too_deep
