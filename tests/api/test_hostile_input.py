@@ -460,3 +460,19 @@ def test_depth_is_read_from_the_bytes_with_brackets_in_strings_not_counted(text,
     from oms import untrusted
 
     assert untrusted.json_too_deep(text.encode(), 32) is too_deep
+
+
+@pytest.mark.parametrize(
+    ("form_name", "data"),
+    [
+        ("StockChangeForm", {"kind": "receipt", "quantity": str(2**40), "reason": "count"}),
+        ("StockChangeForm", {"kind": "adjustment", "quantity": str(-(2**40)), "reason": "c"}),
+        ("MinimumForm", {"minimum_level": str(2**31), "reason": "more"}),
+    ],
+)
+def test_admin_stock_quantities_beyond_the_columns_are_form_errors(form_name, data):
+    from warehouse import admin
+
+    form = getattr(admin, form_name)(data)
+    assert not form.is_valid()
+    assert set(form.errors) == {"quantity" if "quantity" in data else "minimum_level"}
