@@ -60,7 +60,7 @@ class Command(BaseCommand):
             try:
                 payload = untrusted.json_loads(line, max_depth=settings.OMS_API_MAX_JSON_DEPTH)
             except ValueError as exc:
-                unreadable.append(f"line {number}: not acceptable JSON ({exc})")
+                unreadable.append(f"line {number}: not JSON ({exc})")
                 counts.add("failed")
             else:
                 numbered.append((number, payload))
