@@ -115,7 +115,7 @@ def finish(record: IdempotencyKey, response):
     try:
         with transaction.atomic():
             _store(record, response)
-    except (DatabaseError, TypeError, ValueError):
+    except Exception:  # whatever it is, the answer is sent and the key must not stay taken
         logger.exception("The outcome of an idempotent request could not be stored")
         release(record)
     return response
