@@ -10,8 +10,8 @@ from oms import untrusted
 
 class JSONField(forms.JSONField):
     """A JSON document typed into a form, held to the API's rules: nesting at most
-    OMS_API_MAX_JSON_DEPTH deep (checked before decoding), finite numbers, and no NUL
-    or lone surrogate in any string (the error names the first one's path)."""
+    OMS_API_MAX_JSON_DEPTH deep (checked before decoding), no number beyond any column
+    and no NUL or lone surrogate in any string (the error names the first one's path)."""
 
     def bound_data(self, data, initial):
         # Shown back as typed unless it is acceptable JSON: Django would decode it again
@@ -32,7 +32,6 @@ class JSONField(forms.JSONField):
             raise forms.ValidationError(f"The JSON {exc}.", code="too_deep") from None
         except ValueError as exc:
             raise forms.ValidationError(f"Enter valid JSON: {exc}.", code="invalid") from None
-        if found := untrusted.first_bad_text(data):
-            path, reason = found
-            raise forms.ValidationError(f"{path or 'The value'} {reason}.", code="invalid_text")
+        if found := untrusted.first_refusal(data):
+            raise forms.ValidationError(found.message, code=found.code)
         return data

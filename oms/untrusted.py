@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 # A JSON string (with its escapes) or one bracket: strings are skipped so that
@@ -50,30 +51,58 @@ def join_path(prefix: str, key) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def bad_text(data, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(path, reason) of every refused string in a decoded JSON-like structure, keys
-    included, in document order. Iterative, so depth alone cannot exhaust the stack."""
+@dataclass(frozen=True)
+class Refusal:
+    """One refused value of a decoded structure: where it is, and why."""
+
+    path: str
+    code: str  # invalid_text or out_of_range
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.path or 'The value'} {self.reason}."
+
+
+class OutOfRange:
+    """A JSON number that no column can hold (1e400, NaN, thousands of digits), kept in
+    its place by json_loads so that the field holding it can be named."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"OutOfRange({self.text[:40]!r})"
+
+
+def refusals(data, prefix: str = "") -> Iterator[Refusal]:
+    """Every refused string (keys included) and number of a decoded JSON-like structure,
+    in document order. Iterative, so depth alone cannot exhaust the stack."""
     stack = [(prefix, data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
-            reason = text_problem(value)
-            if reason:
-                yield path, reason
+            if reason := text_problem(value):
+                yield Refusal(path, "invalid_text", reason)
+        elif isinstance(value, OutOfRange):
+            yield Refusal(path, "out_of_range", f"is a number out of range ({value.text[:40]})")
         elif isinstance(value, dict):
             children = []
             for key, child in value.items():
                 child_path = join_path(path, key)
                 if isinstance(key, str) and (reason := text_problem(key)):
-                    yield child_path, "names a field with " + reason.removeprefix("must ")
+                    reason = "is a field name that " + reason
+                    yield Refusal(child_path, "invalid_text", reason)
                 children.append((child_path, child))
             stack.extend(reversed(children))
         elif isinstance(value, list | tuple):
             stack.extend(reversed([(join_path(path, i), c) for i, c in enumerate(value)]))
 
 
-def first_bad_text(data, prefix: str = "") -> tuple[str, str] | None:
-    return next(bad_text(data, prefix), None)
+def first_refusal(data, prefix: str = "") -> Refusal | None:
+    return next(refusals(data, prefix), None)
 
 
 def json_too_deep(raw: bytes, limit: int) -> bool:
@@ -97,25 +126,28 @@ class TooDeep(ValueError):
     pass
 
 
-def _finite(text: str) -> float:
+# Python refuses to read integers longer than this (sys.get_int_max_str_digits()).
+MAX_INT_DIGITS = 4300
+
+
+def _float(text: str) -> float | OutOfRange:
     number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return number
+    return number if math.isfinite(number) else OutOfRange(text)
 
 
-def _constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
+def _int(text: str) -> int | OutOfRange:
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else OutOfRange(text)
 
 
 def json_loads(text: str | bytes, *, max_depth: int):
-    """Decode JSON from outside: nesting deeper than max_depth is refused (TooDeep)
-    before decoding; numbers must be finite (1e400, NaN and Infinity are refused).
-    Every refusal is a ValueError, as json's own are."""
+    """Decode JSON from outside: nesting deeper than max_depth is refused (TooDeep, a
+    ValueError as json's own errors are) before decoding. Numbers that no column can
+    hold (1e400, NaN, Infinity, integers of thousands of digits) decode to OutOfRange
+    markers, which refusals() reports with their field's path."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if json_too_deep(raw, max_depth):
         raise TooDeep(f"arrays and objects nest deeper than {max_depth} levels")
     try:
-        return json.loads(text, parse_float=_finite, parse_constant=_constant)
+        return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=OutOfRange)
     except RecursionError:
         raise TooDeep("arrays and objects nest too deep") from None

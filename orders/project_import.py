@@ -199,6 +199,11 @@ def validate_row(raw: Mapping, markets: Mapping[str, Market]) -> tuple[dict | No
     def take(column: str, parse: Callable, *, required: bool = False):
         """The parsed value, None when blank, _ABSENT or _INVALID (reported)."""
         value = _plain(raw[column]) if column in raw else _ABSENT
+        if isinstance(value, untrusted.OutOfRange):
+            problems.append(
+                Problem(code="out_of_range", field=column, message=f"{column} is out of range.")
+            )
+            return _INVALID
         if value is _ABSENT or _is_blank(value):
             if required:
                 problems.append(

@@ -2,12 +2,12 @@
 
 - Nesting deeper than OMS_API_MAX_JSON_DEPTH is refused from the raw bytes, before
   the decoder recurses into it.
-- Numbers that overflow to infinity (1e400) and the NaN/Infinity literals are refused:
-  no column or jsonb value can hold them.
-- Strings (and keys) holding NUL or a lone surrogate are refused with the path of the
-  first one (`lines[2].item_code`). A view that takes a batch and reports each record
-  by itself (design events, projects) sets `per_record_text = True`: the parser then
-  leaves the check to it, so one bad record does not refuse its good neighbours.
+- Strings (and keys) holding NUL or a lone surrogate, and numbers that no column or
+  jsonb value can hold (1e400, NaN, Infinity, thousands of digits), are refused with
+  the path of the first one (`lines[2].item_code`). A view that takes a batch and
+  reports each record by itself (design events, projects) sets `per_record_text =
+  True`: the parser then leaves the check to it, so one bad record does not refuse its
+  good neighbours.
 """
 
 from __future__ import annotations
@@ -39,15 +39,11 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - {exc}") from None
         view = parser_context.get("view")
         if not getattr(view, "per_record_text", False):
-            refuse_bad_text(data)
+            refuse(data)
         return data
 
 
-def refuse_bad_text(data) -> None:
-    """Raise a 400 validation error naming the first refused string."""
-    found = untrusted.first_bad_text(data)
-    if found:
-        path, reason = found
-        raise ValidationError(
-            {path or BODY: [ErrorDetail(f"{path or 'The body'} {reason}.", code="invalid_text")]}
-        )
+def refuse(data) -> None:
+    """Raise a 400 validation error naming the first refused value."""
+    if found := untrusted.first_refusal(data):
+        raise ValidationError({found.path or BODY: [ErrorDetail(found.message, code=found.code)]})

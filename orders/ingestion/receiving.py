@@ -31,14 +31,13 @@ NO_ID = Problem(code="required", field="event_id", message="Every event has an e
 
 
 def _refused(payload) -> Received | None:
-    """An event that cannot even be stored as sent (it holds text that no database
-    column or JSON document can keep) is refused by itself, naming the field."""
-    found = untrusted.first_bad_text(payload)
+    """An event that cannot even be stored as sent (it holds text or a number that no
+    database column or JSON document can keep) is refused by itself, naming the field."""
+    found = untrusted.first_refusal(payload)
     if found is None:
         return None
-    path, reason = found
     event_id = payload.get("event_id") if isinstance(payload, dict) else None
-    problem = Problem(code="invalid_text", field=path, message=f"{path or 'The event'} {reason}.")
+    problem = Problem(code=found.code, field=found.path, message=found.message)
     reported = untrusted.printable(event_id[:100]) if isinstance(event_id, str) else None
     return Received(None, False, (problem,), event_id=reported)
 
@@ -150,11 +149,10 @@ def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
                 f"Event {event.event_id} is {event.get_status_display().lower()}; only invalid "
                 "events are corrected."
             )
-        if found := untrusted.first_bad_text(payload):
-            path, reason = found
+        if found := untrusted.first_refusal(payload):
             raise ValidationFailed(
-                "The corrected payload holds text that cannot be stored.",
-                problems=[Problem(code="invalid_text", field=path, message=f"{path} {reason}.")],
+                "The corrected payload holds a value that cannot be stored.",
+                problems=[Problem(code=found.code, field=found.path, message=found.message)],
             )
         if not isinstance(payload, dict) or payload.get("event_id") != event.event_id:
             raise ValidationFailed(

@@ -89,6 +89,7 @@ def test_a_bad_key_is_named_too(api):
     response = api.post(f"/api/v1/orders/{order.number}/notes/", {"te\u0000xt": "hello"})
     assert response.status_code == 400
     assert error_fields(response) == ["te\ufffdxt"]
+    assert "is a field name that must not contain" in problem(response)["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -110,12 +111,44 @@ def test_nesting_within_the_limit_is_parsed_and_brackets_in_strings_do_not_count
 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "9" * 5000])
-def test_numbers_out_of_any_range_are_400(api, project, number):
-    body = '{"event_id": "e-1", "type": "design_approved", "national_priority": ' + number + "}"
-    response = raw_post(api, EVENTS, body)
+def test_numbers_out_of_any_range_are_400_naming_the_field(api, number):
+    order = factories.make_order()
+    body = '{"text": "ok", "extra": [1, {"deep": ' + number + "}]}"
+    response = raw_post(api, f"/api/v1/orders/{order.number}/notes/", body)
     assert response.status_code == 400
-    assert problem(response)["code"] == "parse_error"
-    assert not DesignEvent.objects.exists()
+    assert [(e["field"], e["code"]) for e in problem(response)["errors"]] == [
+        ("extra[1].deep", "out_of_range")
+    ]
+    assert not OrderNote.objects.exists()
+
+
+@committing
+@pytest.mark.parametrize("number", ["1e400", "NaN", "9" * 5000])
+def test_an_event_with_a_number_out_of_range_is_refused_by_itself(api, project, number):
+    good = json.dumps(event(project, "e-good"))
+    bad = '{"event_id": "e-bad", "type": "design_approved", "national_priority": ' + number + "}"
+    response = raw_post(api, EVENTS, f"[{bad}, {good}]")
+    assert response.status_code == 202
+    refused, kept = response.json()["results"]
+    assert (refused["event_id"], refused["status"]) == ("e-bad", "rejected")
+    assert refused["problems"][0]["field"] == "national_priority"
+    assert refused["problems"][0]["code"] == "out_of_range"
+    assert kept["outcome"] == "created"
+    assert list(DesignEvent.objects.values_list("event_id", flat=True)) == ["e-good"]
+
+
+def test_a_project_with_a_number_out_of_range_is_reported_by_itself(api, market):
+    good = json.dumps(planning_project("PRJ-1"))
+    bad = json.dumps(planning_project("PRJ-2"))[:-1] + ', "latitude": 1e400, "longitude": 1}'
+    response = raw_post(api, PROJECTS, f"[{bad}, {good}]")
+    assert response.status_code == 200
+    refused, kept = response.json()["results"]
+    assert refused["problems"][0] == {
+        "code": "out_of_range",
+        "field": "latitude",
+        "message": "latitude is out of range.",
+    }
+    assert kept["outcome"] == "created"
 
 
 @pytest.mark.parametrize("quantity", [2**31, 2**63, -5, 0, "many", None, 1.5])
@@ -381,7 +414,7 @@ def test_a_login_with_nul_is_refused_not_a_crash(client):
         ('{"event_id": "e-bad", "items": [{"item": "A\\u0000"}]}', "items[0].item must not"),
         ('{"event_id": "e-bad", "note": "\\ud800"}', "note must be valid Unicode"),
         ("[" * 1000 + "]" * 1000, "nest deeper than"),
-        ('{"event_id": "e-bad", "quantity": 1e400}', "out of range"),
+        ('{"event_id": "e-bad", "quantity": 1e400}', "quantity is a number out of range"),
     ],
 )
 def test_a_dead_letter_correction_with_hostile_json_is_a_form_error(
