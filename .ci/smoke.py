@@ -153,6 +153,13 @@ def main() -> int:
             if status != 200:
                 failures.append(("admin", match.group(1), status))
         failures += release_through_the_simulator(manage, env)
+        # the probes: ready on SQLite without a broker (the broker check is skipped)
+        for probe in ("/healthz", "/readyz"):
+            status, body = fetch(urllib.request.build_opener(), probe)
+            ok = status == 200 and json.loads(body)["status"] == "ok"
+            print(f"{'ok ' if ok else 'BAD'} {status} {'(anyone)':12} {probe} {body}")
+            if not ok:
+                failures.append(("anyone", probe, status))
     finally:
         server.terminate()
         simulator.terminate()

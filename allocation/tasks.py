@@ -2,25 +2,18 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
 
 from allocation import services
 from allocation.choices import Trigger
 from oms.actors import Actor
 
-# Deadlocks and lost connections are worth retrying; a business error is not.
-TRANSIENT = (OperationalError,)
+# Deadlocks and lost connections are retried with backoff (oms.retry.RetryOnOutage, the
+# app's task class); a business error is not.
 SCHEDULER = Actor.system("allocation schedule")
 STOCK_WATCH = Actor.system("allocation after stock arrival")
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(max_retries=5)
 def execute_allocation_run(run_id: int) -> dict | None:
     """Execute a queued run. Safe to run twice: a run executes once."""
     run = services.allocation_run_execute(run_id=run_id)

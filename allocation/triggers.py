@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from oms import celery_app
+from oms import broker, celery_app
 
 CACHE_KEY = "oms:allocation:after-stock"
 
@@ -30,4 +30,4 @@ def _schedule() -> None:
 
     delay = settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS
     if cache.add(CACHE_KEY, "scheduled", timeout=delay):
-        allocation_after_stock.apply_async(countdown=delay)
+        broker.send(allocation_after_stock, countdown=delay)

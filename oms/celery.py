@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 
-app = Celery("oms")
+# Every task retries broker, Redis and database connection errors (oms.retry).
+app = Celery("oms", task_cls="oms.retry:RetryOnOutage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -4,6 +4,8 @@ in production they are written as one JSON object per line."""
 import json
 import logging
 
+from django.utils.functional import LazyObject, empty
+
 from oms import audit, correlation
 
 
@@ -15,6 +17,10 @@ class ContextFilter(logging.Filter):
         record.correlation_id = correlation.get() or getattr(request, "correlation_id", None) or "-"
         actor = audit.current_actor()
         user = getattr(request, "user", None)
+        if isinstance(user, LazyObject) and user._wrapped is empty:
+            # Not read by the request: reading it here would query the database, which
+            # may be why this is logged.
+            user = None
         if actor is not None:
             record.actor = str(actor)
         elif user is not None and user.is_authenticated:

@@ -2,10 +2,28 @@ from urllib.parse import parse_qsl
 
 from django.http import HttpResponseBadRequest
 
-from oms import audit, correlation, untrusted
+from oms import audit, correlation, outages, untrusted
 from oms.actors import Actor
 from oms.api.middleware import API_PREFIX
 from oms.api.problems import problem_response
+
+
+class DatabaseOutageMiddleware:
+    """A view that finds the database unreachable answers 503 with Retry-After (see
+    oms.outages), not 500. Errors raised in other middleware reach handler500 (DEBUG
+    off), which answers the same; DRF views answer it from the API's exception handler."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not outages.database_unreachable(exception):
+            return None
+        outages.database.failed(exception)
+        return outages.unavailable_response(request)
 
 
 class CorrelationIdMiddleware:

@@ -54,6 +54,7 @@ KICK_WINDOW_SECONDS = 1  # whole seconds: the cache's timeouts
 
 HANDLERS: dict[str, tuple[str, ...]] = {
     "order.released": ("warehouse.dispatch.send_releases",),
+    "release.resent": ("warehouse.dispatch.send_resent_release",),
     ALL_EVENTS: ("oms.webhooks.relay_event",),
 }
 
@@ -130,13 +131,15 @@ def kick() -> None:
     that come close together share one relay, started KICK_WINDOW_SECONDS after the
     first of them: it sees every event committed in the window (the window's cache key
     lapses before the relay starts), and a busy web server does not send one relay task
-    per request."""
+    per request. While the broker cannot be reached nothing is started: the events wait
+    in the outbox for the relay beat runs once the broker is back (oms.broker)."""
+    from oms import broker
     from oms.tasks import relay_outbox
 
     if current_app.conf.task_always_eager:
         relay_outbox.delay()
     elif cache.add(KICK_KEY, 1, timeout=KICK_WINDOW_SECONDS):
-        relay_outbox.apply_async(countdown=KICK_WINDOW_SECONDS + 0.1)
+        broker.send(relay_outbox, countdown=KICK_WINDOW_SECONDS + 0.1)
 
 
 def kick_after_commit() -> None:

@@ -105,10 +105,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz answer before anything else (oms.health)
+    "oms.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "oms.middleware.CorrelationIdMiddleware",
     "oms.api.middleware.ApiProblemMiddleware",
+    "oms.middleware.DatabaseOutageMiddleware",
     "oms.middleware.BadTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +150,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails a request within this many seconds (503, see
+# oms.outages) instead of holding it until the web server's timeout.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: wait for the write lock instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -234,20 +243,37 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis (cache and broker) that does not answer is given up on after this many seconds
+# (connect and read), and not tried again by the same process for OMS_REDIS_RETRY_SECONDS:
+# a request never waits long on it (see oms.cache and oms.broker).
+OMS_REDIS_TIMEOUT_SECONDS = env_float("OMS_REDIS_TIMEOUT_SECONDS", 1.0)
+OMS_REDIS_RETRY_SECONDS = env_float("OMS_REDIS_RETRY_SECONDS", 2.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = OMS_REDIS_TIMEOUT_SECONDS
 # A task a dead worker had taken is given to another worker after visibility_timeout
 # seconds (Redis); longer than any task and any retry countdown.
-CELERY_BROKER_TRANSPORT_OPTIONS = env_json(
-    "CELERY_BROKER_TRANSPORT_OPTIONS", {"visibility_timeout": 3600}
-)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": OMS_REDIS_TIMEOUT_SECONDS,
+    **env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-idempotency-keys": {"task": "oms.tasks.prune_idempotency_keys", "schedule": 3600.0},
 }
 
 # --- Cache (throttling) -----------------------------------------------------------------
 
+# Shared through Redis when REDIS_URL is set; while Redis cannot be reached it acts as an
+# empty cache (throttles let requests through) and logs the outage (oms.cache).
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {
+            "BACKEND": "oms.cache.FailOpenRedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+            "OPTIONS": {
+                "socket_connect_timeout": OMS_REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": OMS_REDIS_TIMEOUT_SECONDS,
+            },
+        }
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -312,6 +338,13 @@ OMS_IMPORT_SCAN_SECONDS = env_int("OMS_IMPORT_SCAN_SECONDS", 60)
 CELERY_BEAT_SCHEDULE["scan-import-dir"] = {
     "task": "orders.tasks.scan_import_dir",
     "schedule": float(OMS_IMPORT_SCAN_SECONDS),
+}
+# Design events are processed by a task sent when they are received; those still waiting
+# this many seconds later (the broker was down, or lost the task) are sent again by beat.
+OMS_DESIGN_EVENT_SWEEP_SECONDS = env_int("OMS_DESIGN_EVENT_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["process-waiting-design-events"] = {
+    "task": "orders.tasks.process_waiting_design_events",
+    "schedule": float(OMS_DESIGN_EVENT_SWEEP_SECONDS),
 }
 # The nightly ledger check (`manage.py reconcile_stock` as a job run), at this local time.
 OMS_RECONCILE_STOCK_AT = env_str("OMS_RECONCILE_STOCK_AT", "02:30")
@@ -409,6 +442,16 @@ CELERY_BEAT_SCHEDULE["ask-unanswered-releases"] = {
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Outages and health ----------------------------------------------------------------
+
+# While the database cannot be reached requests answer 503 with this Retry-After.
+OMS_OUTAGE_RETRY_SECONDS = env_int("OMS_OUTAGE_RETRY_SECONDS", 15)
+# /readyz answers 503 when the oldest outbox event not yet relayed is older than this
+# (0: the relay is not checked).
+OMS_READY_MAX_RELAY_LAG_SECONDS = env_int("OMS_READY_MAX_RELAY_LAG_SECONDS", 300)
+# Seconds /readyz waits for the broker to answer.
+OMS_READY_BROKER_TIMEOUT_SECONDS = env_float("OMS_READY_BROKER_TIMEOUT_SECONDS", 2.0)
 
 # --- API --------------------------------------------------------------------------------
 

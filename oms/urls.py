@@ -7,6 +7,9 @@ from oms import views
 admin.site.site_header = "OMS administration"
 admin.site.site_title = "OMS admin"
 
+# An error no view answered; the database being unreachable answers 503 (oms.outages).
+handler500 = "oms.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("jobs/", views.jobs, name="jobs"),

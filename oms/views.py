@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,10 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import last_run
-from oms import selectors, untrusted, webhooks
+from oms import outages, selectors, untrusted, webhooks
 from oms.actors import Actor
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from orders.models import DesignEvent
@@ -179,3 +181,14 @@ def retry_deliveries(request, pk=None):
     ):
         back = reverse("webhook_deliveries")
     return redirect(back)
+
+
+def server_error(request):
+    """handler500: an error that no view answered, raised in middleware (reading the
+    signed-in user's session, say). The database being unreachable answers 503 with
+    Retry-After instead (oms.outages)."""
+    error = sys.exc_info()[1]
+    if error is not None and outages.database_unreachable(error):
+        outages.database.failed(error)
+        return outages.unavailable_response(request)
+    return defaults.server_error(request)

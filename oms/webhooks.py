@@ -34,7 +34,6 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import requests
 from django.conf import settings
@@ -43,7 +42,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from oms import audit, correlation, retry
+from oms import audit, broker, correlation, retry
 from oms.actors import Actor
 from oms.errors import Problem, ValidationFailed
 from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -209,8 +208,7 @@ def fan_out(events: Iterable[OutboxEvent]) -> int:
 def _queue(delivery_id: int, countdown: float = 0) -> None:
     from oms.tasks import deliver_webhook
 
-    send = partial(deliver_webhook.apply_async, args=[delivery_id])
-    transaction.on_commit(partial(send, countdown=countdown) if countdown else send)
+    broker.send_after_commit(deliver_webhook, delivery_id, countdown=countdown or None)
 
 
 # --- Delivering -------------------------------------------------------------------------

@@ -1,25 +1,19 @@
 """Celery tasks of the orders app: load by id, call a service, nothing else."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from oms.jobs import job_run
 from orders import import_folder
+from orders.ingestion import receiving
 from orders.ingestion.batch import process_batch
 from orders.models import DesignEvent
 
-# Lost connections, deadlocks and serialization failures are worth retrying; a
-# business error is recorded on the event (dead letter) and never retried.
-TRANSIENT = (OperationalError,)
+# Lost connections, deadlocks and serialization failures are retried with backoff
+# (oms.retry.RetryOnOutage); a business error is recorded on the event (dead letter) and
+# never retried. Beat's frequent sweeps are not retried: their next run is the retry.
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task
 def process_design_events(event_pks: list[int], source: str) -> dict:
     """One batch of received design events, recorded as a job run. A retry after a
     transient error skips the events already processed."""
@@ -28,7 +22,14 @@ def process_design_events(event_pks: list[int], source: str) -> dict:
     return {"created": c.created, "modified": c.modified, "skipped": c.skipped, "failed": c.failed}
 
 
-@shared_task
+@shared_task(max_retries=0)
+def process_waiting_design_events() -> int:
+    """Send to be processed the design events whose task never arrived (beat, every
+    OMS_DESIGN_EVENT_SWEEP_SECONDS)."""
+    return receiving.send_waiting()
+
+
+@shared_task(max_retries=0)
 def scan_import_dir() -> dict[str, int]:
     """Import the planning files waiting in the drop folder (beat, every
     OMS_IMPORT_SCAN_SECONDS). Safe to run twice at once: each file is claimed by its

@@ -139,3 +139,165 @@ def _fresh_throttle_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Outages ----------------------------------------------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, without persistence, on a port of 6390-6399 (never
+    the shared 6379): stop() is an outage, start() brings it back empty, as a Redis
+    restarted without its data."""
+
+    PORTS = range(6390, 6400)
+
+    def __init__(self):
+        import socket
+
+        for port in self.PORTS:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            self.port = port
+            break
+        else:
+            raise RuntimeError("no free port in 6390-6399 for a private Redis")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self) -> "PrivateRedis":
+        import subprocess
+        import time
+
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return self
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"redis-server did not start on {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis the test may stop and start (see PrivateRedis); stopped at the end."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        if CI:
+            pytest.fail("redis-server is not installed")
+        pytest.skip("needs redis-server")
+    server = PrivateRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_cache(settings, private_redis):
+    """The default cache on the private Redis, as settings make it with REDIS_URL."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "oms.cache.FailOpenRedisCache",
+            "LOCATION": private_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.OMS_REDIS_RETRY_SECONDS = 0
+    from oms.cache import FailOpenRedisCache
+
+    FailOpenRedisCache.outage.succeeded()
+    yield private_redis
+    FailOpenRedisCache.outage.succeeded()
+
+
+@pytest.fixture
+def private_broker(settings, private_redis):
+    """The Celery app sends to the private Redis (tasks run in a worker the test starts,
+    not in-process); a failed send does not stop the next from trying."""
+    from oms import broker, celery_app
+
+    settings.OMS_REDIS_RETRY_SECONDS = 0
+    previous = celery_app.conf.broker_url
+    use_broker(private_redis.url, eager=False)
+    broker.outage.succeeded()
+    yield private_redis
+    use_broker(previous, eager=True)
+    broker.outage.succeeded()
+
+
+def use_broker(url: str, *, eager: bool) -> None:
+    from oms import celery_app
+
+    # forget the pools of the broker used before (kombu keeps them by URL)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = url
+    celery_app.conf.task_always_eager = eager
+
+
+class DatabaseCut:
+    """The database taken away from this process: its connection is terminated on the
+    server (pg_terminate_backend) and new connections go to a port nobody listens on, as
+    when the server is down. restore() brings it back."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.port = connection.settings_dict["PORT"]
+
+    def cut(self) -> None:
+        import socket
+
+        import psycopg
+
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        params = self.connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = sock.getsockname()[1]
+        self.connection.settings_dict["PORT"] = str(closed)
+
+    def restore(self) -> None:
+        import contextlib
+
+        self.connection.settings_dict["PORT"] = self.port
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+@pytest.fixture
+def cut_database_connection(transactional_db):
+    """Cut this process off its PostgreSQL (see DatabaseCut); restored at the end."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs postgres; CI runs it")
+    cut = DatabaseCut(connection)
+    yield cut
+    cut.restore()

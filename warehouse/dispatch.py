@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -62,6 +61,21 @@ def send_releases(event: OutboxEvent) -> None:
     pks = Release.objects.filter(release_id__in=ids).order_by("pk").values_list("pk", flat=True)
     for pk in pks:
         relay.enqueue(send_release, pk)
+
+
+def send_resent_release(event: OutboxEvent) -> None:
+    """release.resent: send the release again, or, when the warehouse had taken it and
+    never answered, ask the warehouse about it."""
+    from warehouse.tasks import ask_release, send_release
+
+    release = (
+        Release.objects.filter(release_id=event.payload["release_id"])
+        .values_list("pk", "sent_at")
+        .first()
+    )
+    if release is not None:
+        pk, sent_at = release
+        relay.enqueue(send_release if sent_at is None else ask_release, pk)
 
 
 # --- One attempt ------------------------------------------------------------------------
@@ -175,8 +189,9 @@ def _publish_not_delivered(release: Release) -> None:
 def release_resend(*, release: Release, actor: Actor) -> Release:
     """A person sends again a release request OMS gave up on: one it could not deliver,
     or one the warehouse took and never answered (then OMS asks again at once, and
-    again after each wait, before it leaves the release to a person once more)."""
-    from warehouse.tasks import ask_release, send_release
+    again after each wait, before it leaves the release to a person once more). The
+    release.resent event it writes has the relay send it (send_resent_release), so that
+    it is sent even if the broker is down when the person asks."""
 
     if not actor.has_perm("orders.release_order"):
         raise ActionForbidden(f"{actor} may not send releases.")
@@ -204,8 +219,6 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
                 "actor": actor.as_payload(),
             },
         )
-        task = ask_release if unanswered else send_release
-        transaction.on_commit(partial(task.delay, release.pk))
     return release
 
 

@@ -1,4 +1,6 @@
-"""Celery tasks of the warehouse app: load by id, call a service, nothing else."""
+"""Celery tasks of the warehouse app: load by id, call a service, nothing else. Every
+task retries connection errors with backoff (oms.retry.RetryOnOutage); beat's frequent
+sweeps do not (their next run is the retry)."""
 
 from celery import shared_task
 from django.conf import settings
@@ -12,7 +14,8 @@ def send_release(self, release_pk: int) -> str:
     """Deliver one release request to its warehouse, idempotent by release id. A
     failure a retry can fix is retried with backoff and jitter, up to
     OMS_WAREHOUSE_MAX_ATTEMPTS; run in-process (no broker) there is one attempt. The
-    last failure is recorded on the release for a person to send it again."""
+    last failure is recorded on the release for a person to send it again. A lost
+    connection to the database or Redis is retried as well, without limit."""
     attempt = self.request.retries + 1
     last_try = bool(self.request.is_eager) or attempt >= settings.OMS_WAREHOUSE_MAX_ATTEMPTS
     try:
@@ -21,7 +24,7 @@ def send_release(self, release_pk: int) -> str:
         raise self.retry(countdown=later.countdown) from None
 
 
-@shared_task
+@shared_task(max_retries=0)
 def resend_stalled_releases() -> int:
     """Send again the release requests whose task was lost (beat, every 5 minutes)."""
     return dispatch.resend_stalled()
@@ -34,7 +37,7 @@ def ask_release(release_pk: int) -> str:
     return dispatch.release_ask(release_pk=release_pk)
 
 
-@shared_task
+@shared_task(max_retries=0)
 def ask_unanswered_releases() -> dict:
     """Ask again about releases the warehouse has not answered for
     OMS_WAREHOUSE_ANSWER_AFTER_MINUTES, and leave to a person those asked

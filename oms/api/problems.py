@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from oms import errors
+from oms import errors, outages
 
 logger = logging.getLogger("oms.api")
 
@@ -125,6 +125,12 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if outages.database_unreachable(exc):
+        outages.database.failed(exc)
+        body = problem(503, outages.UNAVAILABLE_CODE, outages.unavailable_detail())
+        return Response(
+            body, status=503, headers=outages.unavailable_headers(), content_type=CONTENT_TYPE
+        )
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
         body = problem(500, "server_error", "An unexpected error occurred; it has been logged.")

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import serializers
 
-from oms import audit, untrusted
+from oms import audit, broker, untrusted
 from oms.actors import Actor
 from oms.bulk import gc_paused, insert_rows
 from oms.errors import Problem, ValidationFailed
 from orders.ingestion.design import ENGINEERING
 from orders.ingestion.rules import process
 from orders.models import DesignEvent
+
+logger = logging.getLogger("oms.ingestion")
 
 
 @dataclass(frozen=True)
@@ -179,11 +184,32 @@ def reprocess(*, event: DesignEvent, actor: Actor) -> DesignEvent:
     return process(event)
 
 
+def waiting():
+    """Design events received and still not processed OMS_DESIGN_EVENT_SWEEP_SECONDS
+    later: their task never arrived (the broker was down, or lost it)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.OMS_DESIGN_EVENT_SWEEP_SECONDS)
+    return DesignEvent.objects.filter(status=DesignEvent.Status.RECEIVED, received_at__lt=cutoff)
+
+
+def send_waiting(*, batch_size: int = 500) -> int:
+    """Send the waiting design events to be processed, oldest first, in batches (one
+    task each). Processing is safe to run twice: a batch skips what is processed."""
+    from orders.tasks import process_design_events
+
+    pks = list(waiting().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        broker.send(process_design_events, pks[start : start + batch_size], "waiting")
+    if pks:
+        logger.warning("Sending %d design events that waited to be processed", len(pks))
+    return len(pks)
+
+
 def schedule(events: Iterable[DesignEvent], *, source: str) -> None:
     """Process the events as one batch in a Celery task once the current transaction
-    commits (in process, at once, when there is no broker)."""
+    commits (in process, at once, when there is no broker). If the broker cannot take
+    the task, the events wait as received for process_waiting_design_events."""
     from orders.tasks import process_design_events
 
     pks = [event.pk for event in events]
     if pks:
-        transaction.on_commit(partial(process_design_events.delay, pks, source))
+        broker.send_after_commit(process_design_events, pks, source)

@@ -178,3 +178,31 @@ def test_one_event_sent_twice_at_once_has_one_effect(engineering, project):
     outcomes = at_once(send, send)
     assert sorted(outcomes) == ["created", "duplicate"]
     assert Order.objects.count() == 1 and DesignEvent.objects.count() == 1
+
+
+def test_events_whose_task_never_arrived_are_processed_by_the_sweep(
+    project, settings, acting_system
+):
+    from django.utils import timezone
+
+    from orders.ingestion import receiving
+    from orders.tasks import process_waiting_design_events
+
+    settings.OMS_DESIGN_EVENT_SWEEP_SECONDS = 60
+    # given two events stored as received and never processed (their task was lost)
+    old, new = (
+        DesignEvent.objects.create(event_id=event_id, payload=event(project, event_id))
+        for event_id in ("ev-lost", "ev-fresh")
+    )
+    DesignEvent.objects.filter(pk=old.pk).update(
+        received_at=timezone.now() - datetime.timedelta(minutes=2)
+    )
+
+    # then only the one waiting longer than the sweep's grace is sent again
+    assert list(receiving.waiting()) == [old]
+    assert process_waiting_design_events.delay().get() == 1
+
+    old.refresh_from_db(), new.refresh_from_db()
+    assert (old.status, old.outcome) == (DesignEvent.Status.PROCESSED, "created")
+    assert new.status == DesignEvent.Status.RECEIVED
+    assert process_waiting_design_events.delay().get() == 0

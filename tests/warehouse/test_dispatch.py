@@ -166,6 +166,7 @@ def test_a_person_sends_a_release_again(
 
     with django_capture_on_commit_callbacks(execute=True):
         dispatch.release_resend(release=release, actor=coordinator_actor)
+        relay_pending()  # the relay hands release.resent on: the release is sent
 
     release.refresh_from_db()
     assert release.sent_at is not None and release.delivery_failed_at is None

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oms.models import OutboxEvent
+from oms.relay import relay_pending
 from oms.scopes import Scope
 from orders.selectors import order_timeline
 from tests.concurrency import at_once
@@ -183,6 +184,7 @@ def test_a_person_sends_an_unanswered_release_again(
 
     with django_capture_on_commit_callbacks(execute=True):
         dispatch.release_resend(release=release, actor=SETUP)
+        relay_pending()  # the relay hands release.resent on: the warehouse is asked
 
     release.refresh_from_db()
     assert (release.asks, release.unanswered_at) == (1, None)
@@ -191,7 +193,7 @@ def test_a_person_sends_an_unanswered_release_again(
     assert OutboxEvent.objects.filter(event_type="release.resent").exists()
 
 
-def test_the_send_again_button_asks_the_warehouse_at_once(
+def test_the_send_again_button_asks_the_warehouse_with_the_next_relay(
     released, warehouse_stub, coordinator_client, django_capture_on_commit_callbacks
 ):
     order, release = released
@@ -201,6 +203,7 @@ def test_the_send_again_button_asks_the_warehouse_at_once(
         coordinator_client.post(
             reverse("orders:resend_release", args=[order.number, release.release_id])
         )
+        relay_pending()
 
     assert len(warehouse_stub.received) == 3
     release.refresh_from_db()
@@ -223,6 +226,7 @@ def test_the_admin_sends_unanswered_releases_again(
             {"action": "send_again", "_selected_action": [release.pk]},
             follow=True,
         )
+        relay_pending()
 
     assert "Sent again: 1 releases." in response.content.decode()
     assert len(warehouse_stub.received) == 3
