@@ -4,7 +4,11 @@ header is declared as the server enforces it."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 from rest_framework import serializers
 
 from oms.api import idempotency
@@ -94,6 +98,14 @@ class AutoSchema(BaseAutoSchema):
         if if_match is not None:
             parameters.append(IF_MATCH if if_match else IF_MATCH_OPTIONAL)
         return parameters
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body given as a raw schema or as one of several shapes is never optional in
+        OMS (drf-spectacular cannot tell from them)."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, dict | PolymorphicProxySerializer):
+            required = True
+        return schema, required
 
     def _get_response_bodies(self, direction="response"):
         """The operation's own responses plus the problem responses it can give (added

@@ -66,7 +66,7 @@ class ReceiptsSerializer(serializers.Serializer):
 
 
 class CorrectionInput(serializers.Serializer):
-    payload = serializers.JSONField(help_text="The whole corrected event (same event_id).")
+    payload = serializers.DictField(help_text="The whole corrected event (same event_id).")
 
 
 class DesignEventFilter(StrictFilterSet):

@@ -62,6 +62,8 @@ def test_limit_and_offset_within_bounds_page_the_list(api):
         ("/api/v1/orders/", "jeopardy", "1x"),
         ("/api/v1/orders/", "status", "nearly-done"),
         ("/api/v1/orders/", "updated_since", "2026-11-01"),
+        ("/api/v1/orders/", "updated_since", ""),
+        ("/api/v1/orders/", "gated", ""),
         ("/api/v1/projects/", "status", "sleeping"),
         ("/api/v1/projects/", "updated_since", "soon"),
         ("/api/v1/allocation-runs/", "dry_run", "maybe"),
