@@ -4,7 +4,9 @@ PostgreSQL holding orders in every state, finds no failure. The seed is fixed an
 examples per operation bounded, so the run is the same each time and takes a few
 minutes. Settings that are not command-line options are in schemathesis.toml beside
 this file (the statuses a well-formed request may still get, and no NUL bytes in
-generated strings: NUL is refused on its own, which is not what this run checks)."""
+generated strings: NUL is refused on its own, which is not what this run checks); the
+run adds the number of an existing order and the id of an existing release, so that
+operations on them reach past 404."""
 
 import json
 import subprocess
@@ -19,6 +21,7 @@ from allocation.choices import Trigger
 from oms.actors import Actor
 from orders.choices import OrderStatus
 from tests import factories
+from warehouse.models import Release
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +31,11 @@ PHASES = "examples,coverage,fuzzing,stateful"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def run_schemathesis(url: str, token: str, report: Path) -> subprocess.CompletedProcess:
+def run_schemathesis(
+    url: str, token: str, config: Path, report: Path
+) -> subprocess.CompletedProcess:
     command = [
-        *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run"),
+        *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run"),
         f"{url}/api/v1/schema/?format=json",
         *("--checks", "all", "--phases", PHASES),
         *("--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES)),
@@ -59,10 +64,12 @@ def figures(report: dict) -> str:
     return "\n".join(lines)
 
 
-def some_of_everything() -> None:
+def some_of_everything() -> dict[str, str]:
     """Orders in each state (with their project, items, stock, release and return) and a
-    finished allocation run, so that operations on existing resources are reached."""
+    finished allocation run; the path parameters that name a draft order and the release
+    of a released one."""
     warehouse = factories.WarehouseFactory()
+    orders = {}
     for status in (
         OrderStatus.DRAFT,
         OrderStatus.APPROVED,
@@ -72,19 +79,27 @@ def some_of_everything() -> None:
         OrderStatus.PARTIALLY_RETURNED,
         OrderStatus.CANCELLED,
     ):
-        factories.order_in(status, warehouse=warehouse)
+        orders[status] = factories.order_in(status, warehouse=warehouse)
     run = allocation_services.allocation_run_request(
         actor=Actor.system("tests"), trigger=Trigger.COMMAND, dry_run=True
     )
     allocation_services.allocation_run_execute(run_id=run.pk)
+    release = Release.objects.get(order=orders[OrderStatus.RELEASED])
+    return {"number": orders[OrderStatus.DRAFT].number, "release_id": str(release.release_id)}
 
 
 def test_schemathesis_finds_no_failure_in_any_operation(live_server, make_caller, tmp_path):
-    some_of_everything()
+    known = some_of_everything()
     caller = make_caller(throttle_rate="1000000/min")
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        CONFIG.read_text()
+        + "\n[parameters]\n"
+        + "".join(f'{name} = "{value}"\n' for name, value in known.items())
+    )
     report_path = tmp_path / "schemathesis.json"
 
-    result = run_schemathesis(live_server.url, caller.token, report_path)
+    result = run_schemathesis(live_server.url, caller.token, config, report_path)
 
     assert report_path.exists(), result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads(report_path.read_text())
