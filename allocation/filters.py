@@ -6,20 +6,21 @@ from django.db.models import Q
 
 from allocation.choices import Result, RunStatus, Trigger
 from allocation.models import AllocationOutcome, AllocationRun
+from oms.filters import StrictFilterSet, YesNoFilter
 from orders.choices import Priority, ReasonCode
 
 
-class RunFilter(django_filters.FilterSet):
+class RunFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices, distinct=False)
     trigger = django_filters.MultipleChoiceFilter(choices=Trigger.choices, distinct=False)
-    dry_run = django_filters.BooleanFilter()
+    dry_run = YesNoFilter()
 
     class Meta:
         model = AllocationRun
         fields: list[str] = []
 
 
-class OutcomeFilter(django_filters.FilterSet):
+class OutcomeFilter(StrictFilterSet):
     result = django_filters.MultipleChoiceFilter(choices=Result.choices, distinct=False)
     item = django_filters.CharFilter(
         method="filter_item", help_text="An item code: the orders short of it."

@@ -3,9 +3,10 @@ from django.db.models import Q
 
 from catalog.choices import ItemCategory, ItemLifecycle
 from catalog.models import Item
+from oms.filters import StrictFilterSet
 
 
-class ItemFilter(django_filters.FilterSet):
+class ItemFilter(StrictFilterSet):
     category = django_filters.MultipleChoiceFilter(choices=ItemCategory.choices)
     lifecycle = django_filters.MultipleChoiceFilter(choices=ItemLifecycle.choices)
     q = django_filters.CharFilter(method="filter_text", help_text="Code prefix or description.")

@@ -3,13 +3,13 @@
 import django_filters
 from django.utils import timezone
 
-from oms.filters import AnyYesNo, SinceFilter
-from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority
+from oms.filters import SinceFilter, StrictFilterSet, YesNoFilter
+from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority, ProjectStatus
 from orders.models import Order, Project
 from orders.selectors import jeopardy_condition, orders_matching_text
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(StrictFilterSet):
     # The choice filters read the order's own columns, so no DISTINCT is needed (it
     # would make every count sort all matching rows).
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, distinct=False)
@@ -26,15 +26,12 @@ class OrderFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         field_name="national_priority", choices=Priority.choices, distinct=False
     )
-    gated = django_filters.BooleanFilter(widget=AnyYesNo)
-    has_reason = django_filters.BooleanFilter(
-        method="filter_has_reason",
-        help_text="Has a rejection or cancellation reason.",
-        widget=AnyYesNo,
+    gated = YesNoFilter()
+    has_reason = YesNoFilter(
+        method="filter_has_reason", help_text="Has a rejection or cancellation reason."
     )
-    jeopardy = django_filters.BooleanFilter(
+    jeopardy = YesNoFilter(
         method="filter_jeopardy",
-        widget=AnyYesNo,
         help_text="Longer in its status than allowed, or needed soon and not released.",
     )
     updated_since = SinceFilter()
@@ -60,10 +57,10 @@ class OrderFilter(django_filters.FilterSet):
         return orders_matching_text(queryset, value)
 
 
-class ProjectFilter(django_filters.FilterSet):
+class ProjectFilter(StrictFilterSet):
     market = django_filters.CharFilter(field_name="market__code")
     region = django_filters.CharFilter(field_name="market__region__code")
-    status = django_filters.CharFilter()
+    status = django_filters.ChoiceFilter(choices=ProjectStatus.choices)
     updated_since = SinceFilter()
 
     class Meta:

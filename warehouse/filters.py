@@ -3,17 +3,21 @@
 import django_filters
 from django.db.models import F, Q
 
+from catalog.choices import ItemCategory
+from oms.filters import StrictFilterSet, YesNoFilter
 from warehouse.models import StockLevel
 
 
-class StockLevelFilter(django_filters.FilterSet):
+class StockLevelFilter(StrictFilterSet):
     warehouse = django_filters.CharFilter(field_name="warehouse__code")
     item = django_filters.CharFilter(field_name="item__code")
-    category = django_filters.CharFilter(field_name="item__category")
+    category = django_filters.ChoiceFilter(
+        field_name="item__category", choices=ItemCategory.choices
+    )
     q = django_filters.CharFilter(
         method="filter_text", help_text="Item code prefix or description."
     )
-    below_minimum = django_filters.BooleanFilter(
+    below_minimum = YesNoFilter(
         method="filter_below_minimum", help_text="Available below the minimum level."
     )
 

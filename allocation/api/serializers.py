@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from allocation.models import AllocationOutcome, AllocationRun
+from oms.api.json_types import StrictBooleanField
 from oms.api.schema import ProblemSerializer
 
 # The run detail lists this many blocking items (the back office shows them all).
@@ -114,7 +115,7 @@ class AllocationOutcomeSerializer(serializers.ModelSerializer):
 
 
 class AllocationRunInput(serializers.Serializer):
-    dry_run = serializers.BooleanField(
+    dry_run = StrictBooleanField(
         default=False, help_text="Compute and report everything, change nothing."
     )
 

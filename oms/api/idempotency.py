@@ -3,7 +3,9 @@
 The first request with a key runs and its outcome (status, body, a few headers) is
 stored; a retry with the same key and the same request gets that outcome again, with
 `Idempotent-Replayed: true`. The same key with a different request is 422; the same
-key while the first request still runs is 409.
+key while the first request still runs is 409. A key is 1 to 200 visible ASCII
+characters (KEY_PATTERN, as the OpenAPI schema declares it); any other value is 400
+naming the header.
 
 A key is never left in progress by a request that ends: a final answer (2xx, and a
 4xx, which the same request would get again) is stored and replayed; a server error,
@@ -17,10 +19,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import re
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from oms.api.authentication import caller_key
@@ -33,6 +37,8 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("ETag", "Location")
 MAX_KEY_LENGTH = 200
+KEY_PATTERN = rf"^[\x21-\x7E]{{1,{MAX_KEY_LENGTH}}}$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 class Replay(Exception):
@@ -66,9 +72,10 @@ def begin(request) -> IdempotencyKey | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise UnprocessableEntity(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.", code="invalid_idempotency_key"
+    if not _KEY.fullmatch(key):
+        raise ValidationError(
+            {HEADER: [f"Give 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces)."]},
+            code="invalid_idempotency_key",
         )
     owner, fingerprint = caller_key(request), _fingerprint(request)
     try:

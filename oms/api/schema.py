@@ -1,11 +1,17 @@
 """OpenAPI details that every endpoint shares: the bearer scheme, the scope each
-operation needs, and its problem-details error responses."""
+operation needs, the headers it reads, and its problem-details error responses. Each
+header is declared as the server enforces it."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 from rest_framework import serializers
 
+from oms.api import idempotency
 from oms.api.problems import CONTENT_TYPE
 
 
@@ -45,16 +51,33 @@ WRITE_ERRORS = {
 }
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
+    idempotency.HEADER,
     str,
     OpenApiParameter.HEADER,
-    description="Retry-safe POST: a replay returns the first outcome (kept 24 hours).",
+    pattern=idempotency.KEY_PATTERN,
+    description="Retry-safe POST: a replay returns the first outcome (kept 24 hours). "
+    f"1 to {idempotency.MAX_KEY_LENGTH} visible ASCII characters; another value is 400.",
 )
 CORRELATION_ID = OpenApiParameter(
     "X-Correlation-ID",
     str,
     OpenApiParameter.HEADER,
-    description="Traces the request through history, events and tasks; made if absent.",
+    description="Traces the request through history, events and tasks. A value that is not "
+    "1 to 64 of letters, digits and `._:-` is replaced by a new one, as is a missing one; "
+    "the one used is echoed back.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag from your last read of this resource; another is 412, none 428.",
+)
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="If sent, the ETag from your last read of this resource; another is 412.",
 )
 
 
@@ -71,7 +94,18 @@ class AutoSchema(BaseAutoSchema):
         parameters = [*super().get_override_parameters(), CORRELATION_ID]
         if self.method == "POST":
             parameters.append(IDEMPOTENCY_KEY)
+        if_match = getattr(self.view, "if_match", {}).get(self.method)
+        if if_match is not None:
+            parameters.append(IF_MATCH if if_match else IF_MATCH_OPTIONAL)
         return parameters
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body given as a raw schema or as one of several shapes is never optional in
+        OMS (drf-spectacular cannot tell from them)."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, dict | PolymorphicProxySerializer):
+            required = True
+        return schema, required
 
     def _get_response_bodies(self, direction="response"):
         """The operation's own responses plus the problem responses it can give (added
@@ -84,6 +118,11 @@ class AutoSchema(BaseAutoSchema):
             extra.update(WRITE_ERRORS)
         if "{" in self.path:
             extra[404] = problem("No such resource.")
+        if_match = getattr(self.view, "if_match", {}).get(self.method)
+        if if_match is not None:
+            extra[412] = problem("If-Match names another version: read the resource again.")
+        if if_match:
+            extra[428] = problem("If-Match is missing.")
         for code, response in extra.items():
             bodies.setdefault(
                 str(code),

@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from oms import audit
 from oms.api import idempotency
 from oms.api.authentication import request_actor
+from oms.api.json_types import StrictCharField
+from oms.api.query import WholeNumberField
 from oms.models import OutboxEvent
 from oms.scopes import Scope
 
@@ -22,6 +24,9 @@ class ApiMixin:
     required_scope: str
     # Scopes for methods that need another scope than required_scope, e.g. PATCH.
     method_scopes: dict[str, str] = {}
+    # Methods that read If-Match: True where it is required, False where optional. The
+    # OpenAPI schema declares the header from this, and check_if_match enforces it.
+    if_match: dict[str, bool] = {}
 
     def scope_for(self, method: str) -> str:
         return self.method_scopes.get(method, self.required_scope)
@@ -68,13 +73,13 @@ class EventPageSerializer(serializers.Serializer):
 
 
 class EventQuery(serializers.Serializer):
-    after = serializers.IntegerField(
+    after = WholeNumberField(
         min_value=0, max_value=2**63 - 1, default=0, help_text="Events after this cursor."
     )
-    limit = serializers.IntegerField(
+    limit = WholeNumberField(
         min_value=1, max_value=500, default=100, help_text="At most this many (max 500)."
     )
-    type = serializers.CharField(max_length=64, required=False, help_text="Only this type.")
+    type = StrictCharField(max_length=64, required=False, help_text="Only this type.")
 
 
 class EventFeedApi(ApiMixin, GenericAPIView):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from oms.api.views import ApiMixin
 from oms.errors import Problem, ValidationFailed
+from oms.filters import StrictFilterSet
 from oms.scopes import Scope
 from orders import ingestion
 from orders.models import DesignEvent
@@ -65,10 +66,10 @@ class ReceiptsSerializer(serializers.Serializer):
 
 
 class CorrectionInput(serializers.Serializer):
-    payload = serializers.JSONField(help_text="The whole corrected event (same event_id).")
+    payload = serializers.DictField(help_text="The whole corrected event (same event_id).")
 
 
-class DesignEventFilter(django_filters.FilterSet):
+class DesignEventFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=DesignEvent.Status.choices)
     project = django_filters.CharFilter(field_name="project_external_id")
     order_type = django_filters.CharFilter()
@@ -128,7 +129,14 @@ class DesignEventListApi(ApiMixin, generics.ListAPIView):
         description="Each event is stored as sent, then processed (in a background task). "
         "The answer gives each event's status and outcome so far; a repeated event id is a "
         "`duplicate` and changes nothing. Follow up with GET /design-events/{event_id}/.",
-        request={"application/json": {"oneOf": [{"type": "object"}, {"type": "array"}]}},
+        request={
+            "application/json": {
+                "oneOf": [
+                    {"type": "object"},
+                    {"type": "array", "minItems": 1, "maxItems": MAX_EVENTS},
+                ]
+            }
+        },
         responses={202: ReceiptsSerializer},
         examples=[OpenApiExample("A design", value=EXAMPLE, request_only=True)],
     )

@@ -1,7 +1,14 @@
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Item
+from oms.api.json_types import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateField,
+    StrictIntegerField,
+    StrictNumberField,
+)
 from oms.api.schema import FieldErrorSerializer
 from orders.choices import Milestone, PlanType, ProjectStatus, ReasonCode, TimelineKind
 from orders.models import Order, OrderLine, OrderNote, OrderRevision, Project
@@ -230,12 +237,12 @@ class OrderRevisionSerializer(serializers.ModelSerializer):
 
 
 class ReasonInput(serializers.Serializer):
-    reason_code = serializers.ChoiceField(choices=ReasonCode.choices)
-    reason_text = serializers.CharField(max_length=2000)
+    reason_code = StrictChoiceField(choices=ReasonCode.choices)
+    reason_text = StrictCharField(max_length=2000)
 
 
 class OrderNoteSerializer(serializers.ModelSerializer):
-    text = serializers.CharField(max_length=OrderNote.MAX_LENGTH, trim_whitespace=True)
+    text = StrictCharField(max_length=OrderNote.MAX_LENGTH)
 
     class Meta:
         model = OrderNote
@@ -244,7 +251,7 @@ class OrderNoteSerializer(serializers.ModelSerializer):
 
 
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class EmptyInput(serializers.Serializer):
@@ -254,44 +261,28 @@ class EmptyInput(serializers.Serializer):
 ID_RANGE = {"min_value": 1, "max_value": 2**63 - 1}
 
 
-class ItemCodeField(serializers.SlugRelatedField):
-    """An item by its code."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="code", queryset=Item.objects.all(), **kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or "\x00" in data or len(data) > 40:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40])
-        return super().to_internal_value(data)
-
-
 class LineQuantityInput(serializers.Serializer):
-    line = serializers.IntegerField(help_text="The line id.", **ID_RANGE)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    line = StrictIntegerField(help_text="The line id.", **ID_RANGE)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 
 class LineAddInput(serializers.Serializer):
-    item = ItemCodeField(help_text="The item code.")
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    item = StrictCharField(max_length=40, help_text="The item code (an unknown one is 422).")
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 
 class LineEditsInput(serializers.Serializer):
-    """Changes to a DRAFT order's lines, applied together or not at all."""
+    """Changes to a DRAFT order's lines, applied together or not at all. With none, the
+    order is left as it is."""
 
     update = LineQuantityInput(many=True, required=False, default=list)
     add = LineAddInput(many=True, required=False, default=list)
     remove = serializers.ListField(
-        child=serializers.IntegerField(**ID_RANGE),
+        child=StrictIntegerField(**ID_RANGE),
         required=False,
         default=list,
         help_text="Line ids.",
     )
-
-    def validate(self, data):
-        if not (data["update"] or data["add"] or data["remove"]):
-            raise serializers.ValidationError("Give at least one of update, add or remove.")
-        return data
 
 
 # --- Project master data from the planning system ---------------------------------------
@@ -301,50 +292,61 @@ _OPTIONAL = {"required": False, "allow_null": True}
 
 
 def _coordinate_field(limit: int, **kwargs):
-    return serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-limit,
-        max_value=limit,
-        coerce_to_string=False,
-        **_OPTIONAL,
-        **kwargs,
-    )
+    """A JSON number within ±limit, stored rounded to 6 decimal places."""
+    return StrictNumberField(min_value=-limit, max_value=limit, **_OPTIONAL, **kwargs)
 
 
 class ProjectInput(serializers.Serializer):
     """One project as the planning system sends it (the columns of its files). A key
     left out keeps the stored value; null or "" clears an optional one. Keys not listed
-    here are ignored. The rules are checked in orders.project_import.validate_row."""
+    here are ignored. Sent alone, a project with a wrong type, length or choice is 400;
+    one that breaks a rule (unknown market, milestones out of order, ...) is 422."""
 
-    project_id = serializers.CharField(max_length=40, help_text="The planning system's key.")
-    site_code = serializers.CharField(max_length=40)
-    market = serializers.CharField(max_length=20, help_text="A market code.")
-    plan_type = serializers.ChoiceField(choices=PlanType.choices)
-    name = serializers.CharField(max_length=200, allow_blank=True, **_OPTIONAL)
-    region = serializers.CharField(
+    project_id = StrictCharField(max_length=40, help_text="The planning system's key.")
+    site_code = StrictCharField(max_length=40)
+    market = StrictCharField(max_length=20, help_text="A market code.")
+    plan_type = StrictChoiceField(choices=PlanType.choices)
+    name = StrictCharField(max_length=200, allow_blank=True, **_OPTIONAL)
+    region = StrictCharField(
         max_length=20, help_text="If given, the market's region code.", **_OPTIONAL
     )
-    status = serializers.ChoiceField(
+    status = StrictChoiceField(
         choices=ProjectStatus.choices, help_text="New projects are active by default.", **_OPTIONAL
     )
     latitude = _coordinate_field(90, help_text="Give both coordinates or neither.")
     longitude = _coordinate_field(180)
-    site_acquired_on = serializers.DateField(**_OPTIONAL)
-    design_complete_on = serializers.DateField(**_OPTIONAL)
-    permits_approved_on = serializers.DateField(**_OPTIONAL)
-    notice_to_proceed_on = serializers.DateField(
+    site_acquired_on = StrictDateField(**_OPTIONAL)
+    design_complete_on = StrictDateField(**_OPTIONAL)
+    permits_approved_on = StrictDateField(**_OPTIONAL)
+    notice_to_proceed_on = StrictDateField(
         help_text="Each milestone reached is on or after the ones before it.", **_OPTIONAL
     )
-    construction_start_on = serializers.DateField(**_OPTIONAL)
-    on_air_on = serializers.DateField(**_OPTIONAL)
+    construction_start_on = StrictDateField(**_OPTIONAL)
+    on_air_on = StrictDateField(**_OPTIONAL)
+
+
+class ProjectListInput(serializers.Serializer):
+    """1 to 1000 projects, each an object read as ProjectInput. An invalid one is
+    reported in the results with its problems, and the others are saved."""
+
+
+class ProjectListInputSchema(OpenApiSerializerExtension):
+    target_class = ProjectListInput
+
+    def map_serializer(self, auto_schema, direction):
+        return {
+            "type": "array",
+            "items": {"type": "object"},
+            "minItems": 1,
+            "maxItems": MAX_PROJECTS_PER_REQUEST,
+        }
 
 
 PROJECT_UPSERT_REQUEST = PolymorphicProxySerializer(
     component_name="ProjectUpsertRequest",
     serializers=[
         ProjectInput,
-        ProjectInput(many=True),
+        ProjectListInput,
     ],
     resource_type_field_name=None,
     many=False,

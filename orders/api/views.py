@@ -8,10 +8,11 @@ from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from catalog.models import Item
 from oms.api.pagination import Rows
 from oms.api.preconditions import check_if_match, etag, not_modified
 from oms.api.views import ApiMixin
-from oms.errors import ValidationFailed
+from oms.errors import Problem, ValidationFailed
 from oms.scopes import Scope
 from orders import project_import, selectors, services
 from orders.api import serializers as s
@@ -44,6 +45,7 @@ def _detail_response(request, view, number: str, *, status_code=status.HTTP_200_
 class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     required_scope = Scope.ORDERS_READ
     method_scopes = {"PATCH": Scope.ORDERS_WRITE}
+    if_match = {"PATCH": True}
     serializer_class = s.OrderDetailSerializer
 
     @extend_schema(
@@ -61,13 +63,10 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     @extend_schema(
         summary="Edit the lines of a DRAFT order (If-Match required)",
         description="Quantity changes, added items and removed lines are applied together "
-        "or not at all. Send `If-Match` with the ETag you read; a changed order is 412.",
+        "or not at all; with none of them nothing changes. Send `If-Match` with the ETag "
+        "you read; a changed order is 412.",
         request=s.LineEditsInput,
-        responses={
-            200: s.OrderDetailSerializer,
-            412: OpenApiResponse(description="Changed"),
-            428: OpenApiResponse(description="If-Match missing"),
-        },
+        responses={200: s.OrderDetailSerializer},
         examples=[
             OpenApiExample(
                 "Change, add and remove",
@@ -82,18 +81,33 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     )
     def patch(self, request, number):
         data = _valid(s.LineEditsInput, request)
+        items = _items(a["item"] for a in data["add"])
         edits = services.LineEdits(
             quantities={u["line"]: u["quantity"] for u in data["update"]},
-            add=[(a["item"], a["quantity"]) for a in data["add"]],
+            add=[(items[a["item"]], a["quantity"]) for a in data["add"]],
             remove=data["remove"],
         )
         with transaction.atomic():
             order = _locked(number)
-            check_if_match(request, order.version, required=True)
+            check_if_match(request, order.version, required=self.if_match["PATCH"])
             services.order_edit_lines(
                 order=order, edits=edits, actor=self.actor, expected_version=order.version
             )
         return _detail_response(request, self, number)
+
+
+def _items(codes) -> dict[str, Item]:
+    """The items with these codes; an unknown code is a problem of the request (422)."""
+    codes = list(codes)
+    items = Item.objects.in_bulk(codes, field_name="code")
+    unknown = [
+        Problem(code="does_not_exist", field=f"add[{i}].item", message=f"No item {code!r}.")
+        for i, code in enumerate(codes)
+        if code not in items
+    ]
+    if unknown:
+        raise ValidationFailed("The changes were not saved.", problems=unknown)
+    return items
 
 
 def _valid(serializer_class, request) -> dict:
@@ -110,6 +124,7 @@ class OrderTransitionApi(ApiMixin, generics.GenericAPIView):
     """POST one transition. If-Match is optional here; when sent it must match."""
 
     required_scope = Scope.ORDERS_WRITE
+    if_match = {"POST": False}
     input_serializer = s.EmptyInput
     serializer_class = s.OrderDetailSerializer
 
@@ -120,7 +135,7 @@ class OrderTransitionApi(ApiMixin, generics.GenericAPIView):
         data = _valid(self.input_serializer, request)
         with transaction.atomic():
             order = _locked(number)
-            check_if_match(request, order.version, required=False)
+            check_if_match(request, order.version, required=self.if_match["POST"])
             self.perform(order, data)
         return _detail_response(request, self, number)
 
@@ -129,7 +144,7 @@ def _transition_schema(summary: str, input_serializer, example=None):
     return extend_schema(
         summary=summary,
         request=input_serializer,
-        responses={200: s.OrderDetailSerializer, 412: OpenApiResponse(description="Changed")},
+        responses={200: s.OrderDetailSerializer},
         examples=[OpenApiExample("Example", value=example, request_only=True)] if example else [],
     )
 
@@ -337,6 +352,8 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         data = request.data
         single = isinstance(data, dict)
+        if single:
+            _valid(s.ProjectInput, request)
         items = [data] if single else data
         if not isinstance(items, list) or not 1 <= len(items) <= s.MAX_PROJECTS_PER_REQUEST:
             raise ValidationError(

@@ -250,9 +250,9 @@ def test_a_bad_project_in_a_list_is_reported_and_the_good_ones_saved(api, market
     ]
 
 
-def test_a_single_bad_project_is_422_naming_the_field(api, market):
+def test_a_single_bad_project_is_400_naming_the_field(api, market):
     response = api.post(PROJECTS, planning_project("PRJ-1", market=f"NY{SURROGATE}"))
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert [p["field"] for p in problem(response)["errors"]] == ["market"]
     assert not Project.objects.exists()
 

@@ -109,9 +109,22 @@ def test_a_server_error_is_not_stored_so_a_retry_runs(api, monkeypatch):
     assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
 
 
-def test_an_empty_or_huge_key_is_422(api):
+@pytest.mark.parametrize("key", ["", "x" * 201, "two words", "caf\u00e9"])
+def test_a_key_not_of_1_to_200_visible_ascii_characters_is_400_naming_the_header(api, key):
     order = factories.make_order()
-    assert approve(api, order, "x" * 201).status_code == 422
+    response = approve(api, order, key)
+    assert response.status_code == 400
+    assert [e["field"] for e in problem(response)["errors"]] == ["Idempotency-Key"]
+    assert not IdempotencyKey.objects.exists()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT
+
+
+def test_every_key_the_schema_allows_is_taken(api):
+    order = factories.make_order()
+    key = "".join(chr(c) for c in range(0x21, 0x7F)) + "~" * 106
+    assert len(key) == 200
+    assert approve(api, order, key).status_code == 200
 
 
 def test_old_keys_are_pruned_by_the_beat_task(api):

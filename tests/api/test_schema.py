@@ -86,3 +86,29 @@ def test_the_api_answers_as_its_schema_says(api_schema):
             )
 
         check()
+
+
+def test_the_schema_declares_headers_paging_and_bodies_as_the_server_enforces_them(client):
+    schema = client.get("/api/v1/schema/", headers={"Accept": "application/json"}).json()
+    paths = schema["paths"]
+
+    def parameter(path, method, name):
+        (found,) = [p for p in paths[path][method]["parameters"] if p["name"] == name]
+        return found
+
+    key = parameter("/api/v1/orders/{number}/approve/", "post", "Idempotency-Key")
+    assert key["schema"]["pattern"] == "^[\\x21-\\x7E]{1,200}$"
+    patch_if_match = parameter("/api/v1/orders/{number}/", "patch", "If-Match")
+    assert patch_if_match["required"] is True
+    assert {"412", "428"} <= paths["/api/v1/orders/{number}/"]["patch"]["responses"].keys()
+    approve_if_match = parameter("/api/v1/orders/{number}/approve/", "post", "If-Match")
+    assert not approve_if_match.get("required")
+    assert parameter("/api/v1/orders/", "get", "limit")["schema"] | {"type": "integer"} == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 200,
+    }
+    assert parameter("/api/v1/orders/", "get", "offset")["schema"]["minimum"] == 0
+    assert paths["/api/v1/projects/"]["post"]["requestBody"]["required"] is True
+    receipt = schema["components"]["schemas"]["StockReceiptInputRequest"]
+    assert receipt["properties"]["quantity"]["minimum"] == 1

@@ -9,13 +9,19 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from oms.api.idempotency import REPLAYED_HEADER
+from oms.api.json_types import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 from oms.api.views import ApiMixin
 from oms.scopes import Scope
 from warehouse import callbacks
 from warehouse.choices import CallbackKind, Condition, ReleaseStatus
 from warehouse.models import Release
 
-EVENT_ID = serializers.RegexField(
+EVENT_ID = StrictRegexField(
     r"^[A-Za-z0-9._:\-]{1,100}$",
     max_length=100,
     help_text="The warehouse's id of this event (letters, digits, . _ : -); the same id "
@@ -29,41 +35,47 @@ class AcceptedInput(serializers.Serializer):
 
 class RejectedInput(serializers.Serializer):
     event_id = EVENT_ID
-    reason = serializers.CharField(max_length=400, help_text="Why the warehouse will not ship.")
+    reason = StrictCharField(max_length=400, help_text="Why the warehouse will not ship.")
 
 
 class ShippedLineInput(serializers.Serializer):
-    item = serializers.CharField(max_length=40)
-    shipped = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    item = StrictCharField(max_length=40)
+    shipped = StrictIntegerField(min_value=0, max_value=1_000_000)
 
 
 class CompletedInput(serializers.Serializer):
     event_id = EVENT_ID
-    lines = ShippedLineInput(
-        many=True,
-        allow_empty=False,
+    lines = serializers.ListField(
+        child=ShippedLineInput(),
+        min_length=1,
         help_text="Every item of the release with the quantity shipped (0 if none).",
     )
 
 
 class ReturnedLineInput(serializers.Serializer):
-    item = serializers.CharField(max_length=40)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    condition = serializers.ChoiceField(choices=Condition.choices)
-    reason = serializers.CharField(max_length=200)
+    item = StrictCharField(max_length=40)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
+    condition = StrictChoiceField(choices=Condition.choices)
+    reason = StrictCharField(max_length=200)
 
 
 class ReturnInput(serializers.Serializer):
     event_id = EVENT_ID
-    lines = ReturnedLineInput(many=True, allow_empty=False)
+    lines = serializers.ListField(child=ReturnedLineInput(), min_length=1)
 
 
 class StockInput(serializers.Serializer):
     event_id = EVENT_ID
-    warehouse = serializers.CharField(max_length=20)
-    item = serializers.CharField(max_length=40)
-    quantity = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
-    reason = serializers.CharField(max_length=200, help_text="Delivery note, count reference.")
+    warehouse = StrictCharField(max_length=20)
+    item = StrictCharField(max_length=40)
+    quantity = StrictIntegerField(
+        min_value=-1_000_000, max_value=1_000_000, help_text="Not 0: the count changed."
+    )
+    reason = StrictCharField(max_length=200, help_text="Delivery note, count reference.")
+
+
+class StockReceiptInput(StockInput):
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 
 class ShippedSerializer(serializers.Serializer):
@@ -246,11 +258,12 @@ class StockCallbackApi(CallbackApi):
 
 class StockReceiptApi(StockCallbackApi):
     kind = CallbackKind.STOCK_RECEIVED
+    input_serializer = StockReceiptInput
 
     @_schema(
         "Goods arrived at a warehouse",
         "On hand grows by the (positive) quantity; the ledger records the reason.",
-        StockInput,
+        StockReceiptInput,
         {
             "event_id": "wms-001200",
             "warehouse": "WH-NJ",
