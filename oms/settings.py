@@ -308,6 +308,9 @@ if OMS_OPS_EMAIL_MODE not in {"all", "failures"}:
 # scans incoming/ every OMS_IMPORT_SCAN_SECONDS.
 OMS_IMPORT_DIR = Path(env_str("OMS_IMPORT_DIR", str(BASE_DIR / "var" / "import")))
 OMS_IMPORT_SCAN_SECONDS = env_int("OMS_IMPORT_SCAN_SECONDS", 60)
+# A planning file with more rows, or more data once decompressed, is refused whole.
+OMS_IMPORT_MAX_ROWS = env_int("OMS_IMPORT_MAX_ROWS", 500_000)
+OMS_IMPORT_MAX_BYTES = env_int("OMS_IMPORT_MAX_BYTES", 128 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["scan-import-dir"] = {
     "task": "orders.tasks.scan_import_dir",
     "schedule": float(OMS_IMPORT_SCAN_SECONDS),
