@@ -1,3 +1,5 @@
+from django.utils.cache import add_never_cache_headers
+
 from oms import audit, correlation
 from oms.actors import Actor
 
@@ -29,3 +31,19 @@ class ActorMiddleware:
             with audit.acting(Actor.person(user)):
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages for a signed-in person and every API answer are never stored by a browser
+    or a proxy (Cache-Control: no-store). Static files are answered before this runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith("/api/"):
+            add_never_cache_headers(response)
+        return response
