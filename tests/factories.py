@@ -40,6 +40,9 @@ class UserFactory(DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("secret-pass-123")
+    is_superuser = False
+    # Only those who administer are staff: superusers, and the roles in STAFF_ROLES.
+    is_staff = factory.LazyAttribute(lambda user: user.is_superuser)
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
