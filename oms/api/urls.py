@@ -10,5 +10,11 @@ urlpatterns = [
     path("", include("allocation.api.urls")),
     path("events/", views.EventFeedApi.as_view(), name="event-feed"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="oms/api_docs.html"
+        ),
+        name="docs",
+    ),
 ]

@@ -59,7 +59,7 @@ def sign_in(browser, live_server):
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         contexts.append(context)
         page = context.new_page()
-        page.on("console", partial(record_csp_violation, violations))
+        page.on("console", partial(record_policy_error, violations))
         page.set_default_timeout(15_000)
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("User name").fill(user.username)
@@ -71,9 +71,11 @@ def sign_in(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
-    assert violations == [], "the Content-Security-Policy refused something"
+    assert violations == [], "the browser refused something or found a policy wrong"
 
 
-def record_csp_violation(violations: list, message) -> None:
-    if "Content Security Policy" in message.text:
+def record_policy_error(violations: list, message) -> None:
+    """What the browser says the Content-Security-Policy refused, or found wrong in the
+    Permissions-Policy."""
+    if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
         violations.append(message.text)

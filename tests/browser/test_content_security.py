@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import record_csp_violation
+from tests.browser.conftest import record_policy_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +17,7 @@ def test_the_back_office_and_the_admin_run_under_the_policy(sign_in, live_server
     order = factories.make_order()
     page = sign_in(admin)
     violations = []
-    page.on("console", partial(record_csp_violation, violations))
+    page.on("console", partial(record_policy_error, violations))
 
     # the queue: its script and an htmx filter swap
     page.goto(f"{live_server.url}/orders/")
@@ -38,7 +38,7 @@ def test_an_inline_script_would_be_refused(browser, live_server):
     context = browser.new_context()
     page = context.new_page()
     violations = []
-    page.on("console", partial(record_csp_violation, violations))
+    page.on("console", partial(record_policy_error, violations))
     page.goto(f"{live_server.url}/login/")
 
     page.evaluate(
