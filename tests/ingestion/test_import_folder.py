@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError
+from django.urls import reverse
 
 from oms.celery import app as celery_app
 from oms.models import JobRun
@@ -212,7 +213,7 @@ def assert_refused(root, name: str, reason: str) -> JobRun:
     return run
 
 
-def test_a_symbolic_link_is_refused_and_what_it_points_to_never_shows(root, outside):
+def test_a_symbolic_link_is_refused_and_what_it_points_to_never_shows(root, outside, client):
     link = root / "incoming" / "projects.csv"
     link.parent.mkdir(parents=True)
     link.symlink_to(outside)
@@ -223,6 +224,10 @@ def test_a_symbolic_link_is_refused_and_what_it_points_to_never_shows(root, outs
 
     run = assert_refused(root, "projects.csv", "It is a link to another file")
     assert "Contents only" not in f"{run.detail} {run.error}"
+    client.force_login(factories.UserFactory(role="viewer"))
+    page = client.get(reverse("job", args=[run.pk])).content.decode()
+    assert "It is a link to another file" in page
+    assert "Contents only" not in page and "SECRET-1" not in page
     assert (root / "failed" / "projects.csv").is_symlink()
     assert outside.read_text(encoding="utf-8") == HEADER + SECRET
 
