@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,14 +175,18 @@ def _parquet_uncompressed_bytes(metadata: pq.FileMetaData) -> int:
 
 @contextmanager
 def _csv_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
-    limits.check_bytes(name, os.fstat(file.fileno()).st_size)
+    limits.check_bytes(name, file.seek(0, io.SEEK_END))  # plain text: its size is its data
+    file.seek(0)
     counted = _csv_row_count(name, file)
     limits.check_rows(name, counted)
     file.seek(0)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
         reader = csv.reader(text)
-        header = next(reader, [])
+        try:
+            header = next(reader, [])
+        except csv.Error as exc:
+            raise ProjectFileError(f"{name}: unreadable header ({exc}).") from exc
         columns = [column_name(column) for column in header]
 
         def rows() -> Iterator[dict]:
@@ -204,8 +207,8 @@ def _csv_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
 
 def _csv_row_count(name: str, file: BinaryIO) -> int:
     """The rows after the header (blank lines not counted), in one pass that keeps
-    nothing; a file that cannot be decoded or parsed is refused here, before any row is
-    imported."""
+    nothing. A file that cannot be decoded is refused here, before any row is imported;
+    a line the CSV reader cannot parse is counted and left to the import to report."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
 
     def lines() -> Iterator[str]:
@@ -213,15 +216,19 @@ def _csv_row_count(name: str, file: BinaryIO) -> int:
             yield decoder.decode(line)
         yield decoder.decode(b"", final=True)
 
-    read = -1
-    try:
-        for values in csv.reader(lines()):
-            if read == -1 or any(value.strip() for value in values):
-                read += 1
-    except (UnicodeDecodeError, csv.Error) as exc:
-        where = "header" if read < 0 else f"after row {read}"
-        raise ProjectFileError(f"{name}: unreadable {where} ({exc}).") from exc
-    return max(read, 0)
+    reader, read = csv.reader(lines()), -1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return max(read, 0)
+        except UnicodeDecodeError as exc:
+            where = "header" if read < 0 else f"after row {read}"
+            raise ProjectFileError(f"{name}: unreadable {where} ({exc}).") from exc
+        except csv.Error:
+            values = ["?"]
+        if read == -1 or any(value.strip() for value in values):
+            read += 1
 
 
 def import_project_file(
