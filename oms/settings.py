@@ -245,7 +245,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=OMS_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The time the lockout page gives holds: tries during a lockout do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_RESET_ON_SUCCESS = True
+# A successful sign-in clears no failures: otherwise anyone with an account could clear
+# the count of their address between guesses at another user's password.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "oms.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "oms.lockout.locked_out"
 AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged

@@ -193,8 +193,8 @@ def _import_open_file(path: Path, file: BinaryIO, paths: dict[str, Path]) -> str
                 try:
                     import_project_file(path, file=file, actor=PLANNING_ACTOR, counts=counts)
                 except ProjectFileError as exc:
-                    # Refused whole: the reason is the run's error, without a traceback.
-                    counts.fail(f"{exc} The file was not imported.")
+                    # The reason is the run's error, without a traceback.
+                    counts.fail(f"{exc} {_what_was_imported(counts)}")
         except Exception:
             logger.exception("Import of %s failed", path.name)
             counts = None
@@ -207,6 +207,13 @@ def _import_open_file(path: Path, file: BinaryIO, paths: dict[str, Path]) -> str
     record.save(update_fields=["status", "updated_at"])
     _move(path, paths[PROCESSED])
     return "processed"
+
+
+def _what_was_imported(counts) -> str:
+    done = counts.created + counts.modified + counts.skipped + counts.failed
+    if not done:
+        return "The file was not imported."
+    return f"The import stopped there: the {done:,} rows before it were imported (see counts)."
 
 
 def _claim(record: ImportedFile, name: str) -> bool:
