@@ -5,9 +5,11 @@ counted). Column names are matched loosely: " Project ID" reads as project_id.
 A file is refused whole when it holds more than OMS_IMPORT_MAX_ROWS rows or more than
 OMS_IMPORT_MAX_BYTES of data once decompressed. Both are known before any row is
 imported: a Parquet file's footer gives its row count and the uncompressed size of
-every column chunk, checked before anything is decompressed (and the decoded batches
-are counted too, in case the footer understates them); a CSV file is plain text, so
-its size on disk is its size, and its rows are counted in one pass before importing.
+every column chunk, checked before anything is decompressed; its text is then read
+dictionary-encoded in batches, each counted with its values written out before any of
+its rows is (a value repeated in every row is small in the footer and large once
+written out). A CSV file is plain text, so its size on disk is its size, and its rows
+are counted in one pass before importing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.conf import settings
 
@@ -132,13 +135,24 @@ def open_rows(
 @contextmanager
 def _parquet_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
     try:
-        parquet = pq.ParquetFile(file)
+        schema = pq.ParquetFile(file).schema_arrow
+        file.seek(0)
+        # Text columns stay dictionary-encoded while read, so that a value repeated in
+        # every row is counted (below) before it is ever written out row by row.
+        parquet = pq.ParquetFile(
+            file,
+            read_dictionary=[
+                field.name
+                for field in schema
+                if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+            ],
+        )
     except (pa.ArrowException, OSError) as exc:
         raise ProjectFileError(f"{name}: not a readable Parquet file ({exc}).") from exc
     metadata = parquet.metadata
     limits.check_rows(name, metadata.num_rows)
     limits.check_bytes(name, _parquet_uncompressed_bytes(metadata))
-    columns = [column_name(column) for column in parquet.schema_arrow.names]
+    columns = [column_name(column) for column in schema.names]
     # Small batches when rows are wide, so that one batch stays a small part of the cap.
     per_row = _parquet_uncompressed_bytes(metadata) // max(metadata.num_rows, 1)
     batch_rows = max(1, min(batch_rows, limits.bytes // 16 // max(per_row, 1)))
@@ -147,7 +161,7 @@ def _parquet_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
         read = decoded = 0
         try:
             for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
-                decoded += batch.get_total_buffer_size()
+                decoded += _decoded_bytes(batch)
                 limits.check_bytes(name, decoded)
                 for row in batch.rename_columns(columns).to_pylist():
                     read += 1
@@ -159,6 +173,24 @@ def _parquet_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
         yield RowSource(columns=columns, rows=rows(), total=metadata.num_rows)
     finally:
         parquet.close()
+
+
+def _decoded_bytes(batch: pa.RecordBatch) -> int:
+    """The batch's size with every value written out, counted without writing them out:
+    a dictionary-encoded text column counts its values' lengths row by row."""
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type) and (
+            pa.types.is_string(column.type.value_type)
+            or pa.types.is_large_string(column.type.value_type)
+        ):
+            lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+            total += (pc.sum(lengths).as_py() or 0) + column.indices.nbytes
+        elif pa.types.is_dictionary(column.type):
+            total += column.dictionary_decode().get_total_buffer_size()
+        else:
+            total += column.get_total_buffer_size()
+    return total
 
 
 def _parquet_uncompressed_bytes(metadata: pq.FileMetaData) -> int:

@@ -387,3 +387,32 @@ def test_a_parquet_file_whose_footer_understates_its_data_is_stopped_while_read(
     assert not Project.objects.exists()
     assert "holds more than 1,024 KiB" not in ImportedFile.objects.get().job_run.error
     assert "holds more than 1 MiB of data" in ImportedFile.objects.get().job_run.error
+
+
+def test_a_parquet_file_repeating_one_huge_value_is_refused_before_it_is_written_out(
+    root, tmp_path
+):
+    # given 300 rows that share one dictionary-encoded 1 MiB name: about 1 MiB in the
+    # footer and on disk much less, 300 MiB once every row's name is written out
+    rows = [
+        {"project_id": f"P{n}", "site_code": "S", "market": "NYC", "plan_type": "new_build"}
+        for n in range(300)
+    ]
+    table = pa.Table.from_pylist(rows).append_column(
+        "name", pa.DictionaryArray.from_arrays(pa.array([0] * 300), pa.array(["x" * 2**20]))
+    )
+    path = tmp_path / "repeat.parquet"
+    pq.write_table(table, path, compression="zstd")
+    assert path.stat().st_size < 64 * 1024
+    drop(root, "repeat.parquet", path.read_bytes())
+    table = None
+    pool = pa.default_memory_pool()
+    before = pool.bytes_allocated()
+
+    assert scan_import_dir() == {"failed": 1}
+
+    assert not Project.objects.exists()
+    run = ImportedFile.objects.get().job_run
+    assert run.error.startswith("repeat.parquet holds more than 128 MiB of data once decompressed")
+    print(f"\nrepeated value: Arrow peak {pool.max_memory() / 2**20:.1f} MiB")
+    assert pool.max_memory() - before < 32 * 2**20
