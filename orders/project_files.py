@@ -160,10 +160,10 @@ def _parquet_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
     def rows() -> Iterator[dict]:
         read = decoded = 0
         try:
-            for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
+            for batch in parquet.iter_batches(batch_size=batch_rows):
                 decoded += _decoded_bytes(batch)
                 limits.check_bytes(name, decoded)
-                for row in batch.rename_columns(columns).to_pylist():
+                for row in _written_out(batch, columns).to_pylist():
                     read += 1
                     yield row
         except (pa.ArrowException, OSError) as exc:
@@ -173,6 +173,15 @@ def _parquet_rows(name: str, file: BinaryIO, batch_rows: int, limits: Limits):
         yield RowSource(columns=columns, rows=rows(), total=metadata.num_rows)
     finally:
         parquet.close()
+
+
+def _written_out(batch: pa.RecordBatch, columns: list[str]) -> pa.RecordBatch:
+    """The batch with its dictionaries decoded (much faster to turn into rows)."""
+    arrays = [
+        column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=columns)
 
 
 def _decoded_bytes(batch: pa.RecordBatch) -> int:
