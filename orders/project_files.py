@@ -93,11 +93,8 @@ def column_name(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
 
 
-READERS = (".parquet", ".csv")
-
-
 def is_known_file_type(path: Path) -> bool:
-    return Path(path).suffix.lower() in READERS
+    return Path(path).suffix.lower() in _READERS
 
 
 @contextmanager
@@ -113,9 +110,8 @@ def open_rows(
     names it)."""
     path = Path(path)
     limits = limits or Limits.from_settings()
-    readers = {".parquet": _parquet_rows, ".csv": _csv_rows}
     suffix = path.suffix.lower()
-    if suffix not in readers:
+    if suffix not in _READERS:
         raise ProjectFileError(
             f"{path.name}: unknown file type {suffix or '(none)'}; use .parquet or .csv."
         )
@@ -124,11 +120,11 @@ def open_rows(
             raise ProjectFileError(f"{path}: no such file.")
         with (
             path.open("rb") as opened,
-            readers[suffix](path.name, opened, batch_rows, limits) as source,
+            _READERS[suffix](path.name, opened, batch_rows, limits) as source,
         ):
             yield source
         return
-    with readers[suffix](path.name, file, batch_rows, limits) as source:
+    with _READERS[suffix](path.name, file, batch_rows, limits) as source:
         yield source
 
 
@@ -270,6 +266,9 @@ def _csv_row_count(name: str, file: BinaryIO) -> int:
             values = ["?"]
         if read == -1 or any(value.strip() for value in values):
             read += 1
+
+
+_READERS = {".parquet": _parquet_rows, ".csv": _csv_rows}
 
 
 def import_project_file(
