@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every API answer is marked, refusals by middleware included.
+    "oms.middleware.NoStoreMiddleware",
     "oms.api.middleware.PlainHttpCredentialsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -115,6 +117,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "oms.middleware.CorrelationIdMiddleware",
     "oms.api.middleware.ApiProblemMiddleware",
+    "oms.middleware.BadTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,7 +125,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "oms.middleware.NoStoreMiddleware",
     "oms.middleware.ActorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -495,6 +497,8 @@ OMS_API_THROTTLE_RATE = env_str("OMS_API_THROTTLE_RATE", "1200/min")
 # Requests without valid credentials, per client address (OMS_PROXY_COUNT).
 OMS_API_ANON_THROTTLE_RATE = env_str("OMS_API_ANON_THROTTLE_RATE", "60/min")
 OMS_API_MAX_BODY_BYTES = env_int("OMS_API_MAX_BODY_BYTES", 1024 * 1024)
+# JSON bodies nesting arrays and objects deeper than this are refused (400) unparsed.
+OMS_API_MAX_JSON_DEPTH = env_int("OMS_API_MAX_JSON_DEPTH", 32)
 OMS_IDEMPOTENCY_TTL_HOURS = env_int("OMS_IDEMPOTENCY_TTL_HOURS", 24)
 # A key whose first request left no outcome for this long may be taken over by a retry.
 OMS_IDEMPOTENCY_ABANDONED_SECONDS = env_int("OMS_IDEMPOTENCY_ABANDONED_SECONDS", 300)
@@ -513,7 +517,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["oms.api.filtering.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "oms.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

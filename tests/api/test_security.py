@@ -229,6 +229,7 @@ def test_signed_in_pages_and_api_answers_are_never_stored(client, api):
         client.get(reverse("orders:queue")),
         api.get("/api/v1/orders/"),
         Client().get("/api/v1/orders/"),  # a refusal too
+        Client().get("/api/v1/orders/?status=%00"),  # refused by middleware
     ):
         assert "no-store" in response["Cache-Control"], response.wsgi_request.path
 
