@@ -77,7 +77,6 @@ PAGES = {
         "/webhooks/",
         "/webhooks/deliveries/",
         "/jobs/",
-        "/admin/orders/order/",
         "/allocation/",
         "/allocation/1/",
         "/allocation/1/?result=short",
@@ -141,6 +140,14 @@ def main() -> int:
                 print(f"{'ok ' if ok else 'BAD'} {status} {user:12} {page}")
                 if not ok:
                     failures.append((user, page, status))
+        # only those who administer are staff: the others are sent to the admin's sign-in
+        for user in ("coordinator", "viewer"):
+            opener = sign_in(user, demo_password(seeded.stdout, user))
+            response = opener.open(f"{BASE}/admin/", timeout=60)
+            refused = urllib.parse.urlparse(response.geturl()).path == "/admin/login/"
+            print(f"{'ok ' if refused else 'BAD'} {user:12} kept out of /admin/")
+            if not refused:
+                failures.append((user, "/admin/ (not staff)", response.status))
         # the order detail page of some order
         opener = sign_in("admin", demo_password(seeded.stdout, "admin"))
         _, listing = fetch(opener, "/admin/orders/order/")

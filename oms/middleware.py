@@ -1,6 +1,7 @@
 from urllib.parse import parse_qsl
 
 from django.http import HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 
 from oms import audit, correlation, outages, untrusted
 from oms.actors import Actor
@@ -94,3 +95,20 @@ def _first_bad_pair(encoded: str) -> tuple[str, str] | None:
         if reason:
             return untrusted.printable(name), reason
     return None
+
+
+class NoStoreMiddleware:
+    """Pages for a signed-in person and every API answer are never stored by a browser
+    or a proxy (Cache-Control: no-store). Static files are answered before the request
+    is signed in (WhiteNoise), so they keep their caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith(API_PREFIX):
+            add_never_cache_headers(response)
+        return response

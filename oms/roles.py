@@ -8,3 +8,8 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"
     VIEWER = "viewer", "Viewer"
     CATALOG_ADMIN = "catalog_admin", "Catalog admin"
+
+
+# The roles that work in the Django admin (is_staff): they administer reference data.
+# Coordinators and viewers work in the back office only.
+STAFF_ROLES = frozenset({Role.CATALOG_ADMIN})

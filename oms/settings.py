@@ -6,12 +6,14 @@ REDIS_URL) switches to PostgreSQL and real workers. DEBUG is off unless asked fo
 then SECRET_KEY must be given.
 """
 
+import datetime
 import json
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,6 +99,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "oms",
     "catalog",
     "orders",
@@ -105,9 +108,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every answer is marked, refusals by middleware included.
+    "oms.middleware.NoStoreMiddleware",
     # /healthz and /readyz answer before anything else (oms.health)
     "oms.health.HealthCheckMiddleware",
+    "oms.api.middleware.PlainHttpCredentialsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "oms.middleware.CorrelationIdMiddleware",
     "oms.api.middleware.ApiProblemMiddleware",
@@ -121,6 +129,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oms.middleware.ActorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -170,6 +179,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins and refuses a locked-out user or address (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -227,6 +241,70 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of OMS append to X-Forwarded-For: the client's address is
+# the one the outermost of them saw. 0: REMOTE_ADDR (nothing a client sends is trusted).
+OMS_PROXY_COUNT = max(env_int("OMS_PROXY_COUNT", 0), 0)
+
+# Sign-in lockout (django-axes, counted in the database): after OMS_LOGIN_FAILURE_LIMIT
+# failed sign-ins for one user name, or from one address, both are refused for
+# OMS_LOGIN_LOCKOUT_MINUTES, even with the right password.
+OMS_LOGIN_FAILURE_LIMIT = max(env_int("OMS_LOGIN_FAILURE_LIMIT", 5), 1)
+OMS_LOGIN_LOCKOUT_MINUTES = max(env_int("OMS_LOGIN_LOCKOUT_MINUTES", 15), 1)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = OMS_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=OMS_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The time the lockout page gives holds: tries during a lockout do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in clears no failures: otherwise anyone with an account could clear
+# the count of their address between guesses at another user's password.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "oms.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "oms.lockout.locked_out"
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
+
+# Content-Security-Policy (django-csp): scripts and styles from OMS's own static files
+# only, nothing inline; no framing, no plugins, forms post back to OMS only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page of OMS uses these features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Celery -----------------------------------------------------------------------------
 
@@ -335,6 +413,9 @@ if OMS_OPS_EMAIL_MODE not in {"all", "failures"}:
 # scans incoming/ every OMS_IMPORT_SCAN_SECONDS.
 OMS_IMPORT_DIR = Path(env_str("OMS_IMPORT_DIR", str(BASE_DIR / "var" / "import")))
 OMS_IMPORT_SCAN_SECONDS = env_int("OMS_IMPORT_SCAN_SECONDS", 60)
+# A planning file with more rows, or more data once decompressed, is refused whole.
+OMS_IMPORT_MAX_ROWS = env_int("OMS_IMPORT_MAX_ROWS", 500_000)
+OMS_IMPORT_MAX_BYTES = env_int("OMS_IMPORT_MAX_BYTES", 128 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["scan-import-dir"] = {
     "task": "orders.tasks.scan_import_dir",
     "schedule": float(OMS_IMPORT_SCAN_SECONDS),
@@ -456,6 +537,8 @@ OMS_READY_BROKER_TIMEOUT_SECONDS = env_float("OMS_READY_BROKER_TIMEOUT_SECONDS",
 # --- API --------------------------------------------------------------------------------
 
 OMS_API_THROTTLE_RATE = env_str("OMS_API_THROTTLE_RATE", "1200/min")
+# Requests without valid credentials, per client address (OMS_PROXY_COUNT).
+OMS_API_ANON_THROTTLE_RATE = env_str("OMS_API_ANON_THROTTLE_RATE", "60/min")
 OMS_API_MAX_BODY_BYTES = env_int("OMS_API_MAX_BODY_BYTES", 1024 * 1024)
 # JSON bodies nesting arrays and objects deeper than this are refused (400) unparsed.
 OMS_API_MAX_JSON_DEPTH = env_int("OMS_API_MAX_JSON_DEPTH", 32)
@@ -470,7 +553,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.HasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "oms.api.throttling.CallerRateThrottle",
+        "oms.api.throttling.AnonymousRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["oms.api.filtering.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

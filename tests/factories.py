@@ -12,6 +12,7 @@ from catalog.choices import ItemCategory, ItemLifecycle
 from catalog.models import Item
 from oms import audit
 from oms.actors import Actor
+from oms.roles import STAFF_ROLES
 from orders import services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Market, Project, Region
@@ -39,12 +40,18 @@ class UserFactory(DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("secret-pass-123")
-    is_staff = True
+    is_superuser = False
+    # Only those who administer are staff: superusers, and the roles in STAFF_ROLES.
+    is_staff = factory.LazyAttribute(lambda user: user.is_superuser)
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
+        """Staff (admin access) as the role gives it, as create_user does."""
         if create and extracted:
             self.groups.add(role_group(extracted))
+            if extracted in STAFF_ROLES and not self.is_staff:
+                self.is_staff = True
+                self.save(update_fields=["is_staff"])
 
 
 def role_group(name: str) -> Group:

@@ -18,3 +18,5 @@ OMS_RELAY_KICK = False
 # Serve static files from the apps' folders, as runserver does, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests make many unauthenticated API calls from one address in a minute.
+OMS_API_ANON_THROTTLE_RATE = "100000/min"

@@ -65,3 +65,36 @@ class ApiProblemMiddleware:
             codes.get(status, "error"),
             details.get(status, "The request failed."),
         )
+
+
+class PlainHttpCredentialsMiddleware:
+    """When HTTPS is required (SECURE_SSL_REDIRECT), an API request that came over plain
+    HTTP carrying credentials is refused with 403, not redirected: a redirect would
+    have the client send its token again and teach it that plain HTTP works. Pages
+    and API requests without credentials are still redirected to HTTPS."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.SECURE_SSL_REDIRECT
+            and request.path.startswith(API_PREFIX)
+            and not request.is_secure()
+            and self._carries_credentials(request)
+        ):
+            return problem_response(
+                403,
+                "https_required",
+                "HTTPS is required: this request carried credentials over plain HTTP and "
+                "was refused. Send it to the https:// address, and treat the token it "
+                "carried as exposed (rotate it).",
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _carries_credentials(request) -> bool:
+        return bool(
+            request.META.get("HTTP_AUTHORIZATION")
+            or request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        )

@@ -2,9 +2,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 
 from oms.api.authentication import caller_key
+from oms.client_ip import client_ip
 from oms.models import ApiClient
 
 DURATIONS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400}
@@ -42,3 +43,15 @@ class CallerRateThrottle(BaseThrottle):
 
     def wait(self) -> float:
         return self._wait
+
+
+class AnonymousRateThrottle(AnonRateThrottle):
+    """Requests without valid credentials: OMS_API_ANON_THROTTLE_RATE per client
+    address. Counted before such a request is refused (ApiMixin), so that guessing
+    tokens is throttled too."""
+
+    def get_rate(self) -> str:
+        return settings.OMS_API_ANON_THROTTLE_RATE
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)

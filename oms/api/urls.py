@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from oms.api import views
 
@@ -10,5 +10,11 @@ urlpatterns = [
     path("", include("allocation.api.urls")),
     path("events/", views.EventFeedApi.as_view(), name="event-feed"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="oms/api_docs.html"
+        ),
+        name="docs",
+    ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -30,6 +30,28 @@ class ApiMixin:
 
     def scope_for(self, method: str) -> str:
         return self.method_scopes.get(method, self.required_scope)
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self._throttle_once(request)  # wrong credentials count as anonymous
+            raise
+
+    def check_permissions(self, request):
+        # Unauthenticated requests are throttled before they are refused for lacking
+        # credentials; DRF would check permissions first and never throttle them.
+        if not request.user.is_authenticated:
+            self._throttle_once(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        self._throttle_once(request)
+
+    def _throttle_once(self, request):
+        if not getattr(request, "_oms_throttled", False):
+            request._oms_throttled = True
+            super().check_throttles(request)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

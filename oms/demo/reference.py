@@ -24,6 +24,7 @@ from oms.demo.data import (
     USERS,
     WAREHOUSES,
 )
+from oms.roles import STAFF_ROLES
 from orders.choices import PlanType
 from orders.models import Market, Project, Region
 from warehouse.models import StockLevel, Warehouse, WarehouseMarket
@@ -35,8 +36,8 @@ def users() -> None:
         user, _ = User.objects.get_or_create(username=demo.username)
         user.email = f"{demo.username}@oms.example"
         user.is_active = True
-        user.is_staff = True
         user.is_superuser = demo.role == "superuser"
+        user.is_staff = user.is_superuser or demo.role in STAFF_ROLES
         user.set_password(demo.password)
         user.save()
         if demo.role != "superuser":

@@ -55,7 +55,7 @@ def test_a_catalog_admin_changes_a_rank_and_is_its_actor(client):
 
 
 def test_a_coordinator_sees_the_ranking_but_cannot_change_it(client):
-    client.force_login(UserFactory(role="coordinator"))
+    client.force_login(UserFactory(role="coordinator", is_staff=True))
     config = RankingConfig.objects.get(pk=1)
     assert client.get(URL).status_code == 200
     assert client.post(URL, _form(config, maintenance=1)).status_code == 403

@@ -1,6 +1,10 @@
 """Who may call what: tokens, scopes, roles through the session, CSRF, throttling."""
 
+import re
+
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -176,3 +180,149 @@ def test_docs_and_schema_need_no_token_and_use_no_cdn(client):
     assert "cdn" not in docs.lower() and "https://" not in docs
     asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+# --- Unauthenticated requests are throttled -------------------------------------------------
+
+
+@pytest.fixture
+def anonymous_rate(settings):
+    """A low rate for requests without valid credentials, counted from a fresh address."""
+    settings.OMS_API_ANON_THROTTLE_RATE = "3/min"
+    cache.clear()
+    return "192.0.2.77"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer oms_guess_x"}],
+    ids=["no credentials", "a wrong token"],
+)
+def test_unauthenticated_requests_are_throttled_with_retry_after(anonymous_rate, headers):
+    client = Client(REMOTE_ADDR=anonymous_rate)
+    statuses = [client.get("/api/v1/orders/", headers=headers).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+
+    response = client.get("/api/v1/orders/", headers=headers)
+
+    assert response.status_code == 429
+    assert problem(response)["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert Client(REMOTE_ADDR="192.0.2.78").get("/api/v1/orders/").status_code == 401
+
+
+def test_the_anonymous_budget_does_not_touch_clients_with_a_token(anonymous_rate, api):
+    client = Client(REMOTE_ADDR=anonymous_rate)
+    for _ in range(4):
+        client.get("/api/v1/orders/")
+    api.http.defaults["REMOTE_ADDR"] = anonymous_rate
+    assert [api.get("/api/v1/orders/").status_code for _ in range(5)] == [200] * 5
+
+
+# --- Headers: caching, CSP, Permissions-Policy -------------------------------------------------
+
+
+def test_signed_in_pages_and_api_answers_are_never_stored(client, api):
+    client.force_login(factories.UserFactory(role="viewer"))
+    for response in (
+        client.get(reverse("home")),
+        client.get(reverse("orders:queue")),
+        api.get("/api/v1/orders/"),
+        Client().get("/api/v1/orders/"),  # a refusal too
+        Client().get("/api/v1/orders/?status=%00"),  # refused by middleware
+    ):
+        assert "no-store" in response["Cache-Control"], response.wsgi_request.path
+
+
+def test_static_files_may_be_cached_by_a_signed_in_person(client):
+    client.force_login(factories.UserFactory(role="viewer"))
+    asset = client.get("/static/css/oms.css")
+    assert asset.status_code == 200
+    assert "no-store" not in asset.get("Cache-Control", "")
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    client.force_login(factories.UserFactory(role="viewer"))
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+        "base-uri": "'self'",
+        "object-src": "'none'",
+    }
+
+
+def test_templates_have_no_inline_scripts_or_styles():
+    """The policy allows neither: every script and style is a static file."""
+    inline = []
+    for template in (settings.BASE_DIR / "templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for needle in ("<script>", "<script type=", "<style", "style=", " on", "javascript:"):
+            for line in text.splitlines():
+                if needle == " on":
+                    if re.search(r"\son[a-z]+=", line):
+                        inline.append(f"{template.name}: {line.strip()}")
+                elif needle in line:
+                    inline.append(f"{template.name}: {line.strip()}")
+    assert inline == []
+
+
+def test_htmx_is_told_not_to_add_inline_styles(client):
+    page = Client().get(reverse("login")).content.decode()
+    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in page
+
+
+def test_api_docs_load_their_script_from_a_url_not_inline(client):
+    docs = client.get(reverse("api:docs")).content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", docs, flags=re.S)
+    assert scripts
+    assert all("src=" in attributes and not body.strip() for attributes, body in scripts)
+
+
+def test_pages_deny_device_features_with_a_permissions_policy(client):
+    policy = Client().get(reverse("login"))["Permissions-Policy"]
+    features = dict(item.split("=") for item in policy.split(", "))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert features[feature] == "()"
+
+
+# --- HTTPS required: credentials over plain HTTP are refused, not redirected ---------------
+
+
+@pytest.fixture
+def https_required(settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+
+def test_a_plain_http_api_call_with_a_token_is_refused_not_redirected(https_required, api):
+    response = api.get("/api/v1/orders/")
+
+    assert response.status_code == 403
+    body = problem(response)
+    assert body["code"] == "https_required"
+    assert body["detail"].startswith("HTTPS is required")
+    assert "Location" not in response
+
+
+def test_a_plain_http_api_call_with_a_session_is_refused(https_required, client):
+    client.force_login(factories.UserFactory(role="viewer"))
+    response = client.get("/api/v1/orders/")
+    assert response.status_code == 403
+    assert problem(response)["code"] == "https_required"
+
+
+def test_over_https_the_token_works_and_pages_are_still_redirected(https_required, api, client):
+    token = {"Authorization": f"Bearer {api.token}"}
+    assert api.http.get("/api/v1/orders/", secure=True, headers=token).status_code == 200
+    page = client.get(reverse("login"))
+    assert page.status_code == 301
+    assert page["Location"].startswith("https://")
+    without_credentials = Client().get("/api/v1/orders/")
+    assert without_credentials.status_code == 301

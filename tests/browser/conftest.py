@@ -3,6 +3,7 @@
 
 import os
 import shutil
+from functools import partial
 
 import pytest
 
@@ -50,13 +51,15 @@ def browser():
 
 @pytest.fixture
 def sign_in(browser, live_server):
-    """A signed-in browser page for a user; each call is a separate session."""
-    contexts = []
+    """A signed-in browser page for a user; each call is a separate session. Whatever
+    the page does, the Content-Security-Policy must refuse nothing (checked at the end)."""
+    contexts, violations = [], []
 
     def open_as(user):
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        page.on("console", partial(record_policy_error, violations))
         page.set_default_timeout(15_000)
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("User name").fill(user.username)
@@ -68,3 +71,11 @@ def sign_in(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
+    assert violations == [], "the browser refused something or found a policy wrong"
+
+
+def record_policy_error(violations: list, message) -> None:
+    """What the browser says the Content-Security-Policy refused, or found wrong in the
+    Permissions-Policy."""
+    if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
+        violations.append(message.text)

@@ -2,7 +2,8 @@
 
 It makes a new SQLite database with the demo data, serves the app, signs in as the demo
 coordinator in the system's Chromium and saves one PNG per screen under
-docs/screenshots/.
+docs/screenshots/. It fails if the browser refused anything on the way (the
+Content-Security-Policy or the Permissions-Policy).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import ARGS, CHROMIUM
+from tests.browser.conftest import ARGS, CHROMIUM, record_policy_error
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
@@ -50,6 +52,8 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1366, "height": 900})
+            refused: list[str] = []
+            page.on("console", partial(record_policy_error, refused))
             page.goto(f"{base}/login/")
             page.get_by_label("User name").fill("coordinator")
             page.get_by_label("Password").fill("coordinator-demo-pass")
@@ -74,7 +78,9 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return 0
+    for message in refused:
+        print(f"refused by the browser: {message}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def _revised_order(env) -> str:

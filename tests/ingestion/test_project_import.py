@@ -20,7 +20,13 @@ from oms.jobs import JobCounts
 from oms.models import JobRun
 from orders.choices import OrderType, ProjectStatus
 from orders.models import Project
-from orders.project_files import ProjectFileError, import_project_file, open_rows
+from orders.project_files import (
+    FileTooLargeError,
+    Limits,
+    ProjectFileError,
+    import_project_file,
+    open_rows,
+)
 from orders.project_import import Outcome, markets_by_code, upsert_projects, validate_row
 from tests import factories
 from tests.concurrency import at_once
@@ -522,3 +528,14 @@ def test_the_command_fails_on_an_unknown_file_type_and_records_the_failed_run(tm
     run = JobRun.objects.get(name="import_projects")
     assert run.status == "failed"
     assert "unknown file type" in run.error
+
+
+def test_a_parquet_file_with_more_rows_than_the_cap_is_refused_from_its_footer(tmp_path):
+    path = write_parquet(tmp_path / "p.parquet", [{"a": n} for n in range(3)])
+    with (
+        pytest.raises(FileTooLargeError, match="more than 2 rows"),
+        open_rows(path, limits=Limits(rows=2, bytes=1024 * 1024)),
+    ):
+        pass
+    with open_rows(path, limits=Limits(rows=3, bytes=1024 * 1024)) as source:
+        assert [r["a"] for r in source.rows] == [0, 1, 2]

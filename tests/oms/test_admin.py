@@ -172,7 +172,7 @@ def test_stock_adjustment_below_reserved_is_refused_with_a_message(client, catal
 
 
 def test_viewer_cannot_move_stock(client):
-    viewer = factories.UserFactory(role="viewer")
+    viewer = factories.UserFactory(role="viewer", is_staff=True)
     client.force_login(viewer)
     warehouse, item = factories.WarehouseFactory(), factories.ItemFactory()
     factories.stock(warehouse, item, 5)
@@ -184,7 +184,7 @@ def test_viewer_cannot_move_stock(client):
 
 
 def test_coordinator_approves_orders_through_the_admin_action(client):
-    coordinator = factories.UserFactory(role="coordinator")
+    coordinator = factories.UserFactory(role="coordinator", is_staff=True)
     client.force_login(coordinator)
     good = factories.make_order()
     held_project = factories.ProjectFactory(status="on_hold")
@@ -206,7 +206,7 @@ def test_coordinator_approves_orders_through_the_admin_action(client):
 
 
 def test_reject_action_asks_for_a_reason_then_rejects(client):
-    client.force_login(factories.UserFactory(role="coordinator"))
+    client.force_login(factories.UserFactory(role="coordinator", is_staff=True))
     order = factories.order_in(OrderStatus.APPROVED)
     changelist = reverse("admin:orders_order_changelist")
     ask = client.post(changelist, {"action": "reject", "_selected_action": [order.pk]})
@@ -231,7 +231,7 @@ def test_reject_action_asks_for_a_reason_then_rejects(client):
 
 
 def test_viewer_has_no_transition_actions(client):
-    client.force_login(factories.UserFactory(role="viewer"))
+    client.force_login(factories.UserFactory(role="viewer", is_staff=True))
     order = factories.make_order()
     page = client.get(reverse("admin:orders_order_changelist"))
     assert page.status_code == 200

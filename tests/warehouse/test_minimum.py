@@ -161,7 +161,7 @@ def test_a_catalog_admin_sets_the_minimum_in_the_admin_and_is_its_actor(client, 
 
 
 def test_the_minimum_cannot_be_set_in_the_admin_without_the_permission(client, level):
-    client.force_login(UserFactory(role="coordinator"))
+    client.force_login(UserFactory(role="coordinator", is_staff=True))
     url = reverse("admin:warehouse_stocklevel_minimum", args=[level.pk])
     assert client.post(url, {"minimum_level": 0, "reason": "x"}).status_code == 403
     level.refresh_from_db()

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from oms.roles import Role
+from oms.roles import STAFF_ROLES, Role
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username)
             if email:
                 user.email = email
-            user.is_staff = True
+            user.is_staff = role in STAFF_ROLES
             user.is_active = True
             user.set_password(password)
             user.save()
