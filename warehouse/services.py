@@ -102,24 +102,30 @@ def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str
         levels = StockLevel.objects.filter(pk__in=chunk)
         levels.filter(below_minimum=True, minimum_level__lte=available).update(below_minimum=False)
         crossed = list(
-            levels.filter(below_minimum=False, minimum_level__gt=available).select_related(
-                "warehouse", "item"
+            levels.filter(below_minimum=False, minimum_level__gt=available).values_list(
+                "pk", flat=True
             )
         )
-        if not crossed:
-            continue
-        StockLevel.objects.filter(pk__in=[level.pk for level in crossed]).update(below_minimum=True)
-        outbox.publish_many(
-            [
-                {
-                    "event_type": "stock.below_minimum",
-                    "aggregate_type": "stock_level",
-                    "aggregate_id": level.pk,
-                    "payload": _below_minimum_payload(level, actor=actor, cause=cause),
-                }
-                for level in crossed
-            ]
-        )
+        if crossed:
+            StockLevel.objects.filter(pk__in=crossed).update(below_minimum=True)
+            publish_below_minimum(crossed, actor=actor, cause=cause)
+
+
+def publish_below_minimum(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:
+    """One stock.below_minimum event for each of these levels, which a write in bulk
+    has just taken below their minimum (and flagged)."""
+    levels = StockLevel.objects.filter(pk__in=list(level_ids)).select_related("warehouse", "item")
+    outbox.publish_many(
+        [
+            {
+                "event_type": "stock.below_minimum",
+                "aggregate_type": "stock_level",
+                "aggregate_id": level.pk,
+                "payload": _below_minimum_payload(level, actor=actor, cause=cause),
+            }
+            for level in levels.order_by("pk")
+        ]
+    )
 
 
 def _publish_below_minimum(level: StockLevel, *, actor: Actor, cause: str) -> None:

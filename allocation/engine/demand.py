@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from django.db import connection, transaction
 
 from catalog.models import Item
 from orders.choices import OrderStatus
@@ -78,6 +81,21 @@ ORDER_COLUMNS = (
 )
 
 
+@contextmanager
+def snapshot():
+    """The reads in the block see the database at one moment, without locks: on
+    PostgreSQL a REPEATABLE READ, READ ONLY transaction (inside a caller's transaction,
+    that one)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def load_demand() -> Demand:
     """Every APPROVED order (gated ones too, to report them), the lines of those not
     gated, and the reference data the engine needs."""
@@ -143,12 +161,9 @@ def load_serving() -> dict[int, list[int]]:
     return dict(serving)
 
 
-def load_stock(item_ids, *, lock: bool) -> Stock:
-    """The stock levels of these items in every warehouse. With `lock`, the rows are
-    locked (in primary-key order) until the transaction ends, and read fresh."""
+def load_stock(item_ids) -> Stock:
+    """The stock levels of these items in every warehouse, without locks."""
     levels = StockLevel.objects.filter(item_id__in=set(item_ids)).order_by("pk")
-    if lock:
-        levels = levels.select_for_update()
     keys, available = {}, {}
     for pk, warehouse_id, item_id, on_hand, reserved in levels.values_list(
         "id", "warehouse_id", "item_id", "on_hand", "reserved"
