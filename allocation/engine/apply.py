@@ -33,6 +33,7 @@ allocation.engine.run plans only the orders without one (see `decided`).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import defaultdict
@@ -53,6 +54,8 @@ from oms.bulk import insert_values
 from orders.choices import OrderStatus
 from orders.models import Order
 from warehouse.models import StockLevel
+
+logger = logging.getLogger(__name__)
 
 # The first chunk's size, in rows (an outcome, a placement: see _weight). Small, so
 # that the first locks are held briefly while the chunk's real cost is measured.
@@ -94,9 +97,9 @@ def decided(run: AllocationRun) -> Decided:
 class ChunkSizer:
     """How many rows the next chunk takes so that it lasts about `seconds`."""
 
-    def __init__(self, seconds: float, first: int = FIRST_CHUNK):
+    def __init__(self, seconds: float, first: int | None = None):
         self.seconds = seconds
-        self.rows = first
+        self.rows = first or FIRST_CHUNK
 
     def measured(self, rows: int, seconds: float) -> None:
         if rows < self.rows / 2:  # the last, short chunk tells little
@@ -127,7 +130,9 @@ def apply_plan(
             end += 1
         began = time.perf_counter()
         written += _apply_chunk(decisions[start:end], demand, run, actor=actor)
-        sizer.measured(rows, time.perf_counter() - began)
+        seconds = time.perf_counter() - began
+        logger.debug("%s: %d decisions, %d rows in %.3f s", run, end - start, rows, seconds)
+        sizer.measured(rows, seconds)
         start = end
     return written
 
