@@ -116,7 +116,7 @@ CANCELLED_AFTER = (
     "SELECT count(*) FROM allocation_allocationoutcome a JOIN orders_order o ON o.id = "
     "a.order_id WHERE a.run_id = %s AND a.result = 'allocated' AND o.status = 'cancelled'"
 )
-PROBE_PAUSE_NOTE = "each kind in turn, 20 ms apart, timed from the call to its return"
+PROBE_PAUSE_NOTE = "each kind in turn, 100 ms apart, timed from the call to its return"
 
 HEADER = """\
 Allocation on {server}: {orders:,} approved orders of {lines} lines ({all_lines:,} lines), \

@@ -370,7 +370,7 @@ PROBE_KINDS = [
     "edit a draft order's line",
 ]
 # Between two writes the probe waits this long (seconds), as a busy office would.
-PROBE_PAUSE = 0.02
+PROBE_PAUSE = 0.1
 
 
 def probe(options: dict) -> dict:
