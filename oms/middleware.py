@@ -1,5 +1,11 @@
-from oms import audit, correlation
+from urllib.parse import parse_qsl
+
+from django.http import HttpResponseBadRequest
+
+from oms import audit, correlation, untrusted
 from oms.actors import Actor
+from oms.api.middleware import API_PREFIX
+from oms.api.problems import problem_response
 
 
 class CorrelationIdMiddleware:
@@ -29,3 +35,44 @@ class ActorMiddleware:
             with audit.acting(Actor.person(user)):
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class BadTextMiddleware:
+    """Refuse paths and query parameters holding NUL, lone surrogates or bytes that
+    are not UTF-8 with 400 naming the parameter, before any view looks up or filters
+    with them (problem details under /api/, a plain page elsewhere). Django would pass
+    NUL on to the database and silently turn undecodable bytes into U+FFFD. Form fields
+    are checked by their forms (Django's CharField refuses NUL as a form error) and JSON
+    bodies by the API's parser.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if reason := untrusted.text_problem(request.path):
+            name, detail = "path", f"The path {reason}."
+        elif found := _first_bad_pair(request.META.get("QUERY_STRING", "")):
+            name, reason = found
+            detail = f"The query parameter {name!r} {reason}."
+        else:
+            return self.get_response(request)
+        if request.path.startswith(API_PREFIX):
+            field_error = {"field": name, "code": "invalid_text", "message": detail}
+            return problem_response(
+                400, "invalid_text", "The request is not valid; see errors.", errors_=[field_error]
+            )
+        return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+
+
+def _first_bad_pair(encoded: str) -> tuple[str, str] | None:
+    """The first name=value pair of a urlencoded string whose name or value is refused.
+    Bytes that are not UTF-8 decode to lone surrogates here, so they are refused too."""
+    if not encoded:
+        return None
+    text = encoded.encode("latin-1", "replace").decode("utf-8", "surrogateescape")
+    for name, value in parse_qsl(text, keep_blank_values=True, errors="surrogateescape"):
+        reason = untrusted.text_problem(name) or untrusted.text_problem(value)
+        if reason:
+            return untrusted.printable(name), reason
+    return None

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "oms.middleware.CorrelationIdMiddleware",
     "oms.api.middleware.ApiProblemMiddleware",
+    "oms.middleware.BadTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -416,6 +417,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 OMS_API_THROTTLE_RATE = env_str("OMS_API_THROTTLE_RATE", "1200/min")
 OMS_API_MAX_BODY_BYTES = env_int("OMS_API_MAX_BODY_BYTES", 1024 * 1024)
+# JSON bodies nesting arrays and objects deeper than this are refused (400) unparsed.
+OMS_API_MAX_JSON_DEPTH = env_int("OMS_API_MAX_JSON_DEPTH", 32)
 OMS_IDEMPOTENCY_TTL_HOURS = env_int("OMS_IDEMPOTENCY_TTL_HOURS", 24)
 # A key whose first request left no outcome for this long may be taken over by a retry.
 OMS_IDEMPOTENCY_ABANDONED_SECONDS = env_int("OMS_IDEMPOTENCY_ABANDONED_SECONDS", 300)
@@ -431,7 +434,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["oms.api.filtering.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "oms.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

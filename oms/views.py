@@ -1,6 +1,7 @@
 """The dashboard, the job runs, and webhook subscriptions and deliveries."""
 
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import last_run
-from oms import selectors, webhooks
+from oms import selectors, untrusted, webhooks
 from oms.actors import Actor
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from orders.models import DesignEvent
@@ -23,6 +24,8 @@ from warehouse.models import Return, StockLevel
 from warehouse.selectors import unanswered_releases
 
 UNANSWERED_SHOWN = 10
+# A delivery id as a form sends it (ids beyond a bigint are not ids).
+DELIVERY_ID = re.compile(r"[0-9]{1,18}")
 
 
 @login_required
@@ -148,7 +151,7 @@ def retry_deliveries(request, pk=None):
     ids = (
         [pk]
         if pk is not None
-        else [int(v) for v in request.POST.getlist("deliveries") if v.isdigit()]
+        else [int(v) for v in request.POST.getlist("deliveries") if DELIVERY_ID.fullmatch(v)]
     )
     if not ids:
         results, error = [], "Select at least one delivery."
@@ -170,6 +173,9 @@ def retry_deliveries(request, pk=None):
         report = messages.success if result.ok else messages.error
         report(request, f"Delivery #{result.delivery_id}: {result.message}")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    if not (
+        untrusted.is_acceptable(back)
+        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
         back = reverse("webhook_deliveries")
     return redirect(back)

@@ -1,8 +1,12 @@
 """Forms of the back office: each validates input for one service call."""
 
+import re
+
 from django import forms
 
 from catalog.models import Item
+from oms import untrusted
+from oms.forms import JSONField
 from orders.choices import ReasonCode
 from orders.models import OrderNote
 
@@ -43,15 +47,21 @@ class BulkForm(forms.Form):
     reason_code = forms.ChoiceField(choices=[("", "—"), *ReasonCode.choices], required=False)
     reason_text = forms.CharField(max_length=2000, required=False)
 
+    # What an order number can look like; anything else is reported, never looked up.
+    NUMBER = re.compile(r"[A-Za-z0-9._-]{1,20}")
+
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        self.numbers = data.getlist("orders") if data is not None else []
+        sent = data.getlist("orders") if data is not None else []
+        self.numbers = [n for n in sent if self.NUMBER.fullmatch(n)]
+        # Values that cannot be order numbers, shown as they can be printed.
+        self.refused = [untrusted.printable(n[:40]) for n in sent if not self.NUMBER.fullmatch(n)]
 
     def clean(self):
         data = super().clean()
-        if not self.numbers:
+        if not self.numbers and not self.refused:
             raise forms.ValidationError("Select at least one order.")
-        if len(self.numbers) > 200:
+        if len(self.numbers) + len(self.refused) > 200:
             raise forms.ValidationError("Select at most 200 orders at once.")
         if data.get("action") in {"reject", "cancel"} and not (
             data.get("reason_code") and (data.get("reason_text") or "").strip()
@@ -60,19 +70,28 @@ class BulkForm(forms.Form):
         return data
 
 
+# The most of one item a line can order (the API's line edits have the same bound).
+MAX_QUANTITY = 1_000_000
+
+
 class LinesForm(forms.Form):
     """A draft's lines: new quantities, lines to remove, one item to add."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     add_item = forms.CharField(label="Add item (code)", max_length=40, required=False)
-    add_quantity = forms.IntegerField(label="Quantity", min_value=1, required=False)
+    add_quantity = forms.IntegerField(
+        label="Quantity", min_value=1, max_value=MAX_QUANTITY, required=False
+    )
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
             self.fields[f"qty_{line.pk}"] = forms.IntegerField(
-                label=f"Quantity of {line.item.code}", min_value=1, initial=line.quantity
+                label=f"Quantity of {line.item.code}",
+                min_value=1,
+                max_value=MAX_QUANTITY,
+                initial=line.quantity,
             )
             self.fields[f"remove_{line.pk}"] = forms.BooleanField(
                 label=f"Remove {line.item.code}", required=False
@@ -109,7 +128,7 @@ class LinesForm(forms.Form):
 
 
 class PayloadForm(forms.Form):
-    payload = forms.JSONField(
+    payload = JSONField(
         label="Corrected event (JSON)", widget=forms.Textarea(attrs={"rows": 18, "cols": 80})
     )
 

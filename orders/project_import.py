@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from oms import audit, correlation
+from oms import audit, correlation, untrusted
 from oms.actors import Actor
 from oms.errors import Problem
 from oms.jobs import JobCounts
@@ -122,6 +122,8 @@ def _text(value, *, max_length: int) -> str:
     text = str(value).strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise _Invalid("invalid_characters", "must not contain control characters")
+    if reason := untrusted.text_problem(text):
+        raise _Invalid("invalid_text", reason)
     if len(text) > max_length:
         raise _Invalid("too_long", f"must be at most {max_length} characters")
     return text
@@ -189,12 +191,19 @@ def milestone_problems(dates: Mapping[str, datetime.date | None]) -> list[Proble
 def validate_row(raw: Mapping, markets: Mapping[str, Market]) -> tuple[dict | None, list[Problem]]:
     """Check one row. Returns the model field values (for the columns given) and no
     problems, or None and what is wrong, field by field."""
+    if not isinstance(raw, Mapping):
+        return None, [Problem(code="invalid_type", message="A project is an object of columns.")]
     problems: list[Problem] = []
     values: dict = {}
 
     def take(column: str, parse: Callable, *, required: bool = False):
         """The parsed value, None when blank, _ABSENT or _INVALID (reported)."""
         value = _plain(raw[column]) if column in raw else _ABSENT
+        if isinstance(value, untrusted.OutOfRange):
+            problems.append(
+                Problem(code="out_of_range", field=column, message=f"{column} is out of range.")
+            )
+            return _INVALID
         if value is _ABSENT or _is_blank(value):
             if required:
                 problems.append(
@@ -280,8 +289,8 @@ def _take_coordinates(raw: Mapping, take: Callable, values: dict, problems: list
 
 def project_id_of(raw: Mapping) -> str:
     """The row's project id as given, for reporting."""
-    value = _plain(raw.get("project_id"))
-    return str(value).strip()[:100] if isinstance(value, str | int) else ""
+    value = _plain(raw.get("project_id")) if isinstance(raw, Mapping) else None
+    return untrusted.printable(str(value).strip()[:100]) if isinstance(value, str | int) else ""
 
 
 # --- Upsert -----------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def bulk(request):
             raise PermissionDenied
         actor = Actor.person(request.user)
         orders = {o.number: o for o in Order.objects.filter(number__in=form.numbers)}
+        results += [(value, False, "Not an order number.") for value in form.refused]
         for number in form.numbers:
             order = orders.get(number)
             if order is None:

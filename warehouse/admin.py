@@ -50,8 +50,11 @@ class WarehouseAdmin(HistoryAdmin):
 class StockChangeForm(forms.Form):
     KINDS = [("receipt", "Receipt (goods arrived)"), ("adjustment", "Adjustment (after a count)")]
     kind = forms.ChoiceField(choices=KINDS)
+    # The bounds of the warehouse system's stock calls.
     quantity = forms.IntegerField(
-        help_text="A receipt adds a positive quantity; an adjustment may be negative."
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text="A receipt adds a positive quantity; an adjustment may be negative.",
     )
     reason = forms.CharField(max_length=200, help_text="Delivery note, count reference, ...")
 
@@ -59,6 +62,7 @@ class StockChangeForm(forms.Form):
 class MinimumForm(forms.Form):
     minimum_level = forms.IntegerField(
         min_value=0,
+        max_value=2_147_483_647,  # the column's range
         help_text="When available stock (on hand - reserved) falls below it, a "
         "stock.below_minimum event is published, once per crossing.",
     )

@@ -3,23 +3,31 @@
 The first request with a key runs and its outcome (status, body, a few headers) is
 stored; a retry with the same key and the same request gets that outcome again, with
 `Idempotent-Replayed: true`. The same key with a different request is 422; the same
-key while the first request still runs is 409. Server errors are not stored, so a
-retry after one runs again.
+key while the first request still runs is 409.
+
+A key is never left in progress by a request that ends: a final answer (2xx, and a
+4xx, which the same request would get again) is stored and replayed; a server error,
+an answer that cannot be rendered or stored, or any exception on the way frees the key,
+so a retry runs again. Only a process killed mid-request leaves its key in progress,
+and a retry takes it over after OMS_IDEMPOTENCY_ABANDONED_SECONDS.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
 from oms.api.authentication import caller_key
-from oms.api.problems import Conflict, UnprocessableEntity
+from oms.api.problems import Conflict, UnprocessableEntity, problem_response
 from oms.models import IdempotencyKey
+
+logger = logging.getLogger("oms.api")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -62,7 +70,7 @@ def begin(request) -> IdempotencyKey | None:
         raise UnprocessableEntity(
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.", code="invalid_idempotency_key"
         )
-    owner, fingerprint = caller_key(request), _fingerprint(request._request)
+    owner, fingerprint = caller_key(request), _fingerprint(request)
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint)
@@ -90,11 +98,30 @@ def begin(request) -> IdempotencyKey | None:
     raise Replay(record)
 
 
-def finish(record: IdempotencyKey, response) -> None:
-    """Store the outcome; forget the key after a server error so a retry runs again."""
+def finish(record: IdempotencyKey, response):
+    """Store a final outcome, or free the key so that a retry runs again. Returns the
+    response to send: rendered here, so that an answer that cannot be rendered frees
+    the key too (and becomes a 500 problem)."""
     if response.status_code >= 500:
-        IdempotencyKey.objects.filter(pk=record.pk).delete()
-        return
+        release(record)
+        return response
+    try:
+        if hasattr(response, "render"):
+            response.render()
+    except Exception:
+        logger.exception("The answer to an idempotent request could not be rendered")
+        release(record)
+        return problem_response(500, "server_error", "An unexpected error occurred.")
+    try:
+        with transaction.atomic():
+            _store(record, response)
+    except Exception:  # whatever it is, the answer is sent and the key must not stay taken
+        logger.exception("The outcome of an idempotent request could not be stored")
+        release(record)
+    return response
+
+
+def _store(record: IdempotencyKey, response) -> None:
     record.in_progress = False
     record.response_status = response.status_code
     record.response_body = response.data
@@ -104,6 +131,14 @@ def finish(record: IdempotencyKey, response) -> None:
     record.save(
         update_fields=["in_progress", "response_status", "response_body", "response_headers"]
     )
+
+
+def release(record: IdempotencyKey) -> None:
+    """Forget a key whose request has no outcome to replay."""
+    try:
+        IdempotencyKey.objects.filter(pk=record.pk, in_progress=True).delete()
+    except DatabaseError:  # the key is taken over once abandoned
+        logger.exception("An idempotency key could not be freed")
 
 
 def prune(now: datetime.datetime | None = None) -> int:

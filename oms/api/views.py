@@ -41,8 +41,8 @@ class ApiMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if getattr(self, "idempotency", None) is not None:
-            idempotency.finish(self.idempotency, response)
-            self.idempotency = None
+            record, self.idempotency = self.idempotency, None
+            response = idempotency.finish(record, response)
         if getattr(self, "_acting", None) is not None:
             self._acting.__exit__(None, None, None)
             self._acting = None

@@ -89,7 +89,7 @@ def _receipts(received) -> list[dict]:
         if r.event is None:
             results.append(
                 {
-                    "event_id": None,
+                    "event_id": r.event_id,
                     "status": "rejected",
                     "outcome": "invalid",
                     "order": None,
@@ -117,6 +117,8 @@ class DesignEventListApi(ApiMixin, generics.ListAPIView):
     method_scopes = {"POST": Scope.ENGINEERING_WRITE}
     serializer_class = DesignEventSerializer
     filterset_class = DesignEventFilter
+    # A list reports each bad event by itself (oms.api.parsers).
+    per_record_text = True
 
     def get_queryset(self):
         return DesignEvent.objects.select_related("order").order_by("-received_at", "-id")

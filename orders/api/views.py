@@ -278,6 +278,8 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "external_id"
     lookup_url_kwarg = "project_id"
     lookup_value_regex = "[^/]+"
+    # A list reports each bad project by itself (oms.api.parsers).
+    per_record_text = True
 
     def get_queryset(self):
         return Project.objects.select_related("market__region").order_by("external_id")
@@ -340,8 +342,6 @@ class ProjectViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 f"Send one project object or a list of 1 to {s.MAX_PROJECTS_PER_REQUEST}."
             )
-        if not all(isinstance(item, dict) for item in items):
-            raise ValidationError("Every item of the list must be a project object.")
         result = project_import.upsert_projects(
             items, actor=self.actor, reason="planning API", batch_size=len(items)
         )

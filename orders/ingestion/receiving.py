@@ -9,7 +9,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from oms import audit
+from oms import audit, untrusted
 from oms.actors import Actor
 from oms.bulk import gc_paused, insert_rows
 from oms.errors import Problem, ValidationFailed
@@ -23,9 +23,23 @@ class Received:
     event: DesignEvent | None
     duplicate: bool
     problems: tuple[Problem, ...] = ()
+    # For an event refused before it was stored: its id as sent, when it has one.
+    event_id: str | None = None
 
 
 NO_ID = Problem(code="required", field="event_id", message="Every event has an event_id.")
+
+
+def _refused(payload) -> Received | None:
+    """An event that cannot even be stored as sent (it holds text or a number that no
+    database column or JSON document can keep) is refused by itself, naming the field."""
+    found = untrusted.first_refusal(payload)
+    if found is None:
+        return None
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    problem = Problem(code=found.code, field=found.path, message=found.message)
+    reported = untrusted.printable(event_id[:100]) if isinstance(event_id, str) else None
+    return Received(None, False, (problem,), event_id=reported)
 
 
 def _event_id(payload) -> str | None:
@@ -44,7 +58,9 @@ def receive_many(payloads: list, *, received_from: str) -> list[Received]:
     positions: dict[str, list[int]] = {}
     for index, payload in enumerate(payloads):
         event_id = _event_id(payload)
-        if event_id is None:
+        if refused := _refused(payload):
+            results[index] = refused
+        elif event_id is None:
             results[index] = Received(None, False, (NO_ID,))
         else:
             positions.setdefault(event_id, []).append(index)
@@ -81,6 +97,8 @@ def receive_many(payloads: list, *, received_from: str) -> list[Received]:
 def receive(payload, *, received_from: str) -> Received:
     """Store an event as sent, before anything else. An event id already stored is a
     duplicate and changes nothing. Without an event id there is nothing to store it by."""
+    if refused := _refused(payload):
+        return refused
     event_id = _event_id(payload)
     if event_id is None:
         return Received(None, False, (NO_ID,))
@@ -130,6 +148,11 @@ def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
             raise ValidationFailed(
                 f"Event {event.event_id} is {event.get_status_display().lower()}; only invalid "
                 "events are corrected."
+            )
+        if found := untrusted.first_refusal(payload):
+            raise ValidationFailed(
+                "The corrected payload holds a value that cannot be stored.",
+                problems=[Problem(code=found.code, field=found.path, message=found.message)],
             )
         if not isinstance(payload, dict) or payload.get("event_id") != event.event_id:
             raise ValidationFailed(

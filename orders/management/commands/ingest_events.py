@@ -1,11 +1,12 @@
-import json
 import sys
 from itertools import islice
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from oms import untrusted
 from oms.bulk import gc_paused
 from oms.jobs import job_run
 from orders import ingestion
@@ -57,10 +58,12 @@ class Command(BaseCommand):
             if not line.strip():
                 continue
             try:
-                numbered.append((number, json.loads(line)))
+                payload = untrusted.json_loads(line, max_depth=settings.OMS_API_MAX_JSON_DEPTH)
             except ValueError as exc:
-                unreadable.append(f"line {number}: not JSON ({exc.msg})")
+                unreadable.append(f"line {number}: not JSON ({exc})")
                 counts.add("failed")
+            else:
+                numbered.append((number, payload))
         received = ingestion.receive_many(
             [payload for _, payload in numbered], received_from="ingest_events"
         )
