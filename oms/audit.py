@@ -46,6 +46,12 @@ def current_actor() -> Actor | None:
     return context.actor if context else None
 
 
+def current_reason() -> str:
+    """The change reason of the write in progress ("" when none is given)."""
+    context = _context.get()
+    return context.reason if context else ""
+
+
 def stamp_historical_record(sender, history_instance, **kwargs) -> None:
     context = _context.get()
     if context is None:

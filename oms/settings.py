@@ -462,6 +462,9 @@ CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
 OMS_ALLOCATION_SPLIT = env_bool("OMS_ALLOCATION_SPLIT", False)
 OMS_ALLOCATION_INTERVAL_SECONDS = env_int("OMS_ALLOCATION_INTERVAL_SECONDS", 900)
 OMS_ALLOCATION_AFTER_STOCK_SECONDS = env_int("OMS_ALLOCATION_AFTER_STOCK_SECONDS", 60)
+# A run writes its plan in short transactions of about this many seconds each (commit
+# included): the longest a cancellation, receipt or adjustment waits for a run.
+OMS_ALLOCATION_CHUNK_SECONDS = env_float("OMS_ALLOCATION_CHUNK_SECONDS", 0.15)
 # Each run records the outcome of every approved order; after this many days a daily
 # beat task removes those of older runs (the runs and their counts stay).
 OMS_ALLOCATION_KEEP_DAYS = env_int("OMS_ALLOCATION_KEEP_DAYS", 14)

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from allocation import triggers
 from catalog.models import Item
 from oms import audit, correlation, outbox
 from oms.actors import Actor
-from oms.bulk import chunked
+from oms.bulk import chunked, insert_values
 from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
 from warehouse.choices import MOVEMENT_EFFECTS, Condition, MovementKind
 from warehouse.models import StockLevel, StockMovement, Warehouse
@@ -92,6 +93,65 @@ def record_movement(
     return movement
 
 
+def record_movements(
+    *, moves: Iterable[tuple[StockLevel, MovementKind, int, object]], actor: Actor, reason: str = ""
+) -> None:
+    """What record_movement does for each (level, kind, quantity, order line), in a few
+    statements whatever their number: the levels (which the caller holds locked) are
+    written with one UPDATE and the ledger with one insert. For the many movements of
+    one order (giving back what it held), so that a cancellation holds its rows briefly."""
+    moves = list(moves)
+    if not moves:
+        return
+    before = {}
+    rows = []
+    became_available = False
+    now = timezone.now()
+    for level, kind, quantity, order_line in moves:
+        before.setdefault(level.pk, (level, level.below_minimum))
+        on_hand_sign, reserved_sign, damaged_sign = MOVEMENT_EFFECTS[kind]
+        on_hand = level.on_hand + on_hand_sign * quantity
+        reserved = level.reserved + reserved_sign * quantity
+        damaged = level.damaged + damaged_sign * quantity
+        if on_hand < 0 or reserved < 0 or reserved > on_hand or damaged < 0:
+            raise InsufficientStock(
+                f"{kind.label} of {quantity} {level.item.code} at {level.warehouse.code} would "
+                f"leave on hand {on_hand}, reserved {reserved}: only {level.available} available."
+            )
+        level.on_hand, level.reserved, level.damaged = on_hand, reserved, damaged
+        became_available |= (on_hand_sign - reserved_sign) * quantity > 0
+        rows.append(
+            {
+                "kind": kind.value,
+                "quantity": quantity,
+                "warehouse_id": level.warehouse_id,
+                "item_id": level.item_id,
+                "order_id": order_line.order_id if order_line else None,
+                "order_line_id": order_line.pk if order_line else None,
+                "reason": reason,
+                "actor_kind": actor.kind.value,
+                "actor_name": actor.name,
+                "actor_user_id": actor.user.pk if actor.is_person else None,
+                "correlation_id": correlation.get(),
+                "created_at": now,
+            }
+        )
+    crossed = []
+    for level, was_below in before.values():
+        level.below_minimum = level.available < level.minimum_level
+        if level.below_minimum and not was_below:
+            crossed.append(level)
+    StockLevel.objects.bulk_update(
+        [level for level, _ in before.values()],
+        ["on_hand", "reserved", "damaged", "below_minimum"],
+    )
+    insert_values(StockMovement, rows)
+    if became_available:
+        triggers.stock_became_available()
+    for level in crossed:
+        _publish_below_minimum(level, actor=actor, cause=f"{len(rows)} movements: {reason}")
+
+
 def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:
     """For movements written in bulk (an allocation run), what record_movement does for
     one: levels whose available stock went below their minimum are flagged, each with
@@ -102,24 +162,30 @@ def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str
         levels = StockLevel.objects.filter(pk__in=chunk)
         levels.filter(below_minimum=True, minimum_level__lte=available).update(below_minimum=False)
         crossed = list(
-            levels.filter(below_minimum=False, minimum_level__gt=available).select_related(
-                "warehouse", "item"
+            levels.filter(below_minimum=False, minimum_level__gt=available).values_list(
+                "pk", flat=True
             )
         )
-        if not crossed:
-            continue
-        StockLevel.objects.filter(pk__in=[level.pk for level in crossed]).update(below_minimum=True)
-        outbox.publish_many(
-            [
-                {
-                    "event_type": "stock.below_minimum",
-                    "aggregate_type": "stock_level",
-                    "aggregate_id": level.pk,
-                    "payload": _below_minimum_payload(level, actor=actor, cause=cause),
-                }
-                for level in crossed
-            ]
-        )
+        if crossed:
+            StockLevel.objects.filter(pk__in=crossed).update(below_minimum=True)
+            publish_below_minimum(crossed, actor=actor, cause=cause)
+
+
+def publish_below_minimum(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:
+    """One stock.below_minimum event for each of these levels, which a write in bulk
+    has just taken below their minimum (and flagged)."""
+    levels = StockLevel.objects.filter(pk__in=list(level_ids)).select_related("warehouse", "item")
+    outbox.publish_many(
+        [
+            {
+                "event_type": "stock.below_minimum",
+                "aggregate_type": "stock_level",
+                "aggregate_id": level.pk,
+                "payload": _below_minimum_payload(level, actor=actor, cause=cause),
+            }
+            for level in levels.order_by("pk")
+        ]
+    )
 
 
 def _publish_below_minimum(level: StockLevel, *, actor: Actor, cause: str) -> None:

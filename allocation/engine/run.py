@@ -1,19 +1,21 @@
-"""One allocation run, start to finish: read the demand, lock, walk, write, report.
+"""One allocation run, start to finish: plan without locks, apply in short
+transactions, report.
 
-1. Read every approved order and what its lines still need, without locks.
-2. (Not for a dry run) In one transaction: lock the approved, ungated orders (by
-   primary key) and keep those whose version is the one read (the others changed
-   meanwhile: reported as `changed`, left to the next run); then lock the stock levels
-   of the items in demand (by primary key) and read them fresh. Receipts, adjustments
-   and cancellations that touch those rows wait for the run, and the run sees every
-   one that committed before: nothing is lost or counted twice.
-3. Walk the ranking (allocation.engine.walk) on that stock.
-4. Write the allocations (allocation.engine.writes), send mismatched orders back to
-   DRAFT through orders.services.order_reject, and record the outcome of every order
-   and the run's counts, all in the same transaction.
+1. Read the demand and the stock of the items in demand, in one snapshot, without
+   locks (allocation.engine.demand), and walk the ranking on it
+   (allocation.engine.walk): the plan, what one locked pass would do at that moment.
+2. Record the ranking and the blocking items on the run, then write the plan in rank
+   order in short transactions (allocation.engine.apply), each locking only the orders
+   and stock levels it writes and re-checking them: an order that changed, or whose
+   stock is no longer there, is reported as `changed` and keeps nothing. Nobody waits
+   for more than one such chunk.
+3. Count the outcomes the chunks recorded and finish the run; its duration runs from
+   its start to the last commit.
 
-A dry run does 1, reads the stock without locks, walks, and records only its report
-(the run and its outcomes): no stock, allocation or order changes.
+A dry run does 1 and records its outcomes (the same chunks, without writes): no
+stock, allocation or order changes. A run executed again after it stopped part way
+(its task retried) plans only the orders its committed chunks did not decide, on the
+stock they left, with the ranking it recorded, and goes on from the rank it reached.
 """
 
 from __future__ import annotations
@@ -21,19 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from allocation.choices import Result, RunStatus
-from allocation.engine.demand import Demand, OrderDemand, load_demand, load_stock
-from allocation.engine.walk import Plan, walk
-from allocation.engine.writes import OrderAllocation, write_allocations
+from allocation.engine.apply import apply_plan, decided
+from allocation.engine.demand import OrderDemand, load_demand, load_stock, snapshot
+from allocation.engine.walk import walk
 from allocation.models import AllocationOutcome, AllocationRun
-from allocation.ranking import current_ranking
-from oms import audit
+from allocation.ranking import Ranking, current_ranking
 from oms.actors import Actor
-from oms.bulk import gc_paused, insert_values
-from orders.choices import OrderStatus
-from orders.models import Order
+from oms.bulk import gc_paused
 
 
 @dataclass(frozen=True)
@@ -50,121 +50,59 @@ class Summary:
 
 @gc_paused()
 def execute(run: AllocationRun, *, actor: Actor) -> Summary:
-    """Compute the run and (unless it is a dry run) apply it; records its report."""
-    ranking = current_ranking()
-    run.ranking = ranking.as_json()
-    demand = load_demand()
-    with transaction.atomic(), audit.acting(actor, reason=str(run)):
-        if run.dry_run:
-            orders, changed = demand.orders, []
-            stock = load_stock(_items(orders), lock=False)
-        else:
-            orders, changed = _lock_orders(demand)
-            stock = load_stock(_items(orders), lock=True)
-        plan = walk(orders, demand, stock, ranking, split=run.split)
-        if not run.dry_run:
-            _apply(plan, demand, run, actor)
-        return _record(run, plan, changed, demand)
+    """Plan the run and (unless it is a dry run) apply it; records its report."""
+    earlier = decided(run)
+    if earlier.orders:  # taken up again: the same ranking as the part already written
+        ranking = Ranking.from_json(run.ranking)
+    else:
+        ranking = current_ranking()
+        run.ranking = ranking.as_json()
+    with snapshot():
+        demand = load_demand()
+        orders = [o for o in demand.orders if o.id not in earlier.orders]
+        stock = load_stock(_items(orders))
+    plan = walk(orders, demand, stock, ranking, split=run.split, first_rank=earlier.last_rank + 1)
+    if not earlier.orders:
+        run.blocking = plan.blocking
+        AllocationRun.objects.filter(pk=run.pk).update(ranking=run.ranking, blocking=run.blocking)
+    allocations = apply_plan(plan.decisions, demand, run, actor=actor)
+    return _record(run, allocations)
 
 
 def _items(orders: list[OrderDemand]) -> set[int]:
     return {item for order in orders if not order.gated for _, item, _ in order.lines}
 
 
-def _lock_orders(demand: Demand) -> tuple[list[OrderDemand], list[OrderDemand]]:
-    """Lock the approved, ungated orders; keep the ones that did not change since
-    they were read."""
-    versions = dict(
-        Order.objects.select_for_update()
-        .filter(status=OrderStatus.APPROVED, gated=False)
-        .order_by("pk")
-        .values_list("pk", "version")
-    )
-    kept, changed = [], []
-    for order in demand.orders:
-        if order.gated or versions.get(order.id) == order.version:
-            kept.append(order)
-        else:
-            changed.append(order)
-    return kept, changed
+def _record(run: AllocationRun, allocations: int) -> Summary:
+    """The run's counts, from the outcomes its chunks recorded (those of an earlier
+    execution too), and its end."""
+    counts = {
+        row["result"]: row
+        for row in AllocationOutcome.objects.filter(run=run)
+        .values("result")
+        .annotate(n=Count("id"), units=Sum("units"))
+        .order_by()
+    }
 
+    def count(result: str) -> int:
+        return counts.get(result, {}).get("n", 0)
 
-def _apply(plan: Plan, demand: Demand, run: AllocationRun, actor: Actor) -> None:
-    from orders.services import order_reject
-
-    write_allocations(
-        [
-            OrderAllocation(
-                d.order.id, d.placements, [demand.warehouses[w] for w in d.warehouse_ids]
-            )
-            for d in plan.decisions
-            if d.result == Result.ALLOCATED
-        ],
-        actor=actor,
-        reason=f"allocation run #{run.pk}",
-        payload={"allocation_run": run.pk},
-    )
-    rejected = [d for d in plan.decisions if d.result == Result.REJECTED]
-    orders = Order.objects.in_bulk([d.order.id for d in rejected])
-    for decision in rejected:
-        messages = [p["message"] for p in decision.explanation["problems"]]
-        order_reject(
-            order=orders[decision.order.id],
-            actor=actor,
-            reason_code=decision.reason_code,
-            reason_text=f"{run}: " + " ".join(messages),
-        )
-
-
-def _record(run: AllocationRun, plan: Plan, changed: list[OrderDemand], demand) -> Summary:
-    rows = [
-        {
-            "run_id": run.pk,
-            "order_id": d.order.id,
-            "rank": d.rank,
-            "result": d.result,
-            "reason_code": d.reason_code,
-            "warehouses": ", ".join(demand.warehouses[w] for w in d.warehouse_ids),
-            "units": d.units,
-            "blocked_by": f" {' '.join(d.blocked_by)} " if d.blocked_by else "",
-            "explanation": d.explanation,
-        }
-        for d in plan.decisions
-    ]
-    rows += [
-        {
-            "run_id": run.pk,
-            "order_id": order.id,
-            "rank": None,
-            "result": Result.CHANGED,
-            "reason_code": "",
-            "warehouses": "",
-            "units": 0,
-            "blocked_by": "",
-            "explanation": {
-                "message": "The order changed while the run worked; the next run takes it."
-            },
-        }
-        for order in changed
-    ]
-    insert_values(AllocationOutcome, rows)
-    allocated = [d for d in plan.decisions if d.result == Result.ALLOCATED]
     summary = Summary(
-        eligible=sum(1 for o in demand.orders if not o.gated),
-        allocated=len(allocated),
-        short=plan.count(Result.SHORT),
-        rejected=plan.count(Result.REJECTED),
-        gated=plan.count(Result.GATED),
-        changed=len(changed),
-        units_reserved=sum(d.units for d in allocated),
-        allocations=sum(len(d.placements) for d in allocated),
+        eligible=sum(row["n"] for result, row in counts.items() if result != Result.GATED),
+        allocated=count(Result.ALLOCATED),
+        short=count(Result.SHORT),
+        rejected=count(Result.REJECTED),
+        gated=count(Result.GATED),
+        changed=count(Result.CHANGED),
+        units_reserved=counts.get(Result.ALLOCATED, {}).get("units") or 0,
+        allocations=allocations,
     )
     for name in ("eligible", "allocated", "short", "rejected", "gated", "changed"):
         setattr(run, name, getattr(summary, name))
     run.units_reserved = summary.units_reserved
-    run.blocking = plan.blocking
     run.status = RunStatus.SUCCEEDED
     run.active = None
     run.finished_at = timezone.now()
-    run.save()
+    with transaction.atomic():
+        run.save()
     return summary

@@ -88,10 +88,17 @@ class _Shelves:
 
 
 def walk(
-    orders: list[OrderDemand], demand: Demand, stock: Stock, ranking: Ranking, *, split: bool
+    orders: list[OrderDemand],
+    demand: Demand,
+    stock: Stock,
+    ranking: Ranking,
+    *,
+    split: bool,
+    first_rank: int = 1,
 ) -> Plan:
     """Decide for every order: gated ones are only reported, the others ranked and
-    served in rank order from `stock` (which is not changed)."""
+    served in rank order from `stock` (which is not changed). The first order ranked
+    gets `first_rank` (a run taken up again goes on from where it stopped)."""
     shelves = _Shelves(stock)
     code = demand.warehouses
     # The items an order of a market may have without a mismatch: active, and stocked
@@ -110,7 +117,7 @@ def walk(
     blockers: dict[int, _Blocker] = defaultdict(_Blocker)
     ranked = sorted((o for o in orders if not o.gated), key=ranking.key())
     place = _split if split else _whole
-    for rank, order in enumerate(ranked, start=1):
+    for rank, order in enumerate(ranked, start=first_rank):
         serving = demand.serving.get(order.market_id, [])
         allowed = fine.get(order.market_id)
         if not allowed or not allowed.issuperset([item for _, item, _ in order.lines]):

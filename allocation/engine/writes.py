@@ -36,7 +36,7 @@ from orders.choices import OrderStatus
 from orders.models import Order, OrderLine
 from warehouse.choices import MovementKind
 from warehouse.models import StockLevel, StockMovement
-from warehouse.services import flag_minimum_crossings
+from warehouse.services import flag_minimum_crossings, publish_below_minimum
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,15 @@ def write_allocations(
 
 
 def _write(allocations, actor, reason, payload) -> None:
+    cause = f"reserve movements: {reason}"
     if connection.vendor == "postgresql":
-        _write_in_sql(allocations, actor, reason, payload)
-    else:
-        _write_rows(allocations, actor, reason, payload)
+        crossed = _write_in_sql(allocations, actor, reason, payload)
+        if crossed:
+            publish_below_minimum(crossed, actor=actor, cause=cause)
+        return
+    _write_rows(allocations, actor, reason, payload)
     flag_minimum_crossings(
-        (p.level_id for a in allocations for p in a.placements),
-        actor=actor,
-        cause=f"reserve movements: {reason}",
+        (p.level_id for a in allocations for p in a.placements), actor=actor, cause=cause
     )
 
 
@@ -133,23 +134,34 @@ def _write_rows(allocations, actor, reason, payload) -> None:
     _outbox(allocations, orders, actor, payload)
 
 
-def _write_in_sql(allocations, actor, reason, payload) -> None:
-    """On PostgreSQL: the placements go to the server once (COPY into a temporary
-    table) and every row is written from there by a handful of INSERT ... SELECT and
-    UPDATE ... FROM statements, the same rows _write_rows writes."""
+# The placements and orders of one write, staged on the server. Made once per database
+# session and emptied at every commit, so that a run's many short transactions do not
+# each create and drop tables.
+STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS alloc_place (line_id bigint, level_id bigint, "
+    "quantity integer, warehouse_id bigint, item_id bigint, order_id bigint) "
+    "ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS alloc_order (order_id bigint PRIMARY KEY, reason text) "
+    "ON COMMIT DELETE ROWS",
+)
+
+
+def _write_in_sql(allocations, actor, reason, payload) -> list[int]:
+    """On PostgreSQL: the placements go to the server once (COPY into temporary
+    tables) and every row is written from there by a handful of INSERT ... SELECT and
+    UPDATE ... FROM statements, the same rows _write_rows writes. The rows updated are
+    also named by primary key (= ANY), so that PostgreSQL reaches them through their
+    index instead of scanning the table, whatever the size of the write. Returns the
+    levels that went below their minimum."""
     now = timezone.now()
     correlation_id = correlation.get()
     user_id = actor.user.pk if actor.is_person else None
     line_reasons = {a.order_id: f"allocated at {', '.join(a.warehouses)}" for a in allocations}
+    level_ids = sorted({p.level_id for a in allocations for p in a.placements})
+    line_ids = sorted({p.line_id for a in allocations for p in a.placements})
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE alloc_place (line_id bigint, level_id bigint, quantity integer, "
-            "warehouse_id bigint, item_id bigint, order_id bigint) ON COMMIT DROP"
-        )
-        cursor.execute(
-            "CREATE TEMP TABLE alloc_order (order_id bigint PRIMARY KEY, reason text) "
-            "ON COMMIT DROP"
-        )
+        for statement in STAGING:
+            cursor.execute(statement)
         with connection.wrap_database_errors:
             with cursor.cursor.copy("COPY alloc_place FROM STDIN") as copy:
                 for a in allocations:
@@ -158,7 +170,6 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
             with cursor.cursor.copy("COPY alloc_order FROM STDIN") as copy:
                 for row in line_reasons.items():
                     copy.write_row(row)
-        cursor.execute("ANALYZE alloc_place")
         cursor.execute(
             f"INSERT INTO {_table(Allocation)} (order_line_id, stock_level_id, quantity, status, "
             "created_at, ended_at) SELECT line_id, level_id, quantity, %s, %s, NULL "
@@ -180,12 +191,20 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
                 correlation_id,
             ],
         )
+        # The levels' reserved, and their below-minimum flags as flag_minimum_crossings
+        # sets them; the levels that cross below their minimum here are returned (the
+        # outer SELECT reads the levels as they were before the UPDATE).
+        levels = _table(StockLevel)
         cursor.execute(
-            f"UPDATE {_table(StockLevel)} AS t SET reserved = t.reserved + s.quantity, "
-            "updated_at = %s FROM (SELECT level_id, sum(quantity) AS quantity FROM alloc_place "
-            "GROUP BY level_id) AS s WHERE t.id = s.level_id",
-            [now],
+            f"WITH u AS (UPDATE {levels} AS t SET reserved = t.reserved + s.quantity, "
+            "updated_at = %s, below_minimum = t.on_hand - t.reserved - s.quantity < "
+            "t.minimum_level FROM (SELECT level_id, sum(quantity) AS quantity FROM "
+            "alloc_place GROUP BY level_id) AS s WHERE t.id = s.level_id AND t.id = ANY(%s) "
+            f"RETURNING t.id, t.below_minimum) SELECT u.id FROM u JOIN {levels} AS o "
+            "ON o.id = u.id WHERE u.below_minimum AND NOT o.below_minimum",
+            [now, level_ids],
         )
+        crossed = [pk for (pk,) in cursor.fetchall()]
         # Each line, and each order, is updated and its history row written from the
         # updated row in one statement.
         history, actor_params = audit.history_insert_sql(
@@ -198,23 +217,23 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
         cursor.execute(
             f"WITH t AS (UPDATE {_table(OrderLine)} AS l SET allocated_quantity = "
             "l.allocated_quantity + s.quantity FROM (SELECT line_id, sum(quantity) AS quantity "
-            "FROM alloc_place GROUP BY line_id) AS s WHERE l.id = s.line_id RETURNING l.*) "
-            + history,
-            [*actor_params, correlation_id],
+            "FROM alloc_place GROUP BY line_id) AS s WHERE l.id = s.line_id AND l.id = ANY(%s) "
+            "RETURNING l.*) " + history,
+            [line_ids, *actor_params, correlation_id],
         )
         history, actor_params = audit.history_insert_sql(
             Order, source="t", reason="%s", correlation_id="%s", history_type="~"
         )
         cursor.execute(
             f"WITH t AS (UPDATE {_table(Order)} SET status = %s, version = version + 1, "
-            "status_changed_at = %s, updated_at = %s WHERE status = %s AND id IN "
-            f"(SELECT order_id FROM alloc_order) RETURNING *) {history} "
-            "RETURNING id, number, version",
+            "status_changed_at = %s, updated_at = %s WHERE status = %s AND id = ANY(%s) "
+            f"RETURNING *) {history} RETURNING id, number, version",
             [
                 OrderStatus.ALLOCATED.value,
                 now,
                 now,
                 OrderStatus.APPROVED.value,
+                sorted(line_reasons),
                 *actor_params,
                 reason,
                 correlation_id,
@@ -223,8 +242,11 @@ def _write_in_sql(allocations, actor, reason, payload) -> None:
         orders = {pk: {"number": number, "version": version} for pk, number, version in cursor}
         if len(orders) != len(line_reasons):
             raise StaleVersion("An order left APPROVED while its allocation was written.")
-        cursor.execute("DROP TABLE alloc_place, alloc_order")
+        # Empty for the next write in the same transaction (a commit empties them too).
+        cursor.execute("DELETE FROM alloc_place")
+        cursor.execute("DELETE FROM alloc_order")
     _outbox(allocations, orders, actor, payload)
+    return crossed
 
 
 def _table(model) -> str:

@@ -22,6 +22,8 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from allocation.choices import RunStatus, Trigger
@@ -117,8 +119,9 @@ def allocation_run_execute(*, run_id: int) -> AllocationRun | None:
         if connection.vendor == "postgresql":
             # Holding the lock proves whoever marked it running has died.
             claimable.append(RunStatus.RUNNING)
+        # A run taken up again keeps its start: its duration spans its executions.
         claimed = AllocationRun.objects.filter(pk=run_id, status__in=claimable).update(
-            status=RunStatus.RUNNING, started_at=timezone.now()
+            status=RunStatus.RUNNING, started_at=Coalesce("started_at", Value(timezone.now()))
         )
         if not claimed:
             return None

@@ -9,11 +9,13 @@ from django.utils import timezone
 
 from allocation.engine.walk import Placement
 from allocation.models import Allocation
+from oms import audit, correlation
 from oms.actors import Actor
 from oms.errors import InsufficientStock, Problem
+from orders.models import OrderLine
 from warehouse.choices import MovementKind
 from warehouse.models import StockLevel, Warehouse
-from warehouse.services import lock_stock_levels, record_movement
+from warehouse.services import lock_stock_levels, record_movement, record_movements
 
 
 def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
@@ -58,7 +60,9 @@ def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
 
 def release_allocations(*, lines, actor: Actor, reason: str) -> int:
     """Give back everything the lines hold: unreserve the stock, end the allocations.
-    Used by reject, cancel and upstream changes. Returns the units released."""
+    Used by reject, cancel and upstream changes. Returns the units released. In a fixed
+    number of statements however many lines, so that the order, its lines and their
+    stock levels stay locked briefly (a cancellation during an allocation run)."""
     allocations = list(
         Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE)
         .select_related("order_line")
@@ -67,23 +71,30 @@ def release_allocations(*, lines, actor: Actor, reason: str) -> int:
     if not allocations:
         return 0
     levels = lock_stock_levels(a.stock_level_id for a in allocations)
+    record_movements(
+        moves=[
+            (levels[a.stock_level_id], MovementKind.UNRESERVE, a.quantity, a.order_line)
+            for a in allocations
+        ],
+        actor=actor,
+        reason=reason,
+    )
     now = timezone.now()
     for allocation in allocations:
-        record_movement(
-            level=levels[allocation.stock_level_id],
-            kind=MovementKind.UNRESERVE,
-            quantity=allocation.quantity,
-            actor=actor,
-            order_line=allocation.order_line,
-            reason=reason,
-        )
         allocation.status = Allocation.Status.UNRESERVED
         allocation.ended_at = now
     Allocation.objects.bulk_update(allocations, ["status", "ended_at"])
-    for line in lines:
-        if line.allocated_quantity:
+    held = [line for line in lines if line.allocated_quantity]
+    if held:
+        OrderLine.objects.filter(pk__in=[line.pk for line in held]).update(allocated_quantity=0)
+        for line in held:
             line.allocated_quantity = 0
-            line.save(update_fields=["allocated_quantity"])
+        audit.bulk_history_of(
+            OrderLine.objects.filter(pk__in=[line.pk for line in held]),
+            history_type="~",
+            key="id",
+            reasons={line.pk: (audit.current_reason(), correlation.get()) for line in held},
+        )
     return sum(a.quantity for a in allocations)
 
 

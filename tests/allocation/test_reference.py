@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allocation.choices import Result
+from allocation.engine import apply as engine_apply
 from allocation.engine.demand import Demand, ItemInfo, OrderDemand, Stock
 from allocation.engine.walk import walk
 from allocation.models import Allocation, OrderTypeRank, PlanTypeRank, RankingConfig
@@ -182,9 +183,13 @@ def _read_back(run, orders, items, warehouses) -> dict[int, Outcome]:
 )
 @given(instance=instances(max_orders=5, max_items=3, max_warehouses=3), data=st.data())
 def test_a_run_decides_as_the_reference_and_never_reserves_more_than_on_hand(
-    instance, data, settings
+    instance, data, settings, monkeypatch
 ):
     settings.OMS_ALLOCATION_SPLIT = instance.split
+    # the run writes its plan in chunks of one to a few orders, each re-checking them
+    monkeypatch.setattr(engine_apply, "FIRST_CHUNK", data.draw(st.integers(1, 4)))
+    monkeypatch.setattr(engine_apply, "MIN_CHUNK", 1)
+    settings.OMS_ALLOCATION_CHUNK_SECONDS = 0
     with transaction.atomic():
         orders, items, warehouses = _build(instance)
         run = allocate()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from allocation import services
 from allocation.choices import RunStatus, Trigger
+from allocation.engine import apply as engine_apply
 from allocation.engine import run as engine_run
 from allocation.models import Allocation, AllocationRun
 from oms.actors import Actor
@@ -100,7 +101,9 @@ def test_an_order_that_changes_while_the_run_reads_is_left_to_the_next_run(world
     assert OrderLine.objects.get(order=order).allocated_quantity == 3
 
 
-def test_a_run_that_fails_records_why_and_changes_nothing(world, monkeypatch):
+def test_a_run_that_fails_records_why_and_keeps_nothing_of_the_chunk_it_was_writing(
+    world, monkeypatch
+):
     x = world.items[0]
     stock(world.a, x, 10)
     order = world.approved([(x, 2)])
@@ -109,7 +112,7 @@ def test_a_run_that_fails_records_why_and_changes_nothing(world, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(engine_run, "_record", broken)
+    monkeypatch.setattr(engine_apply, "write_allocations", broken)
     with pytest.raises(RuntimeError):
         allocate()
 

@@ -21,6 +21,9 @@ import django
 
 from tests.benchmarks.phases import print_phase
 
+# Draft orders of DRAFT_LINES lines each, outside the run, for the probe to approve and edit.
+DRAFTS = 400
+DRAFT_LINES = 3
 REGIONS = [("BAE", "Bench east"), ("BAW", "Bench west")]
 PLAN_TYPES = ["new_build", "coverage", "capacity", "modernization", "maintenance"]
 ORDER_TYPES = ["site_build", "radio", "transmission", "power"]
@@ -164,6 +167,61 @@ def data(options: dict) -> dict:
             orders,
         )
 
+        # Draft orders, not in the run: the probe approves some and edits others.
+        drafts = [
+            (
+                order_base + options["orders"] + n,
+                f"MD-{n + 1:07d}",
+                base + rng.randrange(projects_n),
+                "power",
+                "original",
+                "maintenance",
+                5,
+                today + datetime.timedelta(days=90),
+                False,
+                "",
+                "draft",
+                1,
+                1,
+                "",
+                "",
+                "",
+                "",
+                now,
+                now,
+                now,
+                None,
+            )
+            for n in range(DRAFTS)
+        ]
+        _copy(
+            Order,
+            [
+                "id",
+                "number",
+                "project_id",
+                "order_type",
+                "kind",
+                "plan_type",
+                "national_priority",
+                "need_by",
+                "gated",
+                "gate_reason",
+                "status",
+                "revision",
+                "version",
+                "reason_code",
+                "reason_text",
+                "correlation_id",
+                "upstream_flag",
+                "created_at",
+                "updated_at",
+                "status_changed_at",
+                "approved_at",
+            ],
+            drafts,
+        )
+
         def lines():
             line_id = line_base
             for n, order in enumerate(orders):
@@ -172,6 +230,10 @@ def data(options: dict) -> dict:
                     quantity = rng.randint(1, 10)
                     demand[(market, item_id)] = demand.get((market, item_id), 0) + quantity
                     yield (line_id, order[0], item_id, quantity, "upstream", 0, 0, 0)
+                    line_id += 1
+            for draft in drafts:
+                for item_id in rng.sample(item_ids, DRAFT_LINES):
+                    yield (line_id, draft[0], item_id, rng.randint(1, 10), "upstream", 0, 0, 0)
                     line_id += 1
 
         _copy(
@@ -299,7 +361,155 @@ def run(options: dict) -> dict:
     }
 
 
-PHASES = {"setup": setup, "data": data, "run": run}
+# What the probe does, one kind after the other, while the run is going.
+PROBE_KINDS = [
+    "cancel an order of the run",
+    "receive stock of an item in demand",
+    "adjust stock of an item in demand",
+    "approve a draft order",
+    "edit a draft order's line",
+]
+# Between two writes the probe waits this long (seconds), as a busy office would.
+PROBE_PAUSE = 0.1
+
+
+def probe(options: dict) -> dict:
+    """While the run is going (from when it starts running until it has finished),
+    make each kind of write of PROBE_KINDS in turn through the services, as
+    coordinators, API clients and the warehouse would, and time each call: the
+    longest is the longest anyone waited for the run. Cancellations alternate between
+    an approved order of the first rank (national priority 1: the orders the run
+    writes first) and one the run has already allocated (its stock levels are the ones
+    the run is taking from)."""
+    import time
+
+    from allocation.choices import Result, RunStatus
+    from allocation.models import AllocationOutcome, AllocationRun
+    from oms.actors import Actor
+    from oms.errors import DomainError
+    from orders import services as order_services
+    from orders.choices import OrderStatus, ReasonCode
+    from orders.models import Order, OrderLine
+    from warehouse.models import StockLevel
+    from warehouse.services import stock_adjust, stock_receive
+
+    rng = random.Random(options["seed"] + 1)
+    actor = Actor.system("bench probe")
+    deadline = time.monotonic() + options.get("probe_timeout", 900)
+    while (run := AllocationRun.objects.exclude(status=RunStatus.QUEUED).first()) is None:
+        if time.monotonic() > deadline:
+            return {"error": "no run started"}
+        time.sleep(0.01)
+    if run.status != RunStatus.RUNNING:
+        return {"error": "the run finished before the probe was ready"}
+    first = list(
+        Order.objects.filter(status=OrderStatus.APPROVED, national_priority=1).values_list(
+            "pk", flat=True
+        )
+    )
+    rng.shuffle(first)
+    levels = list(
+        StockLevel.objects.filter(on_hand__gt=0).select_related("warehouse", "item")[:2000]
+    )
+    drafts = list(Order.objects.filter(status=OrderStatus.DRAFT).values_list("pk", flat=True))
+    rng.shuffle(drafts)
+    to_approve, to_edit = drafts[: len(drafts) // 2], drafts[len(drafts) // 2 :]
+    edit_lines = dict(
+        OrderLine.objects.filter(order_id__in=to_edit)
+        .order_by("order_id", "pk")
+        .values_list("order_id", "pk")
+    )
+    cancels = 0
+
+    def cancel():
+        nonlocal cancels
+        cancels += 1
+        if cancels % 2:
+            pk = first.pop()
+        else:
+            pk = (
+                AllocationOutcome.objects.filter(
+                    run=run, result=Result.ALLOCATED, order__status=OrderStatus.ALLOCATED
+                )
+                .order_by("?")
+                .values_list("order_id", flat=True)
+                .first()
+            ) or first.pop()
+        started = time.perf_counter()
+        order_services.order_cancel(
+            order=Order.objects.get(pk=pk),
+            actor=actor,
+            reason_code=ReasonCode.NO_LONGER_NEEDED,
+            reason_text="site dropped (benchmark probe)",
+        )
+        return started
+
+    def receive():
+        level = rng.choice(levels)
+        started = time.perf_counter()
+        stock_receive(
+            warehouse=level.warehouse, item=level.item, quantity=5, reason="probe", actor=actor
+        )
+        return started
+
+    adjustments = 0
+
+    def adjust():
+        nonlocal adjustments
+        adjustments += 1
+        level = rng.choice(levels)
+        started = time.perf_counter()
+        stock_adjust(
+            warehouse=level.warehouse,
+            item=level.item,
+            quantity=1 if adjustments % 2 else -1,
+            reason="count (benchmark probe)",
+            actor=actor,
+        )
+        return started
+
+    def approve():
+        pk = to_approve.pop()
+        started = time.perf_counter()
+        order_services.order_approve(order=Order.objects.get(pk=pk), actor=actor)
+        return started
+
+    def edit():
+        pk = to_edit.pop()
+        started = time.perf_counter()
+        order_services.order_edit_lines(
+            order=Order.objects.get(pk=pk),
+            edits=order_services.LineEdits(quantities={edit_lines[pk]: 11}),
+            actor=actor,
+        )
+        return started
+
+    calls = dict(zip(PROBE_KINDS, [cancel, receive, adjust, approve, edit], strict=True))
+    waits: dict[str, list[float]] = {kind: [] for kind in PROBE_KINDS}
+    refused: dict[str, int] = dict.fromkeys(PROBE_KINDS, 0)
+    while AllocationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+        for kind, call in calls.items():
+            started = time.perf_counter()
+            try:
+                started = call()
+            except IndexError:  # nothing left to do of this kind
+                continue
+            except DomainError:  # e.g. reserved stock cannot be adjusted away
+                refused[kind] += 1
+            waits[kind].append(time.perf_counter() - started)
+            time.sleep(PROBE_PAUSE)
+    return {
+        kind: {
+            "count": len(values),
+            "refused": refused[kind],
+            "longest": max(values, default=0.0),
+            "median": sorted(values)[len(values) // 2] if values else 0.0,
+        }
+        for kind, values in waits.items()
+    }
+
+
+PHASES = {"setup": setup, "data": data, "run": run, "probe": probe}
 
 
 def main(argv=None) -> int:

@@ -69,6 +69,34 @@ def run_phase(module: str, name: str, arg: str, env: dict[str, str]) -> Phase:
     return phase
 
 
+def start_phase(module: str, name: str, arg: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start phase `name` of `module` in a fresh process that runs alongside the caller's
+    next phases; finish_phase() waits for it and reads what it printed."""
+    print(f"{name}: started.", flush=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", module, name, arg],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish_phase(process: subprocess.Popen, name: str, timeout: float = 900) -> Phase:
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise BenchError(f"The {name} phase failed:\n{stdout[-4000:]}{stderr[-4000:]}")
+    printed = json.loads(stdout.strip().splitlines()[-1])
+    phase = Phase(printed["seconds"], printed["peak_kib"] / 1024, printed["result"])
+    print(f"{name}: {phase.seconds:.1f}s, peak {phase.peak_mib:.0f} MiB.", flush=True)
+    return phase
+
+
 def print_phase(call: Callable[[], object]) -> None:
     """In the phase's process: run it and print its wall time (Django's start-up not
     counted), the process's peak resident memory (ru_maxrss, start-up included) and
