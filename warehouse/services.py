@@ -43,6 +43,21 @@ def stock_level_locked(*, warehouse: Warehouse, item: Item) -> StockLevel:
     return StockLevel.objects.select_for_update().get(warehouse=warehouse, item=item)
 
 
+def _moved(level: StockLevel, kind: MovementKind, quantity: int) -> tuple[int, int, int]:
+    """On hand, reserved and damaged once the movement is applied to the level; refuses a
+    movement that would leave the level inconsistent."""
+    on_hand_sign, reserved_sign, damaged_sign = MOVEMENT_EFFECTS[kind]
+    on_hand = level.on_hand + on_hand_sign * quantity
+    reserved = level.reserved + reserved_sign * quantity
+    damaged = level.damaged + damaged_sign * quantity
+    if on_hand < 0 or reserved < 0 or reserved > on_hand or damaged < 0:
+        raise InsufficientStock(
+            f"{kind.label} of {quantity} {level.item.code} at {level.warehouse.code} would leave "
+            f"on hand {on_hand}, reserved {reserved}: only {level.available} available."
+        )
+    return on_hand, reserved, damaged
+
+
 def record_movement(
     *,
     level: StockLevel,
@@ -55,14 +70,7 @@ def record_movement(
     """Apply one movement to a stock level the caller holds locked, and write it to the
     ledger. Refuses a movement that would leave the level inconsistent."""
     on_hand_sign, reserved_sign, damaged_sign = MOVEMENT_EFFECTS[kind]
-    on_hand = level.on_hand + on_hand_sign * quantity
-    reserved = level.reserved + reserved_sign * quantity
-    damaged = level.damaged + damaged_sign * quantity
-    if on_hand < 0 or reserved < 0 or reserved > on_hand or damaged < 0:
-        raise InsufficientStock(
-            f"{kind.label} of {quantity} {level.item.code} at {level.warehouse.code} would leave "
-            f"on hand {on_hand}, reserved {reserved}: only {level.available} available."
-        )
+    on_hand, reserved, damaged = _moved(level, kind, quantity)
     below = on_hand - reserved < level.minimum_level
     crossed_down = below and not level.below_minimum
     StockLevel.objects.filter(pk=level.pk).update(
@@ -109,15 +117,8 @@ def record_movements(
     now = timezone.now()
     for level, kind, quantity, order_line in moves:
         before.setdefault(level.pk, (level, level.below_minimum))
-        on_hand_sign, reserved_sign, damaged_sign = MOVEMENT_EFFECTS[kind]
-        on_hand = level.on_hand + on_hand_sign * quantity
-        reserved = level.reserved + reserved_sign * quantity
-        damaged = level.damaged + damaged_sign * quantity
-        if on_hand < 0 or reserved < 0 or reserved > on_hand or damaged < 0:
-            raise InsufficientStock(
-                f"{kind.label} of {quantity} {level.item.code} at {level.warehouse.code} would "
-                f"leave on hand {on_hand}, reserved {reserved}: only {level.available} available."
-            )
+        on_hand_sign, reserved_sign, _ = MOVEMENT_EFFECTS[kind]
+        on_hand, reserved, damaged = _moved(level, kind, quantity)
         level.on_hand, level.reserved, level.damaged = on_hand, reserved, damaged
         became_available |= (on_hand_sign - reserved_sign) * quantity > 0
         rows.append(

@@ -29,6 +29,32 @@ PLAN_TYPES = ["new_build", "coverage", "capacity", "modernization", "maintenance
 ORDER_TYPES = ["site_build", "radio", "transmission", "power"]
 
 
+# The columns of each order row the benchmark writes with COPY.
+ORDER_COLUMNS = [
+    "id",
+    "number",
+    "project_id",
+    "order_type",
+    "kind",
+    "plan_type",
+    "national_priority",
+    "need_by",
+    "gated",
+    "gate_reason",
+    "status",
+    "revision",
+    "version",
+    "reason_code",
+    "reason_text",
+    "correlation_id",
+    "upstream_flag",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "approved_at",
+]
+
+
 def setup(options: dict) -> dict:
     from django.core.management import call_command
 
@@ -141,29 +167,7 @@ def data(options: dict) -> dict:
             )
         _copy(
             Order,
-            [
-                "id",
-                "number",
-                "project_id",
-                "order_type",
-                "kind",
-                "plan_type",
-                "national_priority",
-                "need_by",
-                "gated",
-                "gate_reason",
-                "status",
-                "revision",
-                "version",
-                "reason_code",
-                "reason_text",
-                "correlation_id",
-                "upstream_flag",
-                "created_at",
-                "updated_at",
-                "status_changed_at",
-                "approved_at",
-            ],
+            ORDER_COLUMNS,
             orders,
         )
 
@@ -196,29 +200,7 @@ def data(options: dict) -> dict:
         ]
         _copy(
             Order,
-            [
-                "id",
-                "number",
-                "project_id",
-                "order_type",
-                "kind",
-                "plan_type",
-                "national_priority",
-                "need_by",
-                "gated",
-                "gate_reason",
-                "status",
-                "revision",
-                "version",
-                "reason_code",
-                "reason_text",
-                "correlation_id",
-                "upstream_flag",
-                "created_at",
-                "updated_at",
-                "status_changed_at",
-                "approved_at",
-            ],
+            ORDER_COLUMNS,
             drafts,
         )
 
