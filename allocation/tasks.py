@@ -39,6 +39,12 @@ def allocation_after_stock(self) -> int | None:
         raise self.retry(exc=exc, countdown=settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS) from exc
 
 
+@shared_task(max_retries=0)
+def send_waiting_allocation_runs() -> int:
+    """Beat, every minute: send again the queued runs whose task never arrived."""
+    return services.allocation_runs_send_waiting()
+
+
 @shared_task
 def prune_allocation_outcomes() -> int:
     """Beat, daily: forget the per-order outcomes of old runs."""

@@ -9,7 +9,9 @@ sweep (or the outbox relay) sends it again when its task does not arrive:
 - design events to process: design events RECEIVED, sent again by
   process_waiting_design_events (beat, OMS_DESIGN_EVENT_SWEEP_SECONDS);
 - webhook deliveries: deliveries PENDING, sent again by send_due_webhooks (beat, every
-  minute).
+  minute);
+- allocation runs: runs QUEUED and not started, sent again by
+  send_waiting_allocation_runs (beat, every minute).
 
 So `send` and `send_after_commit` never raise because the broker cannot be reached: they
 log it (once per outage) and leave the work where the sweep finds it. Nothing is lost,

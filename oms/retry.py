@@ -34,7 +34,7 @@ TRANSIENT = (
 
 class RetryOnOutage(Task):
     """The base of every OMS task (the Celery app's task_cls). A task that hits an error
-    a retry can fix (TRANSIENT) is sent again after an exponential backoff with full
+    a retry can fix (TRANSIENT) is sent again after an exponential backoff with
     jitter (about 2 s, doubling, at most 300 s), up to its max_retries (10 unless it
     says otherwise; beat's frequent sweeps say 0: their next run is the retry). Business
     errors are not retried. Tasks are safe to run twice, so a retry of one that got

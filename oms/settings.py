@@ -468,6 +468,10 @@ OMS_ALLOCATION_CHUNK_SECONDS = env_float("OMS_ALLOCATION_CHUNK_SECONDS", 0.15)
 # Each run records the outcome of every approved order; after this many days a daily
 # beat task removes those of older runs (the runs and their counts stay).
 OMS_ALLOCATION_KEEP_DAYS = env_int("OMS_ALLOCATION_KEEP_DAYS", 14)
+CELERY_BEAT_SCHEDULE["send-waiting-allocation-runs"] = {
+    "task": "allocation.tasks.send_waiting_allocation_runs",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["prune-allocation-outcomes"] = {
     "task": "allocation.tasks.prune_allocation_outcomes",
     "schedule": 86400.0,

@@ -5,6 +5,7 @@ from allocation.services.runs import (
     allocation_outcomes_prune,
     allocation_run_execute,
     allocation_run_request,
+    allocation_runs_send_waiting,
 )
 from allocation.services.stock import issue_allocations, place_in_warehouse, release_allocations
 
@@ -13,6 +14,7 @@ __all__ = [
     "allocation_outcomes_prune",
     "allocation_run_execute",
     "allocation_run_request",
+    "allocation_runs_send_waiting",
     "issue_allocations",
     "place_in_warehouse",
     "release_allocations",

@@ -10,6 +10,8 @@ executed by a Celery task; never two at once.
   (released by the database if the process dies, which is how a dead run is told from
   a live one) or, on SQLite, a lock of the process. It waits for the lock while a run
   that has just finished lets it go, and gives up after QUEUED_TIMEOUT.
+- `allocation_runs_send_waiting` sends a queued run again when its task never arrived
+  (beat, every minute), so a run asked for while the broker was down still runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import datetime
 import threading
 import time
 from contextlib import contextmanager
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -30,7 +31,7 @@ from allocation.choices import RunStatus, Trigger
 from allocation.engine.run import execute
 from allocation.models import AllocationOutcome, AllocationRun
 from allocation.selectors import run_list
-from oms import correlation
+from oms import broker, correlation
 from oms.actors import Actor
 from oms.errors import ActionForbidden, DomainError
 from oms.jobs import job_run
@@ -39,6 +40,8 @@ from oms.jobs import job_run
 LOCK_KEY = 6_420_011_006
 # A queued run that no worker started within this time is given up.
 QUEUED_TIMEOUT = datetime.timedelta(minutes=10)
+# A queued run not started after this long is sent to the workers again.
+WAITING_AFTER = datetime.timedelta(minutes=1)
 # Without PostgreSQL, a run still running after this long is taken for dead.
 RUNNING_TIMEOUT = datetime.timedelta(hours=1)
 
@@ -105,8 +108,25 @@ def allocation_run_request(*, actor: Actor, trigger: str, dry_run: bool = False)
             # may even have run since).
             winner = AllocationRun.objects.filter(active=True).first() or run_list().first()
             raise AllocationRunInProgress(winner) from None
-        transaction.on_commit(partial(execute_allocation_run.delay, run.pk), robust=True)
+        broker.send_after_commit(execute_allocation_run, run.pk)
     return run
+
+
+def allocation_runs_send_waiting() -> int:
+    """Send again the queued runs no worker has started WAITING_AFTER after they were
+    asked for: their task never arrived (the broker was down, or lost it). Executing is
+    safe to run twice: a run executes once."""
+    from allocation.tasks import execute_allocation_run
+
+    cutoff = timezone.now() - WAITING_AFTER
+    pks = list(
+        AllocationRun.objects.filter(status=RunStatus.QUEUED, requested_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in pks:
+        broker.send(execute_allocation_run, pk)
+    return len(pks)
 
 
 def allocation_run_execute(*, run_id: int) -> AllocationRun | None:

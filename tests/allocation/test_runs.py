@@ -154,6 +154,29 @@ def test_a_queued_run_no_worker_started_is_given_up_after_a_while(world):
     assert second.status == "queued"
 
 
+def test_a_queued_run_whose_task_never_arrived_is_sent_again_and_runs(world):
+    from allocation.tasks import send_waiting_allocation_runs
+
+    x = world.items[0]
+    stock(world.a, x, 10)
+    world.approved([(x, 2)])
+    # given a run asked for while the broker was down: queued, its task never sent
+    run = services.allocation_run_request(actor=SETUP, trigger=Trigger.COMMAND)
+
+    # a run asked for a moment ago is left to the task on its way
+    assert send_waiting_allocation_runs.delay().get() == 0
+    AllocationRun.objects.filter(pk=run.pk).update(
+        requested_at=timezone.now() - datetime.timedelta(minutes=2)
+    )
+
+    # then beat's sweep sends it again, and it runs once
+    assert send_waiting_allocation_runs.delay().get() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert Allocation.objects.aggregate(n=Sum("quantity"))["n"] == 2
+    assert send_waiting_allocation_runs.delay().get() == 0
+
+
 def test_executing_a_run_twice_executes_it_once(world):
     x = world.items[0]
     stock(world.a, x, 10)
