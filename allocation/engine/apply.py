@@ -50,7 +50,7 @@ from allocation.engine.writes import OrderAllocation, write_allocations
 from allocation.models import AllocationOutcome, AllocationRun
 from oms import audit
 from oms.actors import Actor
-from oms.bulk import insert_values
+from oms.bulk import insert_values, rows_by_ids
 from orders.choices import OrderStatus
 from orders.models import Order
 from warehouse.models import StockLevel
@@ -206,37 +206,19 @@ def _write_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor
 
 def _lock_orders(ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     """Lock the orders (by primary key) and read what the re-check compares."""
-    if not ids:
-        return {}
-    rows = (
-        Order.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "status", "version", "gated")
-    )
+    rows = rows_by_ids(Order, ids, ["pk", "status", "version", "gated"], lock=True)
     return {pk: (status, version, gated) for pk, status, version, gated in rows}
 
 
 def _read_orders(ids: list[int]) -> dict[int, tuple[str, int, bool]]:
-    if not ids:
-        return {}
-    rows = (
-        Order.objects.filter(pk__in=ids).order_by().values_list("pk", "status", "version", "gated")
-    )
+    rows = rows_by_ids(Order, ids, ["pk", "status", "version", "gated"])
     return {pk: (status, version, gated) for pk, status, version, gated in rows}
 
 
 def _lock_levels(ids: set[int]) -> dict[int, int]:
     """Lock the stock levels (by primary key, after the orders, as every stock service
     does) and read what is available now."""
-    if not ids:
-        return {}
-    rows = (
-        StockLevel.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "on_hand", "reserved")
-    )
+    rows = rows_by_ids(StockLevel, ids, ["pk", "on_hand", "reserved"], lock=True)
     return {pk: on_hand - reserved for pk, on_hand, reserved in rows}
 
 

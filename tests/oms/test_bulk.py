@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from oms.bulk import insert_rows, update_rows
+from oms.bulk import insert_rows, rows_by_ids, update_rows
 from oms.models import OutboxEvent
 from tests import factories
 from warehouse.models import StockLevel
@@ -41,6 +41,16 @@ def test_updated_rows_change_only_the_named_fields():
         (12, 0),
         (13, 0),
     ]
+
+
+def test_rows_by_ids_reads_the_named_columns_in_primary_key_order():
+    warehouse = factories.WarehouseFactory()
+    levels = [factories.stock(warehouse, factories.ItemFactory(), n) for n in (5, 7, 9)]
+    wanted = [levels[2].pk, levels[0].pk, levels[2].pk, 10**12]  # unsorted, repeated, unknown
+    with transaction.atomic():
+        locked = rows_by_ids(StockLevel, wanted, ["pk", "on_hand"], lock=True)
+    assert locked == [(levels[0].pk, 5), (levels[2].pk, 9)]
+    assert rows_by_ids(StockLevel, [], ["pk"]) == []
 
 
 def test_the_database_constraints_hold():
