@@ -21,6 +21,8 @@ MISMATCHES = [
 ]
 
 SEEDER = Actor.system("demo-seed")
+# Where the demo's design events say they came from.
+DESIGN_SOURCE = "demo-engineering"
 DEMO_WAREHOUSE = Actor.client(
     "warehouse-simulator", permissions=client_permissions([Scope.WAREHOUSE_WRITE])
 )

@@ -11,11 +11,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from catalog.choices import ItemCategory, ItemLifecycle, Unit
-from catalog.models import Item, Kit
+from catalog.models import Item
 from oms.actors import Actor
 from oms.demo.data import (
     DEMO_NOTES,
     DEMO_WAREHOUSE,
+    DESIGN_SOURCE,
     MILESTONE_FIELDS,
     MISMATCHES,
     ORDER_TYPE_CATEGORIES,
@@ -26,7 +27,7 @@ from oms.errors import InsufficientStock
 from orders import gates, ingestion
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
-from orders.models import Market, Order, Project, Region
+from orders.models import DesignStream, Market, Order, Project, Region
 from warehouse import callbacks
 from warehouse.choices import Condition
 from warehouse.models import Warehouse, WarehouseMarket
@@ -34,36 +35,70 @@ from warehouse.services import stock_receive
 
 
 def orders(projects, items, today) -> None:
-    """About 200 orders for the projects, each driven to the status STORY gives it."""
+    """About 200 orders, each from a design event for its project and order type (the
+    streams whose project may have that order), driven to the status STORY gives it."""
     rng = random.Random(3)
     by_category: dict[str, list[Item]] = {}
     for item in items.values():
         if item.is_active:
             by_category.setdefault(item.category, []).append(item)
-    kits = {kit.code: kit for kit in Kit.objects.prefetch_related("versions__components__item")}
     targets = [status for status, weight in STORY.items() for _ in range(weight)]
     rng.shuffle(targets)
-    streams = [(project, order_type) for project in projects for order_type in OrderType.values]
+    streams = [
+        (project, order_type)
+        for project in projects
+        for order_type in OrderType.values
+        if gates.creation_problem(project, order_type) is None
+    ]
     rng.shuffle(streams)
+    start = timezone.now() - datetime.timedelta(days=30)
     for (project, order_type), target in zip(streams, targets, strict=False):
         pool = [i for c in ORDER_TYPE_CATEGORIES[order_type] for i in by_category[c]]
         chosen = rng.sample(pool, rng.randint(2, 6))
-        lines = [order_services.LineSpec(item=i, quantity=rng.randint(1, 4)) for i in chosen]
+        kits = {}
         if order_type == OrderType.SITE_BUILD:
-            lines += _kit_lines(kits["KIT-GROUND"], {i.pk for i in chosen})
+            kits["KIT-GROUND"] = 1
         elif order_type == OrderType.RADIO and rng.random() < 0.5:
-            lines += _kit_lines(kits["KIT-SECTOR"], {i.pk for i in chosen}, times=3)
-        order = order_services.order_create(
-            project=project,
-            order_type=order_type,
-            plan_type=project.plan_type,
-            national_priority=rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 4, 2, 1])[0],
-            need_by=today + datetime.timedelta(days=rng.randint(-10, 90)),
-            lines=lines,
-            actor=SEEDER,
+            kits["KIT-SECTOR"] = 3
+        order = send_design(
+            project,
+            order_type,
             event_id=f"demo-{project.external_id}-{order_type}",
+            occurred_at=start,
+            need_by=today + datetime.timedelta(days=rng.randint(-10, 90)),
+            priority=rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 4, 2, 1])[0],
+            items={i.code: rng.randint(1, 4) for i in chosen},
+            kits=kits,
         )
         _drive(order, target, project)
+
+
+def send_design(
+    project: Project,
+    order_type: str,
+    *,
+    event_id: str,
+    occurred_at: datetime.datetime,
+    need_by: datetime.date,
+    priority: int,
+    items: dict[str, int],
+    kits: dict[str, int] | None = None,
+) -> Order:
+    """A design event from the engineering system, received and processed as in
+    production; the order it made or changed."""
+    payload = {
+        "event_id": event_id,
+        "type": "design_approved",
+        "project_id": project.external_id,
+        "order_type": order_type,
+        "occurred_at": occurred_at.isoformat(),
+        "need_by": need_by.isoformat(),
+        "national_priority": priority,
+        "items": [{"item": code, "quantity": q} for code, q in items.items()],
+        "kits": [{"kit": code, "quantity": q} for code, q in (kits or {}).items()],
+    }
+    event = ingestion.process(ingestion.receive(payload, received_from=DESIGN_SOURCE).event)
+    return event.order
 
 
 def notes() -> None:
@@ -79,18 +114,10 @@ def notes() -> None:
             order_services.order_add_note(order=order, actor=coordinator, text=text)
 
 
-def _kit_lines(kit: Kit, taken: set[int], times: int = 1) -> list[order_services.LineSpec]:
-    version = kit.versions.all()[0]
-    return [
-        order_services.LineSpec(item=c.item, quantity=c.quantity * times, source="kit", kit=kit)
-        for c in version.components.all()
-        if c.item_id not in taken
-    ]
-
-
 def _drive(order: Order, target: str, project: Project) -> None:
     """Take an order through the real services to its demo status. An order whose
-    stock is short stays APPROVED, as it would in production."""
+    stock is short, or whose project has not reached its release milestone, stays
+    APPROVED, as it would in production."""
     if target == OrderStatus.DRAFT:
         return
     if target == OrderStatus.CANCELLED:
@@ -112,7 +139,7 @@ def _drive(order: Order, target: str, project: Project) -> None:
             reason_text="Antenna count does not match the site survey.",
         )
         return
-    if target == OrderStatus.APPROVED:
+    if target == OrderStatus.APPROVED or order.gated:  # a gated order waits, approved
         return
     try:
         order = _allocate_somewhere(order, project)
@@ -171,26 +198,21 @@ def mismatched_orders(projects, items, warehouses, today) -> None:
     """Approved orders the allocation run must reject, each for another configuration
     mismatch: a market no warehouse serves (Anchorage), an item discontinued after
     approval, an item no warehouse knows, an item no serving warehouse stocks; and one
-    gated approved order, which the run reports and leaves alone."""
+    gated approved order, which the run reports and leaves alone. Each comes from a
+    design event for a site of its own."""
     region = Region.objects.get(code="WEST")
     anchorage = Market.objects.create(code="ANC", name="Anchorage", region=region)
     ready = [p for p in projects if p.is_active and not gates.release_gate(p, OrderType.RADIO)]
     by_market = {}
     for project in ready:
         by_market.setdefault(project.market.code, project)
+    start = timezone.now() - datetime.timedelta(days=10)
     for n, (market, (code, description, lifecycle, stocked_at)) in enumerate(MISMATCHES):
         if market == "ANC":
-            template = ready[0]
-            project = Project.objects.create(
-                external_id=f"PRJ-{2026100 + n}",
-                name="Anchorage Harbor 1",
-                site_code="ANC0001",
-                market=anchorage,
-                plan_type=PlanType.COVERAGE,
-                **{m: getattr(template, m) for m in MILESTONE_FIELDS},
-            )
+            project = _site_like(ready[0], n, market=anchorage, name="Anchorage Harbor 1")
         else:
-            project = by_market[market]
+            template = by_market[market]
+            project = _site_like(template, n, market=template.market, name=f"{template.name} B")
         item = Item.objects.create(
             code=code, description=description, category=ItemCategory.RADIO, unit=Unit.EACH
         )
@@ -202,65 +224,75 @@ def mismatched_orders(projects, items, warehouses, today) -> None:
                 reason="opening stock (demo)",
                 actor=SEEDER,
             )
-        order = order_services.order_create(
-            project=project,
-            order_type=OrderType.RADIO,
-            plan_type=project.plan_type,
-            national_priority=2,
-            need_by=today + datetime.timedelta(days=20),
-            lines=[
-                order_services.LineSpec(item=item, quantity=2),
-                order_services.LineSpec(item=items["JMP-02"], quantity=4),
-            ],
-            actor=SEEDER,
+        order = send_design(
+            project,
+            OrderType.RADIO,
             event_id=f"demo-mismatch-{code}",
+            occurred_at=start,
+            need_by=today + datetime.timedelta(days=20),
+            priority=2,
+            items={code: 2, "JMP-02": 4},
         )
         order_services.order_approve(order=order, actor=SEEDER)
         if lifecycle != ItemLifecycle.ACTIVE:
             item.lifecycle = lifecycle
             item.save()
-    gated_project = next(p for p in projects if p.is_active and gates.release_gate(p, "radio"))
-    order = order_services.order_create(
-        project=gated_project,
-        order_type=OrderType.RADIO,
-        plan_type=gated_project.plan_type,
-        national_priority=1,
-        need_by=today + datetime.timedelta(days=45),
-        lines=[order_services.LineSpec(item=items["RRU-01"], quantity=3)],
-        actor=SEEDER,
-        gated=True,
-        gate_reason=gates.release_gate(gated_project, OrderType.RADIO),
+    template = next(p for p in projects if p.is_active and gates.release_gate(p, OrderType.RADIO))
+    gated = _site_like(template, len(MISMATCHES), market=template.market, name=f"{template.name} C")
+    order = send_design(
+        gated,
+        OrderType.RADIO,
         event_id="demo-gated",
+        occurred_at=start,
+        need_by=today + datetime.timedelta(days=45),
+        priority=1,
+        items={"RRU-01": 3},
     )
     order_services.order_approve(order=order, actor=SEEDER)
 
 
+def _site_like(template: Project, n: int, *, market: Market, name: str) -> Project:
+    """Another site of the plan, at the milestones `template` has reached."""
+    return Project.objects.create(
+        external_id=f"PRJ-{2026100 + n}",
+        name=name,
+        site_code=f"{market.code}{9000 + n:04d}",
+        market=market,
+        plan_type=template.plan_type if market == template.market else PlanType.COVERAGE,
+        **{m: getattr(template, m) for m in MILESTONE_FIELDS},
+    )
+
+
 def design_events(projects, items, today) -> None:
-    """Orders that came from the engineering system: created by design events, one
-    revised, one closed and then extended by a supplemental order, and one invalid
+    """Orders that came from the engineering system, on sites with no radio order yet:
+    one revised, one closed and then extended by a supplemental order, and one invalid
     event waiting in the dead letters."""
-    ready = [p for p in projects if p.is_active and not gates.release_gate(p, OrderType.RADIO)]
+    used = set(
+        DesignStream.objects.filter(order_type=OrderType.RADIO).values_list("project", flat=True)
+    )
+    ready = [
+        p
+        for p in projects
+        if p.is_active and not gates.release_gate(p, OrderType.RADIO) and p.pk not in used
+    ]
     start = timezone.now() - datetime.timedelta(days=20)
 
-    def send(project, n, minutes, bom, kind="design_approved"):
-        payload = {
-            "event_id": f"demo-eng-{project.external_id}-{n}",
-            "type": kind,
-            "project_id": project.external_id,
-            "order_type": OrderType.RADIO,
-            "occurred_at": (start + datetime.timedelta(minutes=minutes)).isoformat(),
-            "need_by": (today + datetime.timedelta(days=30)).isoformat(),
-            "national_priority": 2,
-            "items": [{"item": code, "quantity": q} for code, q in bom.items()],
-            "kits": [{"kit": "KIT-SECTOR", "quantity": 3}],
-        }
-        received = ingestion.receive(payload, received_from="demo-engineering")
-        return ingestion.process(received.event)
+    def send(project, n, minutes, bom):
+        return send_design(
+            project,
+            OrderType.RADIO,
+            event_id=f"demo-eng-{project.external_id}-{n}",
+            occurred_at=start + datetime.timedelta(minutes=minutes),
+            need_by=today + datetime.timedelta(days=30),
+            priority=2,
+            items=bom,
+            kits={"KIT-SECTOR": 3},
+        )
 
     revised, closed, invalid = ready[:3]
     send(revised, 1, 0, {"RRU-02": 3, "ANT-01": 3})
     send(revised, 2, 60, {"RRU-02": 3, "ANT-01": 6, "TMA-01": 3})
-    order = send(closed, 1, 0, {"RRU-01": 1, "ANT-02": 2}).order
+    order = send(closed, 1, 0, {"RRU-01": 1, "ANT-02": 2})
     order = order_services.order_approve(order=order, actor=SEEDER)
     warehouse = (
         Warehouse.objects.filter(served__market=closed.market).order_by("served__rank").first()

@@ -14,7 +14,8 @@ the last applied design, so the next event is compared against it:
   after release, added and reduced are measured against what is already ordered (the
   order and its delta and supplemental orders not cancelled), and a restored reduction
   takes its flag off and orders nothing;
-- `design_cancelled`: cancels an order not yet released, flags one that is.
+- `design_cancelled`: cancels an order not yet released, flags one that is, and then
+  cancels its follow-up orders not yet released (the flag names every follow-up).
 """
 
 from orders.ingestion.design import ENGINEERING, Design, DesignEventSchema, Lookups

@@ -277,21 +277,57 @@ def _revise(design, order, values, lines) -> Order:
     )
 
 
+# What a design cancelled upstream cancels: an order not yet released.
+CANCELLED_UPSTREAM = (S.DRAFT, S.APPROVED, S.ALLOCATED)
+
+
 def _cancel(design, order) -> str:
+    """Cancel the stream's order if it is not released yet. Once it is, flag it, and
+    cancel its delta and supplemental orders not released yet: the flag names them, and
+    those already released, so no follow-up stays open without the coordinator knowing."""
     if order is None or order.status == S.CANCELLED:
         return DesignOutcome.UNCHANGED
-    if order.status in (S.DRAFT, S.APPROVED, S.ALLOCATED):
-        services.order_cancel(
-            order=order,
-            actor=ENGINEERING,
-            reason_code=ReasonCode.UPSTREAM_CANCELLED,
-            reason_text=f"Design cancelled upstream (event {design.event_id}).",
-        )
+    reason = f"Design cancelled upstream (event {design.event_id})."
+    if order.status in CANCELLED_UPSTREAM:
+        _cancel_order(order, reason)
         return DesignOutcome.CANCELLED
-    services.order_flag(
-        order=order,
-        note=f"Design cancelled upstream after {order.get_status_display().lower()} "
-        f"(event {design.event_id}).",
-        actor=ENGINEERING,
+    follow_ups = list(
+        Order.objects.filter(parent=order, kind__in=(OrderKind.DELTA, OrderKind.SUPPLEMENTAL))
+        .exclude(status=S.CANCELLED)
+        .order_by("pk")
     )
+    cancelled = [o.number for o in follow_ups if o.status in CANCELLED_UPSTREAM]
+    going = [o for o in follow_ups if o.status not in CANCELLED_UPSTREAM]
+    for follow_up in follow_ups:
+        if follow_up.status in CANCELLED_UPSTREAM:
+            _cancel_order(follow_up, reason)
+    note = (
+        f"Design cancelled upstream after {order.get_status_display().lower()} "
+        f"(event {design.event_id})."
+    )
+    if cancelled:
+        note += f" Follow-up orders cancelled: {', '.join(cancelled)}."
+    if going:
+        note += (
+            " Follow-up orders already released: "
+            + ", ".join(f"{o.number} ({o.get_status_display().lower()})" for o in going)
+            + "."
+        )
+    services.order_flag(order=order, note=note, actor=ENGINEERING)
+    for follow_up in going:
+        services.order_flag(
+            order=follow_up,
+            note=f"Design cancelled upstream after this order was "
+            f"{follow_up.get_status_display().lower()} (event {design.event_id}).",
+            actor=ENGINEERING,
+        )
     return DesignOutcome.FLAGGED
+
+
+def _cancel_order(order: Order, reason: str) -> None:
+    services.order_cancel(
+        order=order,
+        actor=ENGINEERING,
+        reason_code=ReasonCode.UPSTREAM_CANCELLED,
+        reason_text=reason,
+    )

@@ -321,6 +321,31 @@ def test_design_cancelled_flags_a_released_order(project, items):
     assert order.status == "released" and "cancelled upstream" in order.upstream_flag
 
 
+def test_design_cancelled_after_release_cancels_open_follow_ups_and_names_them(project, items):
+    # Given a released order with two delta orders: one still a draft, one released
+    order = _released(project, items, {"RRU-A": 2})
+    draft = ingest(payload(project, {"RRU-A": 3}, minutes=5)).order
+    factories.stock(factories.WarehouseFactory(), items["RRU-A"], 1)
+    released = ingest(payload(project, {"RRU-A": 4}, minutes=10)).order
+    released = services.order_approve(order=released, actor=SETUP)
+    warehouse = factories.WarehouseFactory()
+    factories.stock(warehouse, items["RRU-A"], 1)
+    released = services.order_allocate(order=released, warehouse=warehouse, actor=SETUP)
+    released = services.order_release(order=released, actor=SETUP)
+
+    event = ingest(payload(project, {}, kind="design_cancelled", minutes=15, event_id="evt-x"))
+
+    assert event.outcome == DesignOutcome.FLAGGED
+    draft.refresh_from_db()
+    assert (draft.status, draft.reason_code) == ("cancelled", "upstream_cancelled")
+    order.refresh_from_db()
+    assert f"Follow-up orders cancelled: {draft.number}." in order.upstream_flag
+    assert f"already released: {released.number} (released)." in order.upstream_flag
+    released.refresh_from_db()
+    assert released.status == "released"
+    assert "Design cancelled upstream after this order was released" in released.upstream_flag
+
+
 def test_schedule_update_revises_the_header_only(project, items):
     order = ingest(payload(project, {"RRU-A": 2})).order
     event = ingest(

@@ -4,12 +4,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Item
 from oms import demo
 from oms.models import OutboxEvent
-from orders.choices import OrderStatus
-from orders.models import Order, OrderNote
+from orders import ingestion
+from orders.choices import DesignOutcome, OrderStatus
+from orders.models import DesignEvent, Order, OrderNote
 from warehouse.models import StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +79,38 @@ def test_demo_users_are_staff_only_where_they_administer(client):
     assert b'href="/admin/"' not in client.get(reverse("home")).content
     client.force_login(User.objects.get(username="catalog"))
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_demo_orders_come_from_design_events_so_an_upstream_change_follows_the_rules():
+    # Given the demo's released and closed orders
+    call_command("seed_demo", stdout=io.StringIO())
+    released = Order.objects.filter(status="released", kind="original").first()
+    closed = Order.objects.filter(status="closed", kind="original").first()
+    assert not Order.objects.exclude(
+        number__in=DesignEvent.objects.exclude(order=None).values("order__number")
+    ).exists()
+
+    # When the engineering system changes their designs
+    outcomes = []
+    for n, order in enumerate((released, closed)):
+        line = order.lines.select_related("item").first()
+        body = {
+            "event_id": f"demo-change-{n}",
+            "type": "design_approved",
+            "project_id": order.project.external_id,
+            "order_type": order.order_type,
+            "occurred_at": timezone.now().isoformat(),
+            "need_by": order.need_by.isoformat(),
+            "items": [{"item": line.item.code, "quantity": line.quantity + 2}],
+        }
+        event = ingestion.process(ingestion.receive(body, received_from="tests").event)
+        outcomes.append((event.outcome, event.order.kind, event.order.parent_id))
+
+    # Then each gets a follow-up order on top of it, not a second original order
+    assert outcomes == [
+        (DesignOutcome.DELTA_ORDER, "delta", released.pk),
+        (DesignOutcome.SUPPLEMENTAL_ORDER, "supplemental", closed.pk),
+    ]
 
 
 def test_seed_demo_twice_changes_nothing(capsys):
