@@ -6,8 +6,9 @@ from django import forms
 
 from catalog.models import Item
 from oms import untrusted
+from oms.actors import ActorKind
 from oms.forms import JSONField
-from orders.choices import ReasonCode
+from orders.choices import ReasonCode, TimelineKind
 from orders.models import OrderNote
 
 # Queue orderings: key -> (label, order_by).
@@ -143,3 +144,14 @@ class ReturnResolutionForm(forms.Form):
     ]
     resolution = forms.ChoiceField(choices=RESOLUTIONS)
     reason = forms.CharField(label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TimelineFilterForm(forms.Form):
+    """Which entries of an order's timeline to show."""
+
+    actor = forms.ChoiceField(
+        label="Who", choices=[("", "Anyone"), *ActorKind.choices], required=False
+    )
+    change = forms.ChoiceField(
+        label="What", choices=[("", "Every kind of change"), *TimelineKind.choices], required=False
+    )

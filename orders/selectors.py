@@ -21,7 +21,13 @@ def status_counts() -> list[tuple[OrderStatus, int]]:
 # --- Timeline ---------------------------------------------------------------------------
 
 # Bookkeeping fields that change with every save and say nothing to a reader.
-TIMELINE_IGNORED_FIELDS = {"updated_at", "version", "status_changed_at", "lines_edited_by"}
+TIMELINE_IGNORED_FIELDS = {
+    "updated_at",
+    "version",
+    "status_changed_at",
+    "lines_edited_by",
+    "correlation_id",
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,67 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     entries += note_entries(order)
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
     return entries
+
+
+@dataclass(frozen=True)
+class TimelineAction:
+    """One action on the order's page timeline: what one actor wrote at once (a
+    transition with its line changes, an edit of several lines), or one note, call to a
+    warehouse or release event."""
+
+    when: datetime.datetime
+    actor_kind: str
+    actor_name: str
+    reason: str
+    kind: str
+    entries: tuple[TimelineEntry, ...]
+
+
+# History entries of one actor and one request (correlation id) this close together are
+# one action: the same transaction writes them within a few milliseconds.
+ONE_ACTION_WITHIN = datetime.timedelta(seconds=5)
+
+
+def timeline_actions(
+    entries: list[TimelineEntry], *, actor_kind: str = "", kind: str = ""
+) -> list[TimelineAction]:
+    """The timeline as actions, newest first, with only the entries of one kind of actor
+    (ActorKind) and one kind of change (TimelineKind) when asked."""
+    actions: list[TimelineAction] = []
+    group: list[TimelineEntry] = []
+
+    def close() -> None:
+        if group:
+            first = next((e for e in group if e.subject == "order"), group[0])
+            actions.append(
+                TimelineAction(
+                    when=group[0].when,
+                    actor_kind=first.actor_kind,
+                    actor_name=first.actor_name,
+                    reason=first.reason,
+                    kind=first.kind,
+                    entries=tuple(group),
+                )
+            )
+            group.clear()
+
+    for entry in entries:
+        if (actor_kind and entry.actor_kind != actor_kind) or (kind and entry.kind != kind):
+            continue
+        if not (group and _same_action(group[0], entry)):
+            close()
+        group.append(entry)
+    close()
+    return actions
+
+
+def _same_action(first: TimelineEntry, entry: TimelineEntry) -> bool:
+    return (
+        first.kind == entry.kind == TimelineKind.HISTORY
+        and (first.actor_kind, first.actor_name) == (entry.actor_kind, entry.actor_name)
+        and (first.correlation_id or first.reason) == (entry.correlation_id or entry.reason)
+        and first.when - entry.when <= ONE_ACTION_WITHIN
+    )
 
 
 def note_entries(order: Order) -> list[TimelineEntry]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/lines/", views.lines, name="lines"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
+    path("<str:number>/timeline/", views.timeline, name="timeline"),
     path(
         "<str:number>/releases/<uuid:release_id>/resend/",
         views.resend_release,

@@ -31,6 +31,7 @@ from orders.forms import (
     PayloadForm,
     ReasonForm,
     ReturnResolutionForm,
+    TimelineFilterForm,
 )
 from orders.models import DesignEvent, Order
 from warehouse.dispatch import release_resend
@@ -166,12 +167,39 @@ def _order_context(
         "order": order,
         "actions": actions,
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
-        "timeline": selectors.order_timeline(order),
+        **_timeline_context(order, request.GET),
         "releases": order_releases(order),
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
     }
+
+
+def _timeline_context(order: Order, params) -> dict:
+    """The order's timeline as actions, with the entries the filter in `params` asks
+    for (all when it asks for nothing it knows)."""
+    form = TimelineFilterForm(params, auto_id="id_timeline_%s")
+    wanted = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.order_timeline(order)
+    return {
+        "timeline": selectors.timeline_actions(
+            entries, actor_kind=wanted.get("actor", ""), kind=wanted.get("change", "")
+        ),
+        "timeline_form": form,
+        "timeline_filtered": bool(wanted.get("actor") or wanted.get("change")),
+    }
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def timeline(request, number):
+    """The timeline card alone (htmx), filtered as asked; a filter value OMS does not
+    know is a 400 naming it."""
+    order = get_object_or_404(Order, number=number)
+    context = {"order": order, **_timeline_context(order, request.GET)}
+    status = 400 if context["timeline_form"].errors else 200
+    return render(request, "orders/partials/timeline.html", context, status=status)
 
 
 def _notes_context(order: Order, actor: Actor, note_form: NoteForm | None = None) -> dict:
@@ -245,7 +273,7 @@ def add_note(request, number):
             "order": order,
             **_notes_context(order, actor, None if saved else form),
             "note_saved": saved,
-            "timeline": selectors.order_timeline(order),
+            **_timeline_context(order, {}),
         }
         return render(request, "orders/partials/notes_added.html", context)
     if saved:

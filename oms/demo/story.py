@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.choices import ItemCategory, ItemLifecycle, Unit
 from catalog.models import Item
+from oms import correlation
 from oms.actors import Actor
 from oms.demo.data import (
     DEMO_NOTES,
@@ -111,7 +112,7 @@ def notes() -> None:
         else:
             order = orders.filter(status=status, reason_code="").first()
         if order is not None:
-            order_services.order_add_note(order=order, actor=coordinator, text=text)
+            _act(order_services.order_add_note, order=order, actor=coordinator, text=text)
 
 
 def _drive(order: Order, target: str, project: Project) -> None:
@@ -121,7 +122,8 @@ def _drive(order: Order, target: str, project: Project) -> None:
     if target == OrderStatus.DRAFT:
         return
     if target == OrderStatus.CANCELLED:
-        order_services.order_cancel(
+        _act(
+            order_services.order_cancel,
             order=order,
             actor=SEEDER,
             reason_code=ReasonCode.NO_LONGER_NEEDED,
@@ -130,9 +132,10 @@ def _drive(order: Order, target: str, project: Project) -> None:
         return
     if not project.is_active:
         return
-    order = order_services.order_approve(order=order, actor=SEEDER)
+    order = _act(order_services.order_approve, order=order, actor=SEEDER)
     if target == "rejected":
-        order_services.order_reject(
+        _act(
+            order_services.order_reject,
             order=order,
             actor=SEEDER,
             reason_code=ReasonCode.DATA_MISMATCH,
@@ -147,15 +150,19 @@ def _drive(order: Order, target: str, project: Project) -> None:
         return
     if target == OrderStatus.ALLOCATED:
         return
-    order = order_services.order_release(order=order, actor=SEEDER)
+    order = _act(order_services.order_release, order=order, actor=SEEDER)
     # The warehouse answers through the same callbacks as the warehouse system.
     release = order.releases.get()
-    callbacks.release_accepted(
-        release=release, event_id=f"demo-{release.release_id}:accepted", actor=DEMO_WAREHOUSE
+    _act(
+        callbacks.release_accepted,
+        release=release,
+        event_id=f"demo-{release.release_id}:accepted",
+        actor=DEMO_WAREHOUSE,
     )
     if target == OrderStatus.RELEASED:
         return
-    callbacks.release_completed(
+    _act(
+        callbacks.release_completed,
         release=release,
         event_id=f"demo-{release.release_id}:completed",
         lines=[callbacks.ShippedLine(line["item"], line["quantity"]) for line in release.lines],
@@ -165,7 +172,8 @@ def _drive(order: Order, target: str, project: Project) -> None:
         return
     lines = list(order.lines.select_related("item"))
     full = target == OrderStatus.FULLY_RETURNED
-    callbacks.release_returned(
+    _act(
+        callbacks.release_returned,
         release=release,
         event_id=f"demo-{release.release_id}:return:1",
         lines=[
@@ -181,13 +189,23 @@ def _drive(order: Order, target: str, project: Project) -> None:
     )
 
 
+def _act(service, **kwargs):
+    """One action of the demo under a correlation id of its own, as one request or
+    callback would be, so the order's timeline shows it as one entry."""
+    with correlation.use(None):
+        return service(**kwargs)
+
+
 def _allocate_somewhere(order: Order, project: Project) -> Order:
     """Allocate from the serving warehouses in rank order, the first that has it all."""
     served = WarehouseMarket.objects.filter(market=project.market).order_by("rank")
     for serving in served.select_related("warehouse"):
         try:
-            return order_services.order_allocate(
-                order=order, warehouse=serving.warehouse, actor=SEEDER
+            return _act(
+                order_services.order_allocate,
+                order=order,
+                warehouse=serving.warehouse,
+                actor=SEEDER,
             )
         except InsufficientStock:
             continue
@@ -233,7 +251,7 @@ def mismatched_orders(projects, items, warehouses, today) -> None:
             priority=2,
             items={code: 2, "JMP-02": 4},
         )
-        order_services.order_approve(order=order, actor=SEEDER)
+        _act(order_services.order_approve, order=order, actor=SEEDER)
         if lifecycle != ItemLifecycle.ACTIVE:
             item.lifecycle = lifecycle
             item.save()
@@ -248,7 +266,7 @@ def mismatched_orders(projects, items, warehouses, today) -> None:
         priority=1,
         items={"RRU-01": 3},
     )
-    order_services.order_approve(order=order, actor=SEEDER)
+    _act(order_services.order_approve, order=order, actor=SEEDER)
 
 
 def _site_like(template: Project, n: int, *, market: Market, name: str) -> Project:
@@ -293,7 +311,7 @@ def design_events(projects, items, today) -> None:
     send(revised, 1, 0, {"RRU-02": 3, "ANT-01": 3})
     send(revised, 2, 60, {"RRU-02": 3, "ANT-01": 6, "TMA-01": 3})
     order = send(closed, 1, 0, {"RRU-01": 1, "ANT-02": 2})
-    order = order_services.order_approve(order=order, actor=SEEDER)
+    order = _act(order_services.order_approve, order=order, actor=SEEDER)
     warehouse = (
         Warehouse.objects.filter(served__market=closed.market).order_by("served__rank").first()
     )
@@ -305,8 +323,8 @@ def design_events(projects, items, today) -> None:
             reason="demo delivery for an engineering order",
             actor=SEEDER,
         )
-    order = order_services.order_allocate(order=order, warehouse=warehouse, actor=SEEDER)
-    order = order_services.order_release(order=order, actor=SEEDER)
-    order_services.order_complete(order=order, actor=SEEDER)
+    order = _act(order_services.order_allocate, order=order, warehouse=warehouse, actor=SEEDER)
+    order = _act(order_services.order_release, order=order, actor=SEEDER)
+    _act(order_services.order_complete, order=order, actor=SEEDER)
     send(closed, 2, 60, {"RRU-01": 2, "ANT-02": 2, "CON-03": 4})
     send(invalid, 1, 0, {"RRU-99": 2})
