@@ -13,6 +13,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LAPTOP = {"width": 1366, "height": 768}
+WIDE = {"width": 1920, "height": 1080}
 MAX_TABS = 60
 
 
@@ -155,3 +156,15 @@ def test_no_screen_scrolls_sideways_on_a_laptop_and_wide_tables_scroll_in_their_
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1]
+
+
+def test_the_queue_and_the_order_page_use_the_width_of_a_wide_screen(
+    sign_in, live_server, coordinator
+):
+    order = factories.make_order()
+    page = sign_in(coordinator)
+    page.set_viewport_size(WIDE)
+    for path, table in (("orders/", "#results table"), (f"orders/{order.number}/", "table")):
+        page.goto(f"{live_server.url}/{path}")
+        width = page.locator(table).first.evaluate("e => e.getBoundingClientRect().width")
+        assert width > 1700, f"{path}: the table is {width} px wide on a 1920 px screen"
