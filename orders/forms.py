@@ -146,6 +146,27 @@ class ReturnResolutionForm(forms.Form):
     reason = forms.CharField(label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ReplacementForm(forms.Form):
+    """How many of each line of one return a replacement order carries (a field
+    `replace_<return line id>` per line)."""
+
+    def __init__(self, lines, data=None):
+        super().__init__(data)
+        for line in lines:
+            self.fields[f"replace_{line.pk}"] = forms.IntegerField(
+                label=f"Replace {line.order_line.item.code}",
+                min_value=0,
+                max_value=line.quantity,
+                required=False,
+            )
+
+    def quantities(self) -> dict[int, int]:
+        return {
+            int(name.removeprefix("replace_")): value or 0
+            for name, value in self.cleaned_data.items()
+        }
+
+
 class TimelineFilterForm(forms.Form):
     """Which entries of an order's timeline to show."""
 

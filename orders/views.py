@@ -30,6 +30,7 @@ from orders.forms import (
     NoteForm,
     PayloadForm,
     ReasonForm,
+    ReplacementForm,
     ReturnResolutionForm,
     TimelineFilterForm,
 )
@@ -437,14 +438,20 @@ def resolve_return(request, pk):
         raise PermissionDenied
     record = get_object_or_404(Return.objects.select_related("order"), pk=pk)
     form = ReturnResolutionForm(request.POST)
+    replacement = ReplacementForm(record.lines.select_related("order_line__item"), request.POST)
     notice, ok = "", False
     if not form.is_valid():
         notice = "Choose how to resolve the return and say why."
+    elif form.cleaned_data["resolution"] == "replace" and not replacement.is_valid():
+        notice = " ".join(
+            f"{replacement.fields[name].label}: {' '.join(errors)}"
+            for name, errors in replacement.errors.items()
+        )
     else:
         actor = Actor.person(request.user)
         resolution, reason = form.cleaned_data["resolution"], form.cleaned_data["reason"]
         try:
-            notice = _resolve(record, resolution, reason, actor)
+            notice = _resolve(record, resolution, reason, actor, replacement)
             ok = True
         except DomainError as exc:
             notice = str(exc)
@@ -461,7 +468,9 @@ def resolve_return(request, pk):
     return redirect("orders:returns")
 
 
-def _resolve(record: Return, resolution: str, reason: str, actor: Actor) -> str:
+def _resolve(
+    record: Return, resolution: str, reason: str, actor: Actor, chosen: ReplacementForm
+) -> str:
     number = record.order.number
     if resolution == "close":
         services.return_close(return_record=record, actor=actor, reason=reason)
@@ -469,5 +478,7 @@ def _resolve(record: Return, resolution: str, reason: str, actor: Actor) -> str:
     if resolution == "reopen":
         services.return_reopen(return_record=record, actor=actor, reason_text=reason)
         return f"{number} is back in draft: change its lines and approve it again."
-    replacement = services.return_replace(return_record=record, actor=actor, reason=reason)
+    replacement = services.return_replace(
+        return_record=record, actor=actor, reason=reason, quantities=chosen.quantities()
+    )
     return f"replacement order {replacement.number} created in draft for approval."

@@ -9,7 +9,7 @@ again once none of its returns is waiting; reopening resolves all its waiting re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -230,20 +230,31 @@ def return_reopen(
         return record
 
 
-def return_replace(*, return_record: Return, actor: Actor, reason: str) -> Order:
-    """Create a replacement order (DRAFT, parent = the returned order) for the
-    quantities of one return, for the coordinator to approve as usual. It is not gated:
-    its parent was released, so the project passed its release milestone. The return is
-    resolved; once no return of the order is waiting, the returned order is CLOSED."""
+def return_replace(
+    *,
+    return_record: Return,
+    actor: Actor,
+    reason: str,
+    quantities: Mapping[int, int] | None = None,
+) -> Order:
+    """Create a replacement order (DRAFT, parent = the returned order) for what came
+    back in one return, for the coordinator to approve as usual: `quantities` says how
+    many of each returned line (by return line id) it carries, between 0 and what came
+    back; without it, every returned line in full. It is not gated: its parent was
+    released, so the project passed its release milestone. The return is resolved; once
+    no return of the order is waiting, the returned order is CLOSED."""
     with transaction.atomic():
         order, record = _lock_return(return_record, actor=actor, reason=reason)
         lock_lines(order)
-        quantities: dict[int, int] = {}
+        returned = list(record.lines.select_related("order_line__item").order_by("pk"))
+        chosen = _replacement_quantities(record, returned, quantities)
         items = {}
-        for line in record.lines.select_related("order_line__item").order_by("pk"):
-            item = line.order_line.item
-            items[item.pk] = item
-            quantities[item.pk] = quantities.get(item.pk, 0) + line.quantity
+        by_item: dict[int, int] = {}
+        for line in returned:
+            if chosen[line.pk]:
+                item = line.order_line.item
+                items[item.pk] = item
+                by_item[item.pk] = by_item.get(item.pk, 0) + chosen[line.pk]
         replacement = order_create(
             project=order.project,
             order_type=order.order_type,
@@ -252,7 +263,7 @@ def return_replace(*, return_record: Return, actor: Actor, reason: str) -> Order
             need_by=order.need_by,
             lines=[
                 LineSpec(item=items[pk], quantity=quantity, source=LineSource.MANUAL)
-                for pk, quantity in quantities.items()
+                for pk, quantity in by_item.items()
             ],
             actor=actor,
             kind=OrderKind.REPLACEMENT,
@@ -271,6 +282,47 @@ def return_replace(*, return_record: Return, actor: Actor, reason: str) -> Order
         )
         _close_when_done(order, actor=actor, note=reason)
         return replacement
+
+
+def _replacement_quantities(record: Return, returned: list, quantities) -> dict[int, int]:
+    """How many of each returned line the replacement carries; refused, naming each
+    line, when a quantity is not between 0 and what came back, a line is not of this
+    return, or nothing at all is chosen."""
+    if quantities is None:
+        return {line.pk: line.quantity for line in returned}
+    problems = [
+        Problem(
+            code="unknown_line",
+            field=f"replace_{pk}",
+            message=f"Line {pk} is not a line of return #{record.pk}.",
+        )
+        for pk in sorted(set(quantities) - {line.pk for line in returned})
+    ]
+    chosen = {}
+    for line in returned:
+        quantity = quantities.get(line.pk, 0)
+        if not isinstance(quantity, int) or not 0 <= quantity <= line.quantity:
+            problems.append(
+                Problem(
+                    code="out_of_range",
+                    field=f"replace_{line.pk}",
+                    message=f"{line.order_line.item.code}: replace between 0 and the "
+                    f"{line.quantity} that came back.",
+                )
+            )
+        chosen[line.pk] = quantity
+    if not problems and not any(chosen.values()):
+        problems.append(
+            Problem(
+                code="nothing_chosen",
+                field="quantities",
+                message="Choose at least one returned line, and how many, for the "
+                "replacement order.",
+            )
+        )
+    if problems:
+        raise ValidationFailed(" ".join(p.message for p in problems), problems=problems)
+    return chosen
 
 
 def _lock_return(return_record: Return, *, actor: Actor, reason: str) -> tuple[Order, Return]:

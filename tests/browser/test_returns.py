@@ -5,9 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.choices import OrderKind, OrderStatus
+from orders import services
 from orders.models import Order
 from tests import factories
 from warehouse.choices import ReturnResolution
+from warehouse.models import Release
 
 # The live server runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +30,11 @@ def test_coordinator_replaces_what_came_back(sign_in, coordinator):
     card = page.locator(f"#returned-{returned.pk}")
     expect(card).to_contain_text("Partially returned")
     card.get_by_label(f"Resolve return #{record.pk}").select_option("replace")
+    line = record.lines.select_related("order_line__item").get()
+    # It came back in good condition: not chosen for replacement until the coordinator says
+    quantity = card.get_by_label(f"How many {line.order_line.item.code} to replace")
+    expect(quantity).to_have_value("0")
+    quantity.fill(str(line.quantity))
     card.get_by_label("Why").fill("The unit was faulty; the site still needs it")
     card.get_by_role("button", name="Resolve").click()
 
@@ -40,6 +47,48 @@ def test_coordinator_replaces_what_came_back(sign_in, coordinator):
     record.refresh_from_db()
     assert (record.resolution, record.resolved_by) == (ReturnResolution.REPLACED, coordinator)
     assert Order.objects.get(pk=returned.pk).status == OrderStatus.CLOSED
+
+
+def test_coordinator_chooses_what_a_replacement_carries_damaged_lines_first(sign_in, coordinator):
+    # Given a closed order of which one item came back damaged and another in good order
+    closed = factories.order_in(
+        OrderStatus.CLOSED,
+        lines=[
+            (factories.ItemFactory(code="RRU-D1"), 3),
+            (factories.ItemFactory(code="ANT-G2"), 2),
+        ],
+    )
+    lines = {line.item.code: line for line in closed.lines.select_related("item")}
+    services.order_record_return(
+        order=closed,
+        warehouse=Release.objects.get(order=closed).warehouse,
+        actor=factories.SETUP,
+        lines=[
+            services.ReturnSpec(
+                line=lines["RRU-D1"], quantity=3, condition="damaged", reason="dented"
+            ),
+            services.ReturnSpec(line=lines["ANT-G2"], quantity=2, condition="good", reason="spare"),
+        ],
+    )
+    record = closed.returns.get()
+    page = sign_in(coordinator)
+    page.goto(page.url + "orders/returns/", wait_until="load")
+    card = page.locator(f"#returned-{closed.pk}")
+
+    # The damaged line is chosen in full, the good one not; the coordinator takes 2 of 3
+    damaged = card.get_by_label("How many RRU-D1 to replace")
+    expect(damaged).to_have_value("3")
+    expect(card.get_by_label("How many ANT-G2 to replace")).to_have_value("0")
+    damaged.fill("2")
+    card.get_by_label(f"Resolve return #{record.pk}").select_option("replace")
+    card.get_by_label("Why").fill("Two radios are enough now")
+    card.get_by_role("button", name="Resolve").click()
+
+    expect(card.get_by_role("status")).to_contain_text("replacement order")
+    replacement = Order.objects.get(kind=OrderKind.REPLACEMENT)
+    assert [(ln.item.code, ln.quantity) for ln in replacement.lines.select_related("item")] == [
+        ("RRU-D1", 2)
+    ]
 
 
 def test_coordinator_reopens_a_returned_order_and_edits_its_lines(sign_in, coordinator):

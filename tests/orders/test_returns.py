@@ -4,7 +4,7 @@ the return with the actor, the time and the reason."""
 import pytest
 
 from oms.actors import Actor
-from oms.errors import ActionForbidden, ReasonRequired, TransitionNotAllowed
+from oms.errors import ActionForbidden, ReasonRequired, TransitionNotAllowed, ValidationFailed
 from oms.models import OutboxEvent
 from orders import services
 from orders.choices import LineSource, OrderKind, OrderStatus, ReasonCode
@@ -161,6 +161,68 @@ def test_good_and_damaged_returns_of_one_item_are_replaced_together(
     )
 
     assert list(replacement.lines.values_list("item_id", "quantity")) == [(line.item_id, 3)]
+
+
+def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_chose(
+    closed, warehouse, coordinator_actor
+):
+    a, b = closed.lines.order_by("item__code")
+    record = services.order_record_return(
+        order=closed,
+        warehouse=warehouse,
+        actor=SETUP,
+        lines=[
+            services.ReturnSpec(line=a, quantity=3, condition="damaged", reason="dented"),
+            services.ReturnSpec(line=b, quantity=2, condition="good", reason="spare"),
+        ],
+    )
+    dented, spare = record.lines.order_by("pk")
+
+    replacement = services.return_replace(
+        return_record=record,
+        actor=coordinator_actor,
+        reason="two dented units are enough",
+        quantities={dented.pk: 2, spare.pk: 0},
+    )
+
+    assert list(replacement.lines.values_list("item_id", "quantity")) == [(a.item_id, 2)]
+
+
+@pytest.mark.parametrize(
+    "chosen, field",
+    [
+        (lambda d, s: {d.pk: 4}, "replace_{d}"),  # more than came back
+        (lambda d, s: {d.pk: -1}, "replace_{d}"),
+        (lambda d, s: {d.pk: 0, s.pk: 0}, "quantities"),  # nothing chosen
+        (lambda d, s: {10**9: 1}, "replace_1000000000"),  # not a line of this return
+    ],
+)
+def test_a_replacement_refuses_quantities_it_cannot_carry_naming_the_line(
+    closed, warehouse, coordinator_actor, chosen, field
+):
+    a, b = closed.lines.order_by("item__code")
+    record = services.order_record_return(
+        order=closed,
+        warehouse=warehouse,
+        actor=SETUP,
+        lines=[
+            services.ReturnSpec(line=a, quantity=3, condition="damaged", reason="dented"),
+            services.ReturnSpec(line=b, quantity=2, condition="good", reason="spare"),
+        ],
+    )
+    dented, spare = record.lines.order_by("pk")
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.return_replace(
+            return_record=record,
+            actor=coordinator_actor,
+            reason="replace",
+            quantities=chosen(dented, spare),
+        )
+
+    assert field.format(d=dented.pk) in [p.field for p in refused.value.problems]
+    assert Return.objects.get(pk=record.pk).resolution == ""
+    assert not Order.objects.filter(kind=OrderKind.REPLACEMENT).exists()
 
 
 def test_a_return_is_resolved_once(closed, warehouse, coordinator_actor):
