@@ -4,8 +4,8 @@ order reopened for another; and releases allocated orders in bulk."""
 import pytest
 from playwright.sync_api import expect
 
-from orders.choices import OrderKind, OrderStatus
 from orders import services
+from orders.choices import OrderKind, OrderStatus
 from orders.models import Order
 from tests import factories
 from warehouse.choices import ReturnResolution
