@@ -332,19 +332,96 @@ def order_revisions(order: Order):
     return order.revisions.order_by("-number")
 
 
+# The jeopardy rule: an open order is at risk when it has been longer in its status than
+# that status's limit (OMS_STATUS_LIMIT_DAYS), or when it is needed within
+# OMS_NEED_BY_RISK_DAYS (or was needed already) and is still in one of these statuses.
+NEED_BY_RISK_STATUSES = (OrderStatus.DRAFT, OrderStatus.APPROVED, OrderStatus.ALLOCATED)
+
+
 def jeopardy_condition(today: datetime.date) -> Q:
-    """Open orders at risk: longer in their status than its limit (OMS_STATUS_LIMIT_DAYS),
-    or needed within OMS_NEED_BY_RISK_DAYS and not yet released."""
+    """The jeopardy rule as a filter."""
     now = timezone.now()
     overdue = Q()
     for status, days in settings.OMS_STATUS_LIMIT_DAYS.items():
         overdue |= Q(status=status, status_changed_at__lt=now - datetime.timedelta(days=days))
     soon = today + datetime.timedelta(days=settings.OMS_NEED_BY_RISK_DAYS)
-    need_by_risk = Q(
-        status__in=[OrderStatus.DRAFT, OrderStatus.APPROVED, OrderStatus.ALLOCATED],
-        need_by__lte=soon,
-    )
+    need_by_risk = Q(status__in=NEED_BY_RISK_STATUSES, need_by__lte=soon)
     return overdue | need_by_risk
+
+
+def jeopardy_reasons(order: Order, today: datetime.date) -> list[str]:
+    """Why the jeopardy rule holds for this order, in a coordinator's words (none when it
+    does not): which limit, by how many days, or how close or past its need-by date."""
+    reasons = []
+    limit = settings.OMS_STATUS_LIMIT_DAYS.get(order.status)
+    in_status = timezone.now() - order.status_changed_at
+    if limit is not None and in_status > datetime.timedelta(days=limit):
+        over = in_status.days - limit
+        reasons.append(
+            f"In {order.get_status_display()} for {in_status.days} days, over its {limit}-day "
+            f"limit{f' by {over} days' if over > 0 else ''}."
+        )
+    soon = today + datetime.timedelta(days=settings.OMS_NEED_BY_RISK_DAYS)
+    if order.status in NEED_BY_RISK_STATUSES and order.need_by <= soon:
+        days = (order.need_by - today).days
+        when = (
+            f"passed {-days} days ago"
+            if days < 0
+            else "today"
+            if days == 0
+            else f"in {days} days (orders needed within "
+            f"{settings.OMS_NEED_BY_RISK_DAYS} days are at risk)"
+        )
+        reasons.append(f"Needed by {order.need_by:%Y-%m-%d}: {when}, and not released yet.")
+    return reasons
+
+
+# The lifecycle as the order page draws it: the main path, and where an order leaves it.
+MAIN_PATH = (
+    OrderStatus.DRAFT,
+    OrderStatus.APPROVED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.RELEASED,
+    OrderStatus.CLOSED,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    status: OrderStatus
+    state: str  # done, current, later, or off (not taken: the order left the main path)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where an order is: its lifecycle steps, how long it has been in its status against
+    the status's limit, and why it is in jeopardy, if it is."""
+
+    steps: tuple[Step, ...]
+    in_status_days: float
+    limit_days: int | None
+    risks: tuple[str, ...]
+
+
+def order_tracking(order: Order, today: datetime.date) -> Tracking:
+    status = OrderStatus(order.status)
+    if status in MAIN_PATH:
+        at = MAIN_PATH.index(status)
+        steps = [
+            Step(s, "done" if n < at else "current" if n == at else "later")
+            for n, s in enumerate(MAIN_PATH)
+        ]
+    elif status == OrderStatus.CANCELLED:
+        steps = [Step(s, "off") for s in MAIN_PATH] + [Step(status, "current")]
+    else:  # returned after closing
+        steps = [Step(s, "done") for s in MAIN_PATH] + [Step(status, "current")]
+    in_status = timezone.now() - order.status_changed_at
+    return Tracking(
+        steps=tuple(steps),
+        in_status_days=round(in_status.total_seconds() / 86400, 1),
+        limit_days=settings.OMS_STATUS_LIMIT_DAYS.get(order.status),
+        risks=tuple(jeopardy_reasons(order, today)),
+    )
 
 
 def jeopardy(today: datetime.date):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import latest_outcome
@@ -169,6 +170,7 @@ def _order_context(
         "actions": actions,
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
         **_timeline_context(order, request.GET),
+        "tracking": selectors.order_tracking(order, timezone.localdate()),
         "releases": order_releases(order),
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),

@@ -107,14 +107,38 @@ def test_reopening_from_the_queue_leads_to_the_line_editor(coordinator_client, r
 
 def test_a_replacement_from_the_queue_links_to_the_new_order(coordinator_client, returned):
     record = returned.returns.get()
+    line = record.lines.get()
 
     response = coordinator_client.post(
-        resolve_url(record), {"resolution": "replace", "reason": "Unit was faulty"}, follow=True
+        resolve_url(record),
+        {"resolution": "replace", "reason": "Unit was faulty", f"replace_{line.pk}": "1"},
+        follow=True,
     )
 
     replacement = Order.objects.get(kind=OrderKind.REPLACEMENT)
     assert replacement.parent == returned
     assert f"replacement order {replacement.number} created" in response.content.decode()
+
+
+def test_a_replacement_of_nothing_or_more_than_came_back_is_refused_and_says_so(
+    coordinator_client, returned
+):
+    record = returned.returns.get()
+    line = record.lines.select_related("order_line__item").get()
+
+    pages = [
+        coordinator_client.post(
+            resolve_url(record),
+            {"resolution": "replace", "reason": "faulty", f"replace_{line.pk}": quantity},
+            follow=True,
+        ).content.decode()
+        for quantity in ("0", "99", "two")
+    ]
+
+    assert "Choose at least one returned line" in pages[0]
+    assert f"Replace {line.order_line.item.code}: Ensure this value is less than" in pages[1]
+    assert f"Replace {line.order_line.item.code}: Enter a whole number." in pages[2]
+    assert not Order.objects.filter(kind=OrderKind.REPLACEMENT).exists()
 
 
 def test_a_resolution_without_a_reason_is_refused_and_says_so(coordinator_client, returned):

@@ -57,7 +57,8 @@ def test_the_queue_runs_a_fixed_number_of_queries(
 def test_a_viewer_sees_no_action_buttons(viewer_client):
     order = factories.make_order()
     page = viewer_client.get(detail_url(order)).content.decode()
-    assert "Approve" not in page and "Edit lines" not in page
+    assert ">Approve</button>" not in page and "Edit lines" not in page
+    assert "Nothing for you to do on it from here." in page
     queue = viewer_client.get(reverse("orders:queue")).content.decode()
     assert 'name="orders"' not in queue
 
