@@ -12,6 +12,7 @@ handler500 = "oms.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("trends/", views.trends, name="trends"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/<int:pk>/", views.job, name="job"),
     path("webhooks/", views.webhooks_page, name="webhooks"),

@@ -17,7 +17,7 @@ from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import last_run
-from oms import outages, selectors, untrusted, webhooks
+from oms import analysis, outages, selectors, untrusted, webhooks
 from oms.actors import Actor
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from orders.models import DesignEvent
@@ -58,6 +58,15 @@ def home(request):
         "last_run": last_run() if request.user.has_perm("allocation.view_allocationrun") else None,
     }
     return render(request, "oms/home.html", context)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def trends(request):
+    """Week by week: orders created, approved and closed; lead time from approval to
+    close per market; rejections per reason; the items that kept orders short."""
+    return render(request, "oms/trends.html", {"trends": analysis.trends()})
 
 
 @login_required
