@@ -144,8 +144,8 @@ def test_bulk_retry_reports_each_delivery(coordinator_client, subscription):
     )
 
     text = response.content.decode()
-    assert text.count('class="ok"') == 2 and text.count('class="bad"') == 1
-    assert "Delivered, not failed: not retried." in text
+    assert text.count('class="ok"') == 2 and text.count('class="neutral"') == 1
+    assert "Already delivered at " in text and ": not sent again." in text
     statuses = set(
         WebhookDelivery.objects.filter(pk__in=[d.pk for d in failed]).values_list(
             "status", flat=True
