@@ -170,13 +170,15 @@ def _order_context(
         for action in allowed_actions(order, actor)
     ]
     show_outcome = order.status == "approved" and actor.has_perm("allocation.view_allocationrun")
+    releases = order_releases(order)
     return {
         "allocation_outcome": latest_outcome(order) if show_outcome else None,
         "order": order,
         "actions": actions,
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
         "timeline": selectors.order_timeline(order),
-        "releases": order_releases(order),
+        "releases": releases,
+        "release_delivery": order_delivery(view.release for view in releases),
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
