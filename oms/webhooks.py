@@ -13,8 +13,9 @@ recorded afterwards:
 - anything else (3xx, other 4xx, a URL that cannot be used): failed at once.
 
 Delivery is at least once: a receiver that answered but whose answer was lost gets the
-event again, so receivers dedupe by the event id (`X-OMS-Event-ID`). Failed deliveries
-are retried by hand from the back office (`webhook_retry`).
+event again, so receivers dedupe by the event id (`X-OMS-Event-ID`). Failed and pending
+deliveries are sent again at once by hand from the back office (`webhook_retry`);
+oms.webhook_states says where each one is in words.
 
 Body: {"id", "type", "aggregate": {"type", "id"}, "payload", "created_at",
 "correlation_id"}. Headers: X-OMS-Event-ID, X-OMS-Event-Type, X-OMS-Delivery-ID,
