@@ -1,6 +1,9 @@
 """Reads for the core pages: webhook subscriptions and deliveries."""
 
+import datetime
+
 from django.db.models import Count, Max, Q
+from django.utils import timezone
 
 from oms.models import WebhookDelivery, WebhookSubscription
 
@@ -27,3 +30,19 @@ def delivery_list():
 def delivery_attempts(delivery: WebhookDelivery):
     """The delivery's history: one record per attempt and per retry by hand, newest first."""
     return delivery.history.order_by("-history_date", "-history_id")
+
+
+def failed_deliveries():
+    """Failed deliveries, most recently failed first: for a person to retry."""
+    return delivery_list().filter(status=Status.FAILED)
+
+
+def overdue_deliveries(now: datetime.datetime | None = None):
+    """Pending deliveries of active subscriptions whose next attempt was due a while ago
+    and not made: no worker sends them (or their task was lost)."""
+    from oms.webhook_states import OVERDUE_AFTER
+
+    cutoff = (now or timezone.now()) - OVERDUE_AFTER
+    return WebhookDelivery.objects.filter(
+        status=Status.PENDING, next_attempt_at__lt=cutoff, subscription__active=True
+    )

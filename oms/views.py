@@ -20,12 +20,17 @@ from allocation.selectors import last_run
 from oms import analysis, outages, selectors, untrusted, webhooks
 from oms.actors import Actor
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
+from oms.webhook_states import delivery_state
+from oms.webhook_states import explain as explain_failure
 from orders.models import DesignEvent
 from orders.selectors import jeopardy, order_flow, status_counts
+from warehouse.delivery import release_delivery
 from warehouse.models import Return, StockLevel
-from warehouse.selectors import unanswered_releases
+from warehouse.selectors import unanswered_releases, undelivered_releases
 
 UNANSWERED_SHOWN = 10
+# Rows of each list in the dashboard's "Needs attention" (the rest are counted).
+ATTENTION_SHOWN = 10
 # A delivery id as a form sends it (ids beyond a bigint are not ids).
 DELIVERY_ID = re.compile(r"[0-9]{1,18}")
 
@@ -35,6 +40,15 @@ def home(request):
     counts = status_counts()
     flow = order_flow(days=30)
     unanswered = list(unanswered_releases()[:UNANSWERED_SHOWN])
+    undelivered, undelivered_more = _first(undelivered_releases(), ATTENTION_SHOWN)
+    can_see_deliveries = request.user.has_perm("oms.view_webhookdelivery")
+    failed, failed_more = (
+        _first(selectors.failed_deliveries(), ATTENTION_SHOWN) if can_see_deliveries else ([], 0)
+    )
+    for release in undelivered:
+        release.delivery = release_delivery(release)
+    for delivery in failed:
+        delivery.state = delivery_state(delivery)
     context = {
         "status_counts": counts,
         "most": max((n for _, n in counts), default=0) or 1,
@@ -42,9 +56,11 @@ def home(request):
         "limits": settings.OMS_STATUS_LIMIT_DAYS,
         "dead_letters": DesignEvent.objects.filter(status=DesignEvent.Status.INVALID).count(),
         "returns_waiting": Return.objects.filter(resolution="").count(),
-        "failed_deliveries": WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.FAILED
-        ).count(),
+        "failed_deliveries": failed,
+        "failed_deliveries_count": len(failed) + failed_more,
+        "overdue_deliveries": (selectors.overdue_deliveries().count() if can_see_deliveries else 0),
+        "undelivered": undelivered,
+        "undelivered_more": undelivered_more,
         "below_minimum": StockLevel.objects.filter(below_minimum=True).count(),
         "unanswered": unanswered,
         "unanswered_more": (
@@ -58,6 +74,14 @@ def home(request):
         "last_run": last_run() if request.user.has_perm("allocation.view_allocationrun") else None,
     }
     return render(request, "oms/home.html", context)
+
+
+def _first(rows, shown: int) -> tuple[list, int]:
+    """The first `shown` rows, and how many more there are (counted only when the list
+    is full)."""
+    first = list(rows[:shown])
+    more = rows.count() - len(first) if len(first) == shown else 0
+    return first, more
 
 
 @login_required
@@ -123,6 +147,9 @@ def deliveries(request):
     if request.GET.get("type"):
         rows = rows.filter(event__event_type=request.GET["type"])
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.state = delivery_state(row)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -144,9 +171,13 @@ def deliveries(request):
 @require_GET
 def delivery_detail(request, pk):
     delivery = get_object_or_404(selectors.delivery_list(), pk=pk)
+    attempts = list(selectors.delivery_attempts(delivery)[:100])
+    for record in attempts:
+        record.why = explain_failure(record.last_status_code, record.last_error)
     context = {
         "delivery": delivery,
-        "attempts": selectors.delivery_attempts(delivery)[:100],
+        "state": delivery_state(delivery),
+        "attempts": attempts,
         "body": json.dumps(json.loads(webhooks.event_body(delivery.event)), indent=2),
         "can_retry": request.user.has_perm("oms.retry_webhookdelivery"),
     }
@@ -156,7 +187,8 @@ def delivery_detail(request, pk):
 @login_required
 @require_POST
 def retry_deliveries(request, pk=None):
-    """Send failed deliveries again: the one in the URL, or those ticked in the list."""
+    """Send deliveries again now: the one in the URL, or those ticked in the list. Failed
+    and pending ones are sent at once; a delivered one is left as it is."""
     if not request.user.has_perm("oms.retry_webhookdelivery"):
         raise PermissionDenied
     ids = (
@@ -181,7 +213,7 @@ def retry_deliveries(request, pk=None):
     if error:
         messages.error(request, error)
     for result in results:
-        report = messages.success if result.ok else messages.error
+        report = getattr(messages, result.level)
         report(request, f"Delivery #{result.delivery_id}: {result.message}")
     back = request.POST.get("next", "")
     if not (

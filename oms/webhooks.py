@@ -13,8 +13,9 @@ recorded afterwards:
 - anything else (3xx, other 4xx, a URL that cannot be used): failed at once.
 
 Delivery is at least once: a receiver that answered but whose answer was lost gets the
-event again, so receivers dedupe by the event id (`X-OMS-Event-ID`). Failed deliveries
-are retried by hand from the back office (`webhook_retry`).
+event again, so receivers dedupe by the event id (`X-OMS-Event-ID`). Failed and pending
+deliveries are sent again at once by hand from the back office (`webhook_retry`);
+oms.webhook_states says where each one is in words.
 
 Body: {"id", "type", "aggregate": {"type", "id"}, "payload", "created_at",
 "correlation_id"}. Headers: X-OMS-Event-ID, X-OMS-Event-Type, X-OMS-Delivery-ID,
@@ -396,16 +397,31 @@ def send_due() -> int:
 @dataclass(frozen=True)
 class RetryResult:
     delivery_id: int
-    ok: bool
+    ok: bool  # it was sent again, or queued to be
     message: str
+    nothing_to_do: bool = False  # already delivered: left as it is
+    failed_again: bool = False  # sent again at once, and not delivered
+
+    @property
+    def level(self) -> str:
+        """How a page reports it: info, success, warning or error."""
+        if self.nothing_to_do:
+            return "info"
+        if not self.ok:
+            return "error"
+        return "warning" if self.failed_again else "success"
 
 
 def webhook_retry(*, delivery_ids: Sequence[int], actor: Actor) -> list[RetryResult]:
-    """Send failed deliveries again, with a fresh retry window; each is queued after
-    commit. A delivery that is not failed (any more) is left as it is."""
+    """Send deliveries again now: a failed one with a fresh retry window, a pending one
+    (waiting to retry, or overdue) at once, without waiting for its next attempt. Each
+    is queued after commit. A delivered one is left as it is, and the result says so.
+    The results say what came of each: delivered, failed again (and when the next
+    attempt is), or queued (with a broker, the worker sends it shortly)."""
     actor.require("oms.retry_webhookdelivery", "retry webhook deliveries")
     now = timezone.now()
     results = {}
+    queued: dict[int, int] = {}  # id -> attempts before
     with transaction.atomic():
         deliveries = {
             d.pk: d
@@ -416,20 +432,46 @@ def webhook_retry(*, delivery_ids: Sequence[int], actor: Actor) -> list[RetryRes
         }
         with audit.acting(actor, reason="retried by hand"):
             for pk, delivery in deliveries.items():
-                if delivery.status != Status.FAILED:
+                if delivery.status == Status.DELIVERED:
+                    when = timezone.localtime(delivery.delivered_at).strftime("%Y-%m-%d %H:%M")
                     results[pk] = RetryResult(
-                        pk, False, f"{delivery.get_status_display()}, not failed: not retried."
+                        pk, False, f"Already delivered at {when}: not sent again.", True
                     )
                     continue
+                if delivery.status == Status.FAILED:
+                    delivery.attempts = 0
                 delivery.status = Status.PENDING
-                delivery.attempts = 0
                 delivery.next_attempt_at = now
                 delivery.retrying_since = now
                 delivery.save()
                 _queue(pk)
+                queued[pk] = delivery.attempts
                 note = "" if delivery.subscription.active else " (subscription is inactive)"
                 results[pk] = RetryResult(pk, True, f"Queued for delivery{note}.")
+    results.update(_retried(queued))
     return [
         results.get(pk) or RetryResult(pk, False, "No such delivery.")
         for pk in dict.fromkeys(delivery_ids)
     ]
+
+
+def _retried(queued: dict[int, int]) -> dict[int, RetryResult]:
+    """What came of the deliveries queued by hand, for those already tried (tasks run
+    in-process, or a fast worker): delivered, or failed again and why."""
+    from oms.webhook_states import delivery_state
+
+    if not queued:
+        return {}
+    tried = WebhookDelivery.objects.select_related("subscription").filter(pk__in=queued)
+    results = {}
+    for delivery in tried:
+        if delivery.status == Status.PENDING and delivery.attempts <= queued[delivery.pk]:
+            continue  # not tried yet: queued
+        state = delivery_state(delivery)
+        if delivery.status == Status.DELIVERED:
+            results[delivery.pk] = RetryResult(delivery.pk, True, "Sent again and delivered.")
+        else:
+            results[delivery.pk] = RetryResult(
+                delivery.pk, True, f"Sent again, not delivered. {state.summary}", failed_again=True
+            )
+    return results

@@ -51,6 +51,7 @@ class TimelineEntry:
     history_id: int
     kind: str = TimelineKind.HISTORY
     detail: str = ""
+    technical: str = ""  # raw error text, for staff only
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
@@ -168,6 +169,7 @@ RELEASE_EVENT_ACTIONS = {
 def warehouse_entries(order: Order) -> list[TimelineEntry]:
     """Calls to warehouse systems and release events for the order (two queries)."""
     from oms.models import OutboxEvent
+    from warehouse.delivery import explain
     from warehouse.models import WarehouseCall
 
     calls = WarehouseCall.objects.filter(release__order_id=order.pk).select_related(
@@ -180,13 +182,14 @@ def warehouse_entries(order: Order) -> list[TimelineEntry]:
             action=f"call {call.get_outcome_display().lower()}",
             actor_kind="system",
             actor_name="warehouse-dispatch",
-            reason=call.error,
+            reason=explain(call.error) if call.error else "",
             correlation_id=call.correlation_id,
             changes=(),
             history_id=call.pk,
             kind=TimelineKind.WAREHOUSE_CALL,
             detail=f"{call.method} {call.url} -> {call.status_code or 'no answer'} in "
             f"{call.latency_ms} ms (attempt {call.attempt}, release {call.release.release_id})",
+            technical=call.error,
         )
         for call in calls
     ]
@@ -202,6 +205,7 @@ def warehouse_entries(order: Order) -> list[TimelineEntry]:
         if payload.get("event_id"):
             detail += f", warehouse event {payload['event_id']}"
         short = payload.get("short")
+        error = payload.get("error") or ""
         entries.append(
             TimelineEntry(
                 when=event.created_at,
@@ -209,7 +213,7 @@ def warehouse_entries(order: Order) -> list[TimelineEntry]:
                 action=RELEASE_EVENT_ACTIONS[event.event_type],
                 actor_kind=actor.get("kind", "system"),
                 actor_name=actor.get("name", ""),
-                reason=payload.get("reason") or payload.get("error") or "",
+                reason=payload.get("reason") or (explain(error) if error else ""),
                 correlation_id=event.correlation_id,
                 changes=tuple(
                     FieldChange("short", f"{item} short", None, missing)
@@ -218,6 +222,7 @@ def warehouse_entries(order: Order) -> list[TimelineEntry]:
                 history_id=event.pk,
                 kind=TimelineKind.RELEASE_EVENT,
                 detail=detail,
+                technical=error,
             )
         )
     return entries
@@ -285,6 +290,14 @@ def _shown(field, value):
 def order_list():
     """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
     return Order.objects.select_related("project__market__region").order_by("-updated_at", "-id")
+
+
+def queue_rows():
+    """Orders for the queue: order_list() with each order's open releases, whose
+    delivery the queue shows (one more query per page)."""
+    from warehouse.selectors import open_releases_prefetch
+
+    return order_list().prefetch_related(open_releases_prefetch())
 
 
 # A prefix that matches more projects than this is searched with a subquery instead of

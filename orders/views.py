@@ -36,9 +36,10 @@ from orders.forms import (
     TimelineFilterForm,
 )
 from orders.models import DesignEvent, Order
+from warehouse.delivery import order_delivery, release_delivery
 from warehouse.dispatch import release_resend
 from warehouse.models import Release, Return
-from warehouse.selectors import order_releases
+from warehouse.selectors import open_releases, order_releases
 
 PAGE_SIZE = 50
 
@@ -85,9 +86,12 @@ def queue(request):
     sort = request.GET.get("sort", "updated")
     ordering = SORTS.get(sort, SORTS["updated"])[1]
     paginator = IdsFirstPaginator(
-        orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.order_list()
+        orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
     )
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for order in page.object_list:
+        order.delivery = order_delivery(order.open_releases)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -131,9 +135,14 @@ def bulk(request):
                 }
             try:
                 action.service(order=order, actor=actor, **kwargs)
-                results.append((number, True, f"{action.label}: done."))
             except DomainError as exc:
                 results.append((number, False, str(exc)))
+            else:
+                if action.name == "release":
+                    said = " ".join(text for _, text in _release_notices(order))
+                    results.append((number, True, said))
+                else:
+                    results.append((number, True, f"{action.label}: done."))
     context = {"form": form, "results": results}
     return _render(request, "orders/bulk.html", "orders/partials/bulk_results.html", context)
 
@@ -164,6 +173,7 @@ def _order_context(
         for action in allowed_actions(order, actor)
     ]
     show_outcome = order.status == "approved" and actor.has_perm("allocation.view_allocationrun")
+    releases = order_releases(order)
     return {
         "allocation_outcome": latest_outcome(order) if show_outcome else None,
         "order": order,
@@ -171,7 +181,8 @@ def _order_context(
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
         **_timeline_context(order, request.GET),
         "tracking": selectors.order_tracking(order, timezone.localdate()),
-        "releases": order_releases(order),
+        "releases": releases,
+        "release_delivery": order_delivery(view.release for view in releases),
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
@@ -250,8 +261,21 @@ def transition(request, number, name):
     except DomainError as exc:
         messages.error(request, f"{action.label}: {exc}")
     else:
-        messages.success(request, f"{action.label}: done.")
+        if action.name == "release":
+            for level, text in _release_notices(order):
+                getattr(messages, level)(request, text)
+        else:
+            messages.success(request, f"{action.label}: done.")
     return redirect("orders:detail", number=number)
+
+
+def _release_notices(order: Order) -> list[tuple[str, str]]:
+    """What came of a release that just committed (its requests are sent once it has,
+    at once when tasks run in-process): (message level, words) per warehouse."""
+    releases = open_releases(order)
+    if not releases:
+        return [("success", "Released.")]
+    return [release_delivery(release).notice for release in releases]
 
 
 @login_required
@@ -296,7 +320,9 @@ def resend_release(request, number, release_id):
     except DomainError as exc:
         messages.error(request, f"Send again: {exc}")
     else:
-        messages.success(request, f"Release to {release.warehouse.code}: sent again.")
+        release.refresh_from_db()
+        level, text = release_delivery(release).notice
+        getattr(messages, level)(request, text)
     return redirect("orders:detail", number=number)
 
 

@@ -22,6 +22,15 @@ from warehouse.models import Release, Warehouse
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = "OMS warehouse client"
 
+# How `CallResult.error` begins for a call that got no answer; an answer that is not 2xx
+# begins with its status ("503 Service Unavailable: <body>"). warehouse.delivery reads
+# them back into words for coordinators.
+TIMED_OUT = "timed out"
+CONNECTION_FAILED = "connection failed"
+REQUEST_FAILED = "request failed"
+NO_URL = "No warehouse URL: set OMS_WAREHOUSE_URL."
+CIRCUIT_OPEN = "Circuit of warehouse {code} is open: not called."
+
 _local = threading.local()
 
 
@@ -92,9 +101,7 @@ def post_release(release: Release) -> CallResult:
     url = f"{base_url(release.warehouse)}/releases"
     summary = f"release {body['order']}: {len(body['lines'])} lines to {body['warehouse']}"
     if not base_url(release.warehouse):
-        return CallResult(
-            "POST", "", summary, None, 0, error="No warehouse URL: set OMS_WAREHOUSE_URL."
-        )
+        return CallResult("POST", "", summary, None, 0, error=NO_URL)
     headers = {
         "Idempotency-Key": body["release_id"],
         correlation.HEADER: correlation.get() or correlation.new_id(),
@@ -120,11 +127,11 @@ def post_release(release: Release) -> CallResult:
             url, json=body, headers=headers, timeout=timeout, allow_redirects=False
         )
     except requests.Timeout as exc:
-        return result(error=f"timed out: {exc}", transient=True)
+        return result(error=f"{TIMED_OUT}: {exc}", transient=True)
     except requests.ConnectionError as exc:
-        return result(error=f"connection failed: {exc}", transient=True)
+        return result(error=f"{CONNECTION_FAILED}: {exc}", transient=True)
     except requests.RequestException as exc:
-        return result(error=f"request failed: {exc}")
+        return result(error=f"{REQUEST_FAILED}: {exc}")
     status = response.status_code
     if 200 <= status < 300:
         return result(status)

@@ -90,11 +90,12 @@ def release_send(*, release_pk: int, attempt: int, last_try: bool) -> str:
     breaker = Breaker(release.warehouse.code)
     wait = breaker.wait_before_call()
     if wait is not None:
-        reason = f"Circuit of warehouse {release.warehouse.code} is open: not called."
-        _note_wait(release, reason, failed=last_try)
-        if last_try:
+        reason = client.CIRCUIT_OPEN.format(code=release.warehouse.code)
+        countdown = None if last_try else max(wait, backoff(attempt))
+        _note_wait(release, reason, countdown=countdown)
+        if countdown is None:
             return "failed"
-        raise RetryLater(max(wait, backoff(attempt)), reason)
+        raise RetryLater(countdown, reason)
 
     result = client.post_release(release)
     if result.ok:
@@ -107,20 +108,34 @@ def release_send(*, release_pk: int, attempt: int, last_try: bool) -> str:
         outcome = CallOutcome.FAILED
         if result.status_code is not None:
             breaker.record_success()  # the system is up; it refused this request
-    _record(release, result, outcome)
+    countdown = None
     if outcome == CallOutcome.RETRY:
-        raise RetryLater(max(backoff(attempt), result.retry_after or 0), result.error)
+        countdown = max(backoff(attempt), result.retry_after or 0)
+    _record(release, result, outcome, countdown=countdown)
+    if countdown is not None:
+        raise RetryLater(countdown, result.error)
     return "delivered" if outcome == CallOutcome.DELIVERED else "failed"
 
 
-def _record(release: Release, result: client.CallResult, outcome: CallOutcome) -> None:
+def _next_attempt_at(now: datetime.datetime, countdown: float | None):
+    return now + datetime.timedelta(seconds=countdown) if countdown is not None else None
+
+
+def _record(
+    release: Release,
+    result: client.CallResult,
+    outcome: CallOutcome,
+    *,
+    countdown: float | None,
+) -> None:
     now = timezone.now()
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         release.attempts += 1
         release.last_attempt_at = now
         release.last_error = result.error
-        fields = ["attempts", "last_attempt_at", "last_error", "updated_at"]
+        release.next_attempt_at = _next_attempt_at(now, countdown)
+        fields = ["attempts", "last_attempt_at", "last_error", "next_attempt_at", "updated_at"]
         if outcome == CallOutcome.DELIVERED and release.sent_at is None:
             release.sent_at = now
             fields.append("sent_at")
@@ -145,13 +160,16 @@ def _record(release: Release, result: client.CallResult, outcome: CallOutcome) -
             _publish_not_delivered(release)
 
 
-def _note_wait(release: Release, reason: str, *, failed: bool) -> None:
-    """An attempt that made no call (the breaker is open)."""
+def _note_wait(release: Release, reason: str, *, countdown: float | None) -> None:
+    """An attempt that made no call (the breaker is open): tried again after `countdown`
+    seconds, or (None) not at all."""
+    failed = countdown is None
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         release.last_attempt_at = timezone.now()
         release.last_error = reason
-        fields = ["last_attempt_at", "last_error", "updated_at"]
+        release.next_attempt_at = _next_attempt_at(release.last_attempt_at, countdown)
+        fields = ["last_attempt_at", "last_error", "next_attempt_at", "updated_at"]
         if failed:
             release.delivery_failed_at = release.last_attempt_at
             fields.append("delivery_failed_at")
@@ -204,7 +222,8 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
         unanswered = release.is_unanswered
         release.delivery_failed_at = None
         release.last_error = ""
-        fields = ["delivery_failed_at", "last_error", "updated_at"]
+        release.next_attempt_at = None
+        fields = ["delivery_failed_at", "last_error", "next_attempt_at", "updated_at"]
         if unanswered:
             release.asks, release.last_asked_at, release.unanswered_at = 0, None, None
             fields += ["asks", "last_asked_at", "unanswered_at"]

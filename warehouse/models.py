@@ -178,8 +178,9 @@ class Release(models.Model):
 
     `status` is what the warehouse answered (requested until it does). Delivery of the
     request is tracked apart from it: `sent_at` is when the warehouse system first
-    acknowledged the request, `attempts` and `last_error` tell how delivery goes, and
-    `delivery_failed_at` marks a request OMS stopped retrying (a person sends it again).
+    acknowledged the request, `attempts`, `last_error` and `next_attempt_at` tell how
+    delivery goes (warehouse.delivery puts it in words), and `delivery_failed_at` marks a
+    request OMS stopped retrying (a person sends it again).
     A request acknowledged but not answered is asked about again (`asks`,
     `last_asked_at`); `unanswered_at` marks one OMS stopped asking about (a person
     follows it up).
@@ -203,6 +204,11 @@ class Release(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="Calls made to deliver it.")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When OMS tries again to deliver a request whose last attempt failed.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
     asks = models.PositiveIntegerField(

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from allocation.models import Allocation
 from warehouse.breaker import Breaker, State
 from warehouse.choices import MOVEMENT_EFFECTS, ReleaseStatus
+from warehouse.delivery import Delivery, release_delivery
 from warehouse.models import Release, StockLevel, StockMovement
+
+# Releases still on their way to, or in the hands of, the warehouse.
+OPEN_RELEASE_STATUSES = [ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED]
 
 # The numbers of a stock level that the ledger explains, and how one unit of each
 # movement kind changes them (available = on hand - reserved).
@@ -107,6 +111,13 @@ class ReleaseView:
     release: Release
     circuit: State
     requested: list[dict]  # [{"item", "quantity", "shipped", "short"}]
+    delivery: Delivery
+
+    @property
+    def paused(self) -> bool:
+        """Calls to the warehouse are paused (its circuit is open) while this release
+        waits to be delivered."""
+        return self.circuit != State.CLOSED and self.release.is_waiting_for_delivery
 
 
 def order_releases(order) -> list[ReleaseView]:
@@ -118,9 +129,31 @@ def order_releases(order) -> list[ReleaseView]:
             release=release,
             circuit=circuits[release.warehouse.code],
             requested=[_requested(line, release.shipped) for line in release.lines],
+            delivery=release_delivery(release),
         )
         for release in releases
     ]
+
+
+def open_releases(order) -> list[Release]:
+    """The order's releases still on their way to, or in the hands of, the warehouse."""
+    return list(
+        Release.objects.filter(order_id=order.pk, status__in=OPEN_RELEASE_STATUSES)
+        .select_related("warehouse")
+        .order_by("created_at", "pk")
+    )
+
+
+def open_releases_prefetch() -> Prefetch:
+    """For a list of orders: each order's open releases as `open_releases` (one query
+    for the whole list)."""
+    return Prefetch(
+        "releases",
+        queryset=Release.objects.filter(status__in=OPEN_RELEASE_STATUSES)
+        .select_related("warehouse")
+        .order_by("created_at", "pk"),
+        to_attr="open_releases",
+    )
 
 
 def _requested(line: dict, shipped_by_item: dict) -> dict:
@@ -138,4 +171,16 @@ def unanswered_releases():
         )
         .select_related("order", "warehouse")
         .order_by("sent_at", "pk")
+    )
+
+
+def undelivered_releases():
+    """Releases OMS stopped trying to deliver: for a person to send again. Oldest
+    first."""
+    return (
+        Release.objects.filter(
+            status=ReleaseStatus.REQUESTED, sent_at__isnull=True, delivery_failed_at__isnull=False
+        )
+        .select_related("order", "warehouse")
+        .order_by("delivery_failed_at", "pk")
     )

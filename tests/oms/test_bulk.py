@@ -45,7 +45,10 @@ def test_updated_rows_change_only_the_named_fields():
 
 def test_rows_by_ids_reads_the_named_columns_in_primary_key_order():
     warehouse = factories.WarehouseFactory()
-    levels = [factories.stock(warehouse, factories.ItemFactory(), n) for n in (5, 7, 9)]
+    items = [factories.ItemFactory() for _ in range(3)]
+    for item, quantity in zip(items, (5, 7, 9), strict=True):
+        factories.stock(warehouse, item, quantity)
+    levels = [StockLevel.objects.get(warehouse=warehouse, item=item) for item in items]
     wanted = [levels[2].pk, levels[0].pk, levels[2].pk, 10**12]  # unsorted, repeated, unknown
     with transaction.atomic():
         locked = rows_by_ids(StockLevel, wanted, ["pk", "on_hand"], lock=True)

@@ -144,8 +144,8 @@ def test_bulk_retry_reports_each_delivery(coordinator_client, subscription):
     )
 
     text = response.content.decode()
-    assert text.count('class="ok"') == 2 and text.count('class="bad"') == 1
-    assert "Delivered, not failed: not retried." in text
+    assert text.count('class="ok"') == 2 and text.count('class="neutral"') == 1
+    assert "Already delivered at " in text and ": not sent again." in text
     statuses = set(
         WebhookDelivery.objects.filter(pk__in=[d.pk for d in failed]).values_list(
             "status", flat=True
@@ -166,6 +166,50 @@ def test_a_delivery_page_shows_the_body_and_every_attempt(coordinator_client, su
 
     assert "order.approved" in page and "HTTP 503" in page
     assert f"&quot;id&quot;: {failed.event_id}" in page
+
+
+def test_a_pending_delivery_whose_retry_is_overdue_says_so_and_can_be_retried_now(
+    coordinator_client, subscription, django_capture_on_commit_callbacks
+):
+    pending = a_delivery(
+        subscription,
+        Status.PENDING,
+        attempts=1,
+        last_status_code=None,
+        last_error="ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9)",
+    )
+    due = timezone.now() - datetime.timedelta(minutes=30)
+    WebhookDelivery.objects.filter(pk=pending.pk).update(next_attempt_at=due)
+
+    page = coordinator_client.get(reverse("webhook_delivery", args=[pending.pk])).content.decode()
+    listed = coordinator_client.get(reverse("webhook_deliveries"), {"status": "pending"})
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        response = coordinator_client.post(reverse("webhook_retry_one", args=[pending.pk]))
+
+    assert "Overdue." in page and f"was due at {timezone.localtime(due):%H:%M}; overdue" in page
+    assert "The receiver could not be reached." in page and "HTTPConnectionPool" not in page
+    assert "Retry now" in page
+    assert "Overdue" in listed.content.decode() and "Retry delivery" in listed.content.decode()
+    assert len(sent) >= 1  # the delivery task, queued after commit (then its retry)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"Delivery #{pending.pk}: Queued for delivery."
+    ]
+    pending.refresh_from_db()
+    assert pending.status == Status.PENDING and pending.attempts == 2  # tried at once, failed
+    assert pending.history.filter(history_change_reason="retried by hand").exists()
+
+
+def test_retrying_a_delivered_delivery_does_nothing_and_says_so(coordinator_client, subscription):
+    delivered = a_delivery(subscription, Status.DELIVERED)
+
+    response = coordinator_client.post(reverse("webhook_retry_one", args=[delivered.pk]))
+
+    (message,) = get_messages(response.wsgi_request)
+    assert message.level_tag == "info" and "Already delivered at" in str(message)
+    assert "not sent again" in str(message)
+    assert WebhookDelivery.objects.get(pk=delivered.pk).attempts == delivered.attempts
+    page = coordinator_client.get(reverse("webhook_delivery", args=[delivered.pk])).content
+    assert b"Retry now" not in page
 
 
 # --- Admin ------------------------------------------------------------------------------

@@ -374,17 +374,19 @@ def test_a_failed_delivery_retried_by_hand_is_sent_again(receiver, deliver_now, 
     assert len(receiver.received) == 2
 
 
-def test_only_failed_deliveries_are_retried(receiver, deliver_now):
+def test_a_delivered_delivery_is_not_sent_again_and_the_retry_says_so(receiver, deliver_now):
     subscribe(receiver.url)
     deliver_now(webhooks.fan_out, [an_event()])
     delivery = WebhookDelivery.objects.get()
 
     results = webhooks.webhook_retry(delivery_ids=[delivery.pk, 999999], actor=SETUP)
 
-    assert [(r.ok, r.message) for r in results] == [
-        (False, "Delivered, not failed: not retried."),
-        (False, "No such delivery."),
+    delivered_at = timezone.localtime(delivery.delivered_at).strftime("%Y-%m-%d %H:%M")
+    assert [(r.ok, r.nothing_to_do, r.message) for r in results] == [
+        (False, True, f"Already delivered at {delivered_at}: not sent again."),
+        (False, False, "No such delivery."),
     ]
+    assert len(receiver.received) == 1
 
 
 def test_retrying_needs_the_permission(viewer):

@@ -54,6 +54,22 @@ def test_the_queue_runs_a_fixed_number_of_queries(
         coordinator_client.get(reverse("orders:queue"))
 
 
+def test_the_queue_shows_release_deliveries_in_a_fixed_number_of_queries(
+    coordinator_client, django_assert_max_num_queries
+):
+    # The open releases of a page's orders are read in one more query (a prefetch).
+    for _ in range(2):
+        factories.order_in(OrderStatus.RELEASED)
+    with django_assert_max_num_queries(12) as few:
+        page = coordinator_client.get(reverse("orders:queue")).content.decode()
+    assert page.count("Sending to warehouse") == 2
+    for _ in range(6):
+        factories.order_in(OrderStatus.RELEASED)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = coordinator_client.get(reverse("orders:queue")).content.decode()
+    assert page.count("Sending to warehouse") == 8
+
+
 def test_a_viewer_sees_no_action_buttons(viewer_client):
     order = factories.make_order()
     page = viewer_client.get(detail_url(order)).content.decode()

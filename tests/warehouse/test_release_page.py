@@ -57,11 +57,13 @@ def test_a_release_not_delivered_shows_why_and_a_coordinator_sends_it_again(
         response = coordinator_client.post(resend_url(order, release))
         relay_pending()  # the relay hands release.resent on: the release is sent
 
-    assert "Not delivered" in html and "503 Service Unavailable" in html
+    assert "Release not delivered" in html
+    assert "The warehouse&#x27;s system had a problem (error 503)." in html
+    assert "503 Service Unavailable" not in html  # the raw error is for staff
     assert resend_url(order, release) in html
     assert response.status_code == 302
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        f"Release to {release.warehouse.code}: sent again."
+        f"Release queued for sending to warehouse {release.warehouse.code}."
     ]
     release.refresh_from_db()
     assert release.sent_at is not None and release.delivery_failed_at is None
@@ -77,7 +79,7 @@ def test_a_viewer_sees_no_send_again_button_and_cannot_send(released, viewer):
     html = page(http, order)
     response = http.post(resend_url(order, release))
 
-    assert "Not delivered" in html and resend_url(order, release) not in html
+    assert "Release not delivered" in html and resend_url(order, release) not in html
     assert "may not send releases" in str(next(iter(get_messages(response.wsgi_request))))
     release.refresh_from_db()
     assert release.delivery_failed_at is not None
@@ -93,7 +95,8 @@ def test_a_release_waiting_behind_an_open_circuit_says_so(released, coordinator_
 
     html = page(coordinator_client, order)
 
-    assert "Waiting to be delivered" in html and "circuit is open" in html
+    assert "Retrying delivery" in html and "The warehouse could not be reached." in html
+    assert f"Calls to warehouse {release.warehouse.code} are paused for a while" in html
 
 
 def test_after_an_outage_the_admin_sends_every_release_not_delivered_again(
