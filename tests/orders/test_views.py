@@ -198,6 +198,22 @@ def test_bulk_reject_needs_a_reason(coordinator_client):
     assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
 
 
+@pytest.mark.parametrize("code", ["warehouse_rejected", "upstream_change", "flying"])
+def test_a_person_cannot_give_a_system_reason_code(coordinator_client, code):
+    order = factories.order_in(OrderStatus.APPROVED)
+    single = coordinator_client.post(
+        transition_url(order, "reject"),
+        {"version": order.version, "reason_code": code, "reason_text": "x"},
+    )
+    assert single.status_code == 400 and b"Select a valid choice." in single.content
+    bulk = coordinator_client.post(
+        reverse("orders:bulk"),
+        {"action": "reject", "orders": [order.number], "reason_code": code, "reason_text": "x"},
+    )
+    assert bulk.status_code == 200 and b"Reason: Select a valid choice." in bulk.content
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+
+
 def test_editing_lines_lands_in_the_timeline(coordinator_client, coordinator):
     order = factories.make_order()
     line = order.lines.get()
