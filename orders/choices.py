@@ -93,6 +93,23 @@ class ReasonCode(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The reasons a person gives when rejecting, cancelling or reopening an order. The other
+# codes are recorded by the system (the allocation run, the warehouse, upstream events,
+# the returns queue); the services accept them from there, the back office never offers them.
+PERSON_REASON_CODES = (
+    ReasonCode.COORDINATOR_REJECTED,
+    ReasonCode.DATA_MISMATCH,
+    ReasonCode.DUPLICATE,
+    ReasonCode.NO_LONGER_NEEDED,
+    ReasonCode.OTHER,
+)
+
+
+def person_reason_choices() -> list[tuple[str, str]]:
+    """The (value, label) choices of the reasons a person may give."""
+    return [(code.value, code.label) for code in PERSON_REASON_CODES]
+
+
 class DesignEventType(models.TextChoices):
     DESIGN_APPROVED = "design_approved", "Design approved"
     BOM_REVISED = "bom_revised", "Bill of material revised"

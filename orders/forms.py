@@ -8,7 +8,7 @@ from catalog.models import Item
 from oms import untrusted
 from oms.actors import ActorKind
 from oms.forms import JSONField
-from orders.choices import ReasonCode, TimelineKind
+from orders.choices import TimelineKind, person_reason_choices
 from orders.models import OrderNote
 
 # Queue orderings: key -> (label, order_by).
@@ -21,7 +21,12 @@ SORTS = {
 
 
 class ReasonForm(forms.Form):
-    reason_code = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *ReasonCode.choices])
+    """Why a person moves an order backwards or ends it: only the reasons a person gives
+    (the system's own codes, such as a warehouse's rejection, are not offered)."""
+
+    reason_code = forms.ChoiceField(
+        label="Reason", choices=[("", "Choose…"), *person_reason_choices()]
+    )
     reason_text = forms.CharField(
         label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -45,8 +50,10 @@ class BulkForm(forms.Form):
     ]
     action = forms.ChoiceField(choices=ACTIONS)
     orders = forms.CharField(widget=forms.MultipleHiddenInput)
-    reason_code = forms.ChoiceField(choices=[("", "—"), *ReasonCode.choices], required=False)
-    reason_text = forms.CharField(max_length=2000, required=False)
+    reason_code = forms.ChoiceField(
+        label="Reason", choices=[("", "—"), *person_reason_choices()], required=False
+    )
+    reason_text = forms.CharField(label="Why", max_length=2000, required=False)
 
     # What an order number can look like; anything else is reported, never looked up.
     NUMBER = re.compile(r"[A-Za-z0-9._-]{1,20}")

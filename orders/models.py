@@ -230,9 +230,10 @@ class Order(FSMModelMixin, models.Model):
     def approve(self):
         pass
 
+    # A draft is not rejected: it is where a rejection leads.
     @transition(
         status,
-        source=[S.DRAFT, S.APPROVED, S.ALLOCATED, S.RELEASED],
+        source=[S.APPROVED, S.ALLOCATED, S.RELEASED],
         target=S.DRAFT,
         permission="orders.reject_order",
     )

@@ -22,6 +22,7 @@ from allocation.selectors import latest_outcome
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
 from oms.paginators import IdsFirstPaginator
+from orders import bulk as bulk_report
 from orders import ingestion, selectors, services
 from orders.filters import OrderFilter
 from orders.forms import (
@@ -49,6 +50,7 @@ class Action:
     name: str  # the transition
     label: str
     service: object
+    done: str  # what happened to an order it was applied to: "approved"
     needs_reason: bool = False
     style: str = ""
 
@@ -56,14 +58,24 @@ class Action:
 ACTIONS = {
     a.name: a
     for a in [
-        Action("approve", "Approve", services.order_approve, style="primary"),
-        Action("release", "Release to warehouse", services.order_release),
-        Action("resolve_close", "Close the return", services.order_resolve_close),
-        Action("reject", "Reject to draft", services.order_reject, needs_reason=True),
-        Action("reopen", "Reopen to draft", services.order_reopen, needs_reason=True),
-        Action("cancel", "Cancel", services.order_cancel, needs_reason=True, style="danger"),
+        Action("approve", "Approve", services.order_approve, "approved", style="primary"),
+        Action("release", "Release to warehouse", services.order_release, "released"),
+        Action("resolve_close", "Close the return", services.order_resolve_close, "closed"),
+        Action("reject", "Reject to draft", services.order_reject, "rejected", needs_reason=True),
+        Action("reopen", "Reopen to draft", services.order_reopen, "reopened", needs_reason=True),
+        Action(
+            "cancel",
+            "Cancel",
+            services.order_cancel,
+            "cancelled",
+            needs_reason=True,
+            style="danger",
+        ),
     ]
 }
+
+# Why the approve button is disabled for the person who edited the lines.
+FOUR_EYES_HINT = "You edited the lines; another coordinator approves this order."
 
 
 def allowed_actions(order: Order, actor: Actor) -> list[Action]:
@@ -112,39 +124,50 @@ def queue(request):
 @login_required
 @require_POST
 def bulk(request):
-    """Approve, release, reject or cancel many orders; each gets its own result."""
+    """Approve, release, reject or cancel many orders, each in its own transaction. The
+    answer says how many were done and why each other one was not; an htmx request also
+    gets the selected rows again, with their new status, the failed ones still selected."""
     form = BulkForm(request.POST)
-    results = []
+    report, rows = None, []
     if form.is_valid():
         action = ACTIONS[form.cleaned_data["action"]]
         if not request.user.has_perm(services.transition_permission(action.name)):
             raise PermissionDenied
-        actor = Actor.person(request.user)
-        orders = {o.number: o for o in Order.objects.filter(number__in=form.numbers)}
-        results += [(value, False, "Not an order number.") for value in form.refused]
-        for number in form.numbers:
-            order = orders.get(number)
-            if order is None:
-                results.append((number, False, "No such order."))
-                continue
-            kwargs = {}
-            if action.needs_reason:
-                kwargs = {
-                    "reason_code": form.cleaned_data["reason_code"],
-                    "reason_text": form.cleaned_data["reason_text"],
-                }
-            try:
-                action.service(order=order, actor=actor, **kwargs)
-            except DomainError as exc:
-                results.append((number, False, str(exc)))
-            else:
-                if action.name == "release":
-                    said = " ".join(text for _, text in _release_notices(order))
-                    results.append((number, True, said))
-                else:
-                    results.append((number, True, f"{action.label}: done."))
-    context = {"form": form, "results": results}
+        report = _bulk_apply(form, action, Actor.person(request.user))
+        if request.htmx:
+            failed = {o.number for o in report.failures}
+            rows = list(selectors.queue_rows().filter(number__in=form.numbers))
+            for row in rows:
+                row.selected = row.number in failed
+                row.delivery = order_delivery(row.open_releases)
+    context = {"form": form, "report": report, "rows": rows, "can_bulk": True}
     return _render(request, "orders/bulk.html", "orders/partials/bulk_results.html", context)
+
+
+def _bulk_apply(form: BulkForm, action: Action, actor: Actor) -> bulk_report.BulkReport:
+    report = bulk_report.BulkReport(action.done)
+    for value in form.refused:
+        report.add(value, "this is not an order number", known=False)
+    kwargs = {}
+    if action.needs_reason:
+        kwargs = {
+            "reason_code": form.cleaned_data["reason_code"],
+            "reason_text": form.cleaned_data["reason_text"],
+        }
+    orders = {o.number: o for o in Order.objects.filter(number__in=form.numbers)}
+    for number in form.numbers:
+        order = orders.get(number)
+        if order is None:
+            report.add(number, "there is no such order", known=False)
+            continue
+        try:
+            action.service(order=order, actor=actor, **kwargs)
+        except DomainError as exc:
+            report.add(number, bulk_report.refusal(exc, order, action.name, action.done))
+        else:
+            notices = _release_notices(order) if action.name == "release" else []
+            report.add(number, note=" ".join(text for _, text in notices))
+    return report
 
 
 # --- One order --------------------------------------------------------------------------
@@ -169,7 +192,11 @@ def _order_context(
     actor = Actor.person(request.user)
     sent = sent or {}
     actions = [
-        (action, (sent.get(action.name) or _reason_form(action)) if action.needs_reason else None)
+        (
+            action,
+            (sent.get(action.name) or _reason_form(action)) if action.needs_reason else None,
+            _refusal_before_click(action, order, actor),
+        )
         for action in allowed_actions(order, actor)
     ]
     show_outcome = order.status == "approved" and actor.has_perm("allocation.view_allocationrun")
@@ -178,6 +205,7 @@ def _order_context(
         "allocation_outcome": latest_outcome(order) if show_outcome else None,
         "order": order,
         "actions": actions,
+        "moves": [action.label for action, _, refusal in actions if not refusal],
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
         **_timeline_context(order, request.GET),
         "tracking": selectors.order_tracking(order, timezone.localdate()),
@@ -214,6 +242,14 @@ def timeline(request, number):
     context = {"order": order, **_timeline_context(order, request.GET)}
     status = 400 if context["timeline_form"].errors else 200
     return render(request, "orders/partials/timeline.html", context, status=status)
+
+
+def _refusal_before_click(action: Action, order: Order, actor: Actor) -> str:
+    """Why this person cannot take an action the order's status allows, when it can be
+    told before the click: the service's own rule, asked here."""
+    if action.name == "approve" and services.four_eyes_forbid(order, actor):
+        return FOUR_EYES_HINT
+    return ""
 
 
 def _notes_context(order: Order, actor: Actor, note_form: NoteForm | None = None) -> dict:

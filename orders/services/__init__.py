@@ -34,6 +34,7 @@ from orders.services.returns import (
 )
 from orders.services.review import (
     approval_problems,
+    four_eyes_forbid,
     order_approve,
     order_cancel,
     order_edit_lines,
@@ -56,6 +57,7 @@ __all__ = [
     "add_flags",
     "allowed_transitions",
     "approval_problems",
+    "four_eyes_forbid",
     "jsonable",
     "order_add_note",
     "order_allocate",

@@ -48,11 +48,23 @@ def order_approve(*, order: Order, actor: Actor) -> Order:
         problems = approval_problems(order, lines)
         if problems:
             raise ApprovalBlocked(f"Order {order.number} cannot be approved.", problems=problems)
-        if settings.OMS_FOUR_EYES and actor.is_person and order.lines_edited_by_id == actor.user.pk:
+        if four_eyes_forbid(order, actor):
             raise FourEyesViolation(
                 f"You edited the lines of {order.number}; another coordinator must approve it."
             )
         return apply_transition(order, "approve", actor=actor)
+
+
+def four_eyes_forbid(order: Order, actor: Actor) -> bool:
+    """The four-eyes rule (OMS_FOUR_EYES): the person who last edited an order's lines
+    may not approve it; another coordinator does. The order page asks it too, to show
+    the approve button disabled, with why, before anyone clicks."""
+    return bool(
+        settings.OMS_FOUR_EYES
+        and actor.is_person
+        and order.lines_edited_by_id is not None
+        and order.lines_edited_by_id == actor.user.pk
+    )
 
 
 def approval_problems(order: Order, lines: Sequence[OrderLine]) -> list[Problem]:

@@ -6,3 +6,12 @@ document.addEventListener("change", (event) => {
     box.checked = event.target.checked;
   }
 });
+
+// After a bulk action the rows come back with only the orders it left alone still
+// selected; the "select every order" box follows.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const all = document.getElementById("select-all");
+  if (!all || event.target.id !== "bulk-results") return;
+  const boxes = [...document.querySelectorAll('#bulk input[name="orders"]')];
+  all.checked = boxes.length > 0 && boxes.every((box) => box.checked);
+});

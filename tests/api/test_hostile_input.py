@@ -376,7 +376,7 @@ def test_a_bulk_reject_rejects_the_valid_orders_and_reports_each_bad_one(coordin
     response = coordinator_client.post("/orders/bulk/", data)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Not an order number." in page
+    assert "this is not an order number" in page and "2 of 3 rejected" in page
     for order in orders:
         order.refresh_from_db()
         assert order.status == OrderStatus.DRAFT

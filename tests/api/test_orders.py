@@ -120,7 +120,7 @@ def test_detail_shows_lines_family_reason_and_allowed_transitions(api):
     assert set(body["allowed_transitions"]) == set()  # closed: nothing through this API yet
     child_body = api.get(url(child)).json()
     assert child_body["parent"]["number"] == parent.number
-    assert set(child_body["allowed_transitions"]) == {"approve", "reject", "cancel", "edit-lines"}
+    assert set(child_body["allowed_transitions"]) == {"approve", "cancel", "edit-lines"}
 
 
 def test_allowed_transitions_follow_the_callers_scope(make_caller):

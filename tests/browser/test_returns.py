@@ -117,5 +117,5 @@ def test_coordinator_releases_allocated_orders_in_bulk(sign_in, coordinator):
     page.get_by_label("Action").select_option("release")
     page.get_by_role("button", name="Apply").click()
 
-    expect(page.locator("#bulk-results li.ok")).to_have_count(2)
+    expect(page.locator("#bulk-results .bulk-summary")).to_have_text("2 of 2 released")
     assert {Order.objects.get(pk=o.pk).status for o in orders} == {OrderStatus.RELEASED}

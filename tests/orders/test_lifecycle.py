@@ -61,7 +61,7 @@ def _call(name, order, actor=SETUP):
 # Every transition of DOMAIN.md: the statuses it starts from and where it leads.
 ALLOWED = {
     "approve": ({S.DRAFT}, S.APPROVED),
-    "reject": ({S.DRAFT, S.APPROVED, S.ALLOCATED, S.RELEASED}, S.DRAFT),
+    "reject": ({S.APPROVED, S.ALLOCATED, S.RELEASED}, S.DRAFT),  # a draft is not rejected
     "cancel": ({S.DRAFT, S.APPROVED, S.ALLOCATED}, S.CANCELLED),
     "allocate": ({S.APPROVED}, S.ALLOCATED),
     "release": ({S.ALLOCATED}, S.RELEASED),

@@ -191,9 +191,9 @@ def test_bulk_release_reports_each_order(coordinator_client):
     )
 
     text = response.content.decode()
-    assert text.count('class="ok"') == 2 and text.count('class="bad"') == 1
-    assert text.count("Release queued for sending to warehouse") == 2 and "approved" in text
-    assert "done" not in text
+    assert "2 of 3 released" in text and text.count('class="bad"') == 1
+    assert f"{approved.number}</a>: it is approved; only allocated orders can be released" in text
+    assert text.count("Release queued for sending to warehouse") == 2 and ": done" not in text
     assert [Order.objects.get(pk=o.pk).status for o in allocated] == [OrderStatus.RELEASED] * 2
 
 

@@ -201,8 +201,9 @@ def test_bulk_approve_reports_each_order(coordinator_client):
         headers={"HX-Request": "true"},
     )
     text = response.content.decode()
-    assert text.count('class="ok"') == 2 and text.count('class="bad"') == 1
-    assert "on hold" in text
+    assert "2 of 3 approved" in text and text.count('class="bad"') == 1
+    assert f"{held.number}</a>: it cannot be approved yet: project " in text
+    assert "is on hold" in text
 
 
 def test_bulk_reject_needs_a_reason(coordinator_client):
@@ -211,6 +212,22 @@ def test_bulk_reject_needs_a_reason(coordinator_client):
         reverse("orders:bulk"), {"action": "reject", "orders": [order.number]}
     )
     assert b"need a reason" in response.content
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+
+
+@pytest.mark.parametrize("code", ["warehouse_rejected", "upstream_change", "flying"])
+def test_a_person_cannot_give_a_system_reason_code(coordinator_client, code):
+    order = factories.order_in(OrderStatus.APPROVED)
+    single = coordinator_client.post(
+        transition_url(order, "reject"),
+        {"version": order.version, "reason_code": code, "reason_text": "x"},
+    )
+    assert single.status_code == 400 and b"Select a valid choice." in single.content
+    bulk = coordinator_client.post(
+        reverse("orders:bulk"),
+        {"action": "reject", "orders": [order.number], "reason_code": code, "reason_text": "x"},
+    )
+    assert bulk.status_code == 200 and b"Reason: Select a valid choice." in bulk.content
     assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
 
 
