@@ -94,7 +94,9 @@ def job_report(run: JobRun) -> JobReport:
     dry_run = run.dry_run
     report = JobReport(counts=counts_text(run), dry_run=dry_run)
     detail = run.detail if isinstance(run.detail, dict) else {"detail": run.detail}
-    for key, value in detail.items():
+    # The keys it knows in the order of LABELS (the database keeps its own order).
+    order = {key: n for n, key in enumerate(LABELS)}
+    for key, value in sorted(detail.items(), key=lambda kv: order.get(kv[0], len(order))):
         if key in TABLES or _is_rows(value):
             table = _table(key, value, run)
             if table is not None:

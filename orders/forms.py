@@ -134,7 +134,14 @@ class PayloadForm(forms.Form):
     payload = JSONField(
         label="Corrected event (JSON)",
         indent=2,
-        widget=forms.Textarea(attrs={"rows": 18, "cols": 80, "spellcheck": "false"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 24,
+                "cols": 80,
+                "spellcheck": "false",
+                "class": "json",
+            }
+        ),
     )
 
 

@@ -115,3 +115,8 @@ def test_the_dry_run_mail_says_what_it_would_have_done(settings):
     with job_run("allocation", context={"dry_run": True}) as counts:
         counts.add("created", 3)
     assert "Would create 3 — dry run, nothing changed" in mail.outbox[-1].body
+
+
+def test_the_fields_read_in_a_fixed_order_whatever_order_the_database_keeps():
+    run = run_with({"units_reserved": 1, "zeta": 2, "allocation_run": 3, "eligible": 4})
+    assert list(fields(run)) == ["Allocation run", "Eligible orders", "Units reserved", "Zeta"]
