@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.conf import settings
 
@@ -11,7 +13,17 @@ from oms import untrusted
 class JSONField(forms.JSONField):
     """A JSON document typed into a form, held to the API's rules: nesting at most
     OMS_API_MAX_JSON_DEPTH deep (checked before decoding), no number beyond any column
-    and no NUL or lone surrogate in any string (the error names the first one's path)."""
+    and no NUL or lone surrogate in any string (the error names the first one's path).
+    With `indent`, a document is shown pretty-printed, one field a line."""
+
+    def __init__(self, *, indent: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.indent = indent
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, cls=self.encoder, indent=self.indent)
 
     def bound_data(self, data, initial):
         # Shown back as typed unless it is acceptable JSON: Django would decode it again

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from oms import correlation
+from oms.job_details import counts_text
 from oms.models import JobRun
 
 logger = logging.getLogger("oms.jobs")
@@ -90,10 +91,8 @@ def _mail(run: JobRun, what: str, *, failure: bool) -> None:
     ]
     if run.finished_at:
         lines.append(f"Finished: {run.finished_at.isoformat()}")
-        lines.append(
-            f"Created {run.created}, modified {run.modified}, skipped {run.skipped}, "
-            f"failed {run.failed}"
-        )
+        counts = counts_text(run)
+        lines.append(counts[:1].upper() + counts[1:])
     if run.detail:
         lines.append(f"Context: {run.detail}")
     if run.correlation_id:

@@ -119,6 +119,11 @@ class JobRun(models.Model):
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"
 
+    @property
+    def dry_run(self) -> bool:
+        """A run that only reports what it would do (its detail says dry_run: true)."""
+        return isinstance(self.detail, dict) and self.detail.get("dry_run") is True
+
 
 class Counter(models.Model):
     """A named counter for numbers people read, such as order numbers."""

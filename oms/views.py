@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from allocation.selectors import last_run
 from oms import analysis, outages, selectors, untrusted, webhooks
 from oms.actors import Actor
+from oms.job_details import job_report
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from oms.webhook_states import delivery_state
 from oms.webhook_states import explain as explain_failure
@@ -117,7 +118,9 @@ def jobs(request):
 @login_required
 @permission_required("oms.view_jobrun", raise_exception=True)
 def job(request, pk):
-    return render(request, "oms/job.html", {"run": get_object_or_404(JobRun, pk=pk)})
+    """One job run: its counts in words, its detail as fields and tables."""
+    run = get_object_or_404(JobRun, pk=pk)
+    return render(request, "oms/job.html", {"run": run, "report": job_report(run)})
 
 
 # --- Webhooks ---------------------------------------------------------------------------

@@ -136,8 +136,20 @@ class LinesForm(forms.Form):
 
 
 class PayloadForm(forms.Form):
+    """A dead-lettered design event as corrected: shown as the event's JSON object,
+    pretty-printed, to be edited as it is."""
+
     payload = JSONField(
-        label="Corrected event (JSON)", widget=forms.Textarea(attrs={"rows": 18, "cols": 80})
+        label="Corrected event (JSON)",
+        indent=2,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 24,
+                "cols": 80,
+                "spellcheck": "false",
+                "class": "json",
+            }
+        ),
     )
 
 

@@ -230,7 +230,12 @@ def _claim(record: ImportedFile, name: str) -> bool:
 
 
 def _record_duplicate(path: Path, record: ImportedFile) -> None:
-    context = {"file": path.name, "sha256": record.sha256, "duplicate_of": record.name}
+    context = {
+        "file": path.name,
+        "sha256": record.sha256,
+        "duplicate_of": record.name,
+        "imported_by_job_run": record.job_run_id,
+    }
     with job_run(JOB, context=context) as counts:
         counts.detail["outcome"] = "duplicate: already imported, not imported again"
 

@@ -24,6 +24,7 @@ from oms.errors import DomainError, StaleVersion
 from oms.paginators import IdsFirstPaginator
 from orders import bulk as bulk_report
 from orders import ingestion, selectors, services
+from orders.event_words import in_field_order
 from orders.filters import OrderFilter
 from orders.forms import (
     SORTS,
@@ -442,34 +443,52 @@ def design_event(request, event_id):
     letter and processes it again, or reprocesses it as it is."""
     event = get_object_or_404(DesignEvent.objects.select_related("order"), event_id=event_id)
     actor = Actor.person(request.user)
-    form = PayloadForm(initial={"payload": json.dumps(event.current_payload, indent=2)})
+    form = PayloadForm(initial={"payload": in_field_order(event.current_payload)})
     if request.method == "POST":
         if not actor.has_perm("orders.enrich_order"):
             raise PermissionDenied
-        try:
-            if "reprocess" in request.POST:
+        if "reprocess" in request.POST:
+            try:
                 event = ingestion.reprocess(event=event, actor=actor)
+            except DomainError as exc:
+                messages.error(request, str(exc))
             else:
-                form = PayloadForm(request.POST)
-                if form.is_valid():
-                    event = ingestion.process(
-                        ingestion.correct(
-                            event=event, payload=form.cleaned_data["payload"], actor=actor
-                        )
-                    )
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            if form.is_valid() or "reprocess" in request.POST:
-                messages.success(request, f"Processed: {event.get_outcome_display()}.")
+                _say_processed(request, event)
                 return redirect("orders:design_event", event_id=event.event_id)
+        else:
+            form = PayloadForm(request.POST)
+            if form.is_valid():
+                payload = form.cleaned_data["payload"]
+                try:
+                    event = ingestion.process(
+                        ingestion.correct(event=event, payload=payload, actor=actor)
+                    )
+                except DomainError as exc:
+                    form.add_error("payload", str(exc))
+                else:
+                    _say_processed(request, event)
+                    return redirect("orders:design_event", event_id=event.event_id)
     context = {
         "event": event,
         "form": form,
         "can_fix": event.status == "invalid" and actor.has_perm("orders.enrich_order"),
-        "original": json.dumps(event.payload, indent=2),
+        "original": json.dumps(in_field_order(event.payload), indent=2, ensure_ascii=False),
+        "corrected": (
+            json.dumps(in_field_order(event.corrected_payload), indent=2, ensure_ascii=False)
+            if event.corrected_payload is not None
+            else ""
+        ),
     }
     return render(request, "orders/design_event.html", context)
+
+
+def _say_processed(request, event: DesignEvent) -> None:
+    if event.status == DesignEvent.Status.INVALID:
+        messages.warning(
+            request, "Saved and processed, but the event is still invalid: see its problems."
+        )
+    else:
+        messages.success(request, f"Processed: {event.get_outcome_display()}.")
 
 
 # --- Returns ----------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def apply_plan(
 ) -> int:
     """Write the decisions (gated first, then in rank order) chunk by chunk, each in
     its own transaction; for a dry run, only their outcomes. Returns the number of
-    allocations written."""
+    allocations written (for a dry run, the number it would have written)."""
     sizer = ChunkSizer(settings.OMS_ALLOCATION_CHUNK_SECONDS)
     written = 0
     start = 0
@@ -161,9 +161,9 @@ def _sqlstate(exc: Exception) -> str | None:
 
 
 def _write_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor) -> int:
-    if run.dry_run:  # a report only
+    if run.dry_run:  # a report only, counting what it would have written
         insert_values(AllocationOutcome, outcome_rows(chunk, demand, run))
-        return 0
+        return sum(len(d.placements) for d in chunk if d.result == Result.ALLOCATED)
     writes = [d for d in chunk if d.result in (Result.ALLOCATED, Result.REJECTED)]
     reports = [d for d in chunk if d.result == Result.SHORT]
     found = _lock_orders([d.order.id for d in writes])

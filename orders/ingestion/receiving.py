@@ -159,10 +159,21 @@ def correct(*, event: DesignEvent, payload: dict, actor: Actor) -> DesignEvent:
                 "The corrected payload holds a value that cannot be stored.",
                 problems=[Problem(code=found.code, field=found.path, message=found.message)],
             )
-        if not isinstance(payload, dict) or payload.get("event_id") != event.event_id:
+        if not isinstance(payload, dict):
             raise ValidationFailed(
-                "The corrected payload keeps the event's id.",
-                problems=[Problem(code="event_id", field="event_id", message="Keep the event_id.")],
+                "The corrected event is a JSON object, { … }, as the box first shows it.",
+                problems=[Problem(code="invalid", message="An event is a JSON object.")],
+            )
+        if payload.get("event_id") != event.event_id:
+            raise ValidationFailed(
+                f'The corrected event keeps its id: "event_id": "{event.event_id}".',
+                problems=[
+                    Problem(
+                        code="event_id",
+                        field="event_id",
+                        message=f'Keep "event_id": "{event.event_id}".',
+                    )
+                ],
             )
         event.corrected_payload = payload
         event.status = DesignEvent.Status.RECEIVED

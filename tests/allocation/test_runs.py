@@ -214,3 +214,19 @@ def test_the_outcomes_of_old_runs_are_removed_and_their_counts_stay(world, setti
     assert (old.eligible, old.short) == (1, 1)
     assert recent.outcomes.count() == 1
     assert services.allocation_outcomes_prune() == 0
+
+
+def test_a_dry_run_job_counts_the_allocations_it_would_have_made(world):
+    x, y = world.items[:2]
+    stock(world.a, x, 10)
+    stock(world.a, y, 10)
+    world.approved([(x, 4), (y, 2)])
+    world.approved([(x, 20)])
+
+    dry = allocate(dry_run=True)
+    real = allocate()
+
+    dry_job, real_job = (JobRun.objects.get(pk=r.job_run_id) for r in (dry, real))
+    assert Allocation.objects.count() == real_job.created == 2
+    assert (dry_job.created, dry_job.modified) == (real_job.created, real_job.modified)
+    assert dry_job.dry_run and not real_job.dry_run

@@ -78,7 +78,22 @@ def screens(coordinator):
         "items": [{"item": "NOPE", "quantity": 1}],
     }
     ingestion.process(ingestion.receive(dead, received_from="tests").event)
-    run = JobRun.objects.create(name="import_projects", status=JobRun.Status.SUCCEEDED)
+    run = JobRun.objects.create(
+        name="import_projects",
+        status=JobRun.Status.SUCCEEDED,
+        detail={
+            "file": "week.csv",
+            "rows": 2,
+            "invalid_rows": [
+                {
+                    "row": 2,
+                    "project_id": "P-2",
+                    "outcome": "invalid",
+                    "problems": [{"code": "unknown", "field": "market", "message": "Unknown."}],
+                }
+            ],
+        },
+    )
     signed_in = Client()
     signed_in.force_login(coordinator)
     urls = {
