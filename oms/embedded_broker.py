@@ -49,7 +49,7 @@ def transport_options(folder: Path) -> dict:
         "control_folder": str(folder / CONTROL),
         "store_processed": True,
         # seconds an idle worker waits before looking for messages again
-        "polling_interval": 0.5,
+        "polling_interval": 0.2,
     }
 
 
