@@ -21,14 +21,21 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
-# The warehouse simulator runs next to the server (its options: SIM_ARGS, e.g.
-# SIM_ARGS="--reject-rate 0.2 --short-rate 0.3"); it stops with the server.
+# Next to the server run a Celery worker, beat (the schedules) and the warehouse
+# simulator (its options: SIM_ARGS, e.g. SIM_ARGS="--reject-rate 0.2 --short-rate 0.3");
+# they all stop with the server. Without CELERY_BROKER_URL/REDIS_URL the worker and beat
+# use the embedded broker (message files under var/broker), with no server to start.
+WORKER_ARGS ?= --concurrency 2
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py run_warehouse_simulator --provision-token \
 		--port $(SIM_PORT) --oms-url http://$(HOST):$(PORT) $(SIM_ARGS) & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) OMS_WAREHOUSE_URL=$${OMS_WAREHOUSE_URL:-http://127.0.0.1:$(SIM_PORT)} \
+		$(BIN)/celery -A oms worker -l INFO --without-gossip --without-mingle \
+		--without-heartbeat $(WORKER_ARGS) & worker=$$!; \
+	$(DEV_ENV) $(BIN)/celery -A oms beat -l INFO & beat=$$!; \
+	trap 'kill $$sim $$worker $$beat 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
 	$(DEV_ENV) OMS_WAREHOUSE_URL=$${OMS_WAREHOUSE_URL:-http://127.0.0.1:$(SIM_PORT)} \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -70,4 +77,4 @@ lint: install
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) var oms.sqlite3 .pytest_cache .hypothesis
+	rm -rf $(VENV) var oms.sqlite3 oms.sqlite3-wal oms.sqlite3-shm celerybeat-schedule* .pytest_cache .hypothesis

@@ -1,6 +1,8 @@
-"""Smoke test of the embedded default: a fresh SQLite file, no broker. Migrate, seed the
-demo data, start the server and the warehouse simulator, sign in as the demo users and
-render the main pages, then release an order and watch it close through the simulator."""
+"""Smoke test of the embedded default: a fresh SQLite file, no broker server. Migrate, seed
+the demo data, start the server, a Celery worker, beat (both on the embedded broker, a
+folder of its own) and the warehouse simulator as `make run` does, sign in as the demo
+users and render the main pages, then release an order and watch it close through the
+worker and the simulator, and see beat send its schedules."""
 
 import http.cookiejar
 import json
@@ -96,9 +98,14 @@ PAGES = {
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="oms-smoke-"))
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+        },
         "DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{workdir / 'smoke.sqlite3'}",
+        "OMS_BROKER_DIR": str(workdir / "broker"),
     }
     python = str(ROOT / ".venv" / "bin" / "python")
     manage = [python, str(ROOT / "manage.py")]
@@ -124,9 +131,26 @@ def main() -> int:
         env=env,
         cwd=ROOT,
     )
+    warehouse = {"OMS_WAREHOUSE_URL": f"http://127.0.0.1:{SIM_PORT}"}
+    celery = str(ROOT / ".venv" / "bin" / "celery")
+    options = ["--concurrency", "2", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    worker = subprocess.Popen(
+        [celery, "-A", "oms", "worker", "-l", "INFO", *options],
+        env={**env, **warehouse},
+        cwd=ROOT,
+    )
+    beat_log = workdir / "beat.log"
+    with beat_log.open("w") as out:
+        beat = subprocess.Popen(
+            [celery, "-A", "oms", "beat", "-l", "INFO"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-        env={**env, "OMS_WAREHOUSE_URL": f"http://127.0.0.1:{SIM_PORT}"},
+        env={**env, **warehouse},
         cwd=ROOT,
     )
     try:
@@ -160,18 +184,26 @@ def main() -> int:
             if status != 200:
                 failures.append(("admin", match.group(1), status))
         failures += release_through_the_simulator(manage, env)
-        # the probes: ready on SQLite without a broker (the broker check is skipped)
+        # beat sends its schedules (the relay, every few seconds) through the same broker
+        ok = "Sending due task relay-outbox" in beat_log.read_text()
+        print(f"{'ok ' if ok else 'BAD'} beat sends the outbox relay on schedule")
+        if not ok:
+            failures.append(("beat", "relay-outbox sent", beat_log.read_text()[-2000:]))
+        # the probes: ready on SQLite with the embedded broker
         for probe in ("/healthz", "/readyz"):
             status, body = fetch(urllib.request.build_opener(), probe)
-            ok = status == 200 and json.loads(body)["status"] == "ok"
+            answer = json.loads(body)
+            ok = status == 200 and answer["status"] == "ok"
+            if probe == "/readyz":
+                ok = ok and answer["checks"]["broker"].get("kind") == "embedded"
             print(f"{'ok ' if ok else 'BAD'} {status} {'(anyone)':12} {probe} {body}")
             if not ok:
                 failures.append(("anyone", probe, status))
     finally:
-        server.terminate()
-        simulator.terminate()
-        server.wait(timeout=10)
-        simulator.wait(timeout=10)
+        for process in (server, simulator, worker, beat):
+            process.terminate()
+        for process in (server, simulator, worker, beat):
+            process.wait(timeout=30)
     if failures:
         print("smoke test failed:", failures)
         return 1

@@ -6,8 +6,8 @@ stock given back by a cancellation or rejection, a good return) calls
 OMS_ALLOCATION_AFTER_STOCK_SECONDS claims a cache key for that long and schedules
 one run after that delay; the calls after it find the key and add nothing.
 
-Without a broker (tasks run in-process) nothing is scheduled: a run would execute
-inside the request that received the stock. Use "Run now" there.
+Where tasks run in-process (the test suite) nothing is scheduled: a run would execute
+inside the request that received the stock.
 """
 
 from django.conf import settings

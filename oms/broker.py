@@ -20,8 +20,10 @@ state it works on under a lock). After a failed send the process does not try th
 broker again for OMS_REDIS_RETRY_SECONDS, so a request made during an outage does not
 wait on it.
 
-Without a broker (the embedded default) tasks run in-process, at once, and their
-errors are raised as before.
+Without a broker server (the embedded default) tasks go to the embedded broker
+(oms.embedded_broker), a folder of message files, and are run by the worker as with
+Redis. Only where Celery runs tasks in-process (the test suite) does `send` run the task
+at once, raising its errors.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ outage = Outage(
 
 
 def send(task, *args, countdown: float | None = None) -> bool:
-    """Publish the task now (run it, without a broker). Whether it was handed to the
-    broker; False while the broker cannot be reached (see the module docstring)."""
+    """Publish the task now (run it, where tasks run in-process). Whether it was handed
+    to the broker; False while the broker cannot be reached (see the module docstring)."""
     options = {"args": args} if args else {}
     if countdown:
         options["countdown"] = countdown

@@ -1,4 +1,4 @@
-"""The Celery application. Without a broker URL, tasks run in-process (see settings)."""
+"""The Celery application. Without a broker URL it uses the embedded broker (see settings)."""
 
 import os
 

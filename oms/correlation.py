@@ -50,7 +50,7 @@ def connect_celery_signals() -> None:
     tokens: dict[str, object] = {}
 
     def restore(task_id=None, task=None, **kwargs):
-        # A task run in-process (no broker) is not published: it keeps the caller's id.
+        # A task run in-process (the test suite) is not published: it keeps the caller's id.
         value = (
             getattr(task.request, CELERY_HEADER, None)
             or (get() if task.request.is_eager else None)

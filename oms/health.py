@@ -3,9 +3,10 @@
 - `/healthz` (liveness): the process answers. No dependency is checked, so a database
   or Redis outage never gets healthy processes restarted. Always 200.
 - `/readyz` (readiness): this process can do its work now. The database answers, every
-  migration on disk is applied, the broker answers (when one is configured), and the
-  outbox relay is not behind by more than OMS_READY_MAX_RELAY_LAG_SECONDS (the age of
-  the oldest event not yet relayed). 200 when every check passes, else 503.
+  migration on disk is applied, the broker answers (the embedded broker: its folder can
+  be read; it reports how many tasks wait there for a worker), and the outbox relay is
+  not behind by more than OMS_READY_MAX_RELAY_LAG_SECONDS (the age of the oldest event
+  not yet relayed). 200 when every check passes, else 503.
 
 Both answer JSON with a status per check: `{"status": "ok" | "unavailable", "checks":
 {"database": {"status": "ok"}, ...}}`; a check is "ok", "failing" (with what fails; the
@@ -22,6 +23,7 @@ are OMS's own (applied migrations, the relay's lag) and must not write to the da
 from __future__ import annotations
 
 import datetime
+import logging
 
 from celery import current_app
 from django.conf import settings
@@ -30,8 +32,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 
-from oms import broker, outages
+from oms import broker, embedded_broker, outages
 from oms.models import OutboxEvent
+
+logger = logging.getLogger("oms.health")
 
 OK, FAILING, SKIPPED = "ok", "failing", "skipped"
 
@@ -103,9 +107,28 @@ def check_migrations() -> dict:
 def check_broker() -> dict:
     if current_app.conf.task_always_eager:
         return {"status": SKIPPED, "reason": "no broker: tasks run in-process"}
+    if settings.OMS_EMBEDDED_BROKER:
+        return check_embedded_broker()
     if not broker.reachable():
         return {"status": FAILING, "error": "the broker cannot be reached"}
     return {"status": OK}
+
+
+def check_embedded_broker() -> dict:
+    """The embedded broker (no broker server): its folder can be read, with how many
+    tasks wait there for a worker and for how long the oldest has waited (a number that
+    only grows: no worker is running)."""
+    try:
+        count, oldest = embedded_broker.waiting(settings.OMS_BROKER_DIR)
+    except OSError as error:
+        logger.warning("The embedded broker's folder cannot be read: %s", error)
+        return {"status": FAILING, "error": "the embedded broker's folder cannot be read"}
+    return {
+        "status": OK,
+        "kind": "embedded",
+        "tasks_waiting": count,
+        "oldest_waiting_seconds": oldest,
+    }
 
 
 def check_outbox() -> dict:

@@ -16,8 +16,8 @@ Handlers send tasks with `enqueue`. With a broker, the task is published at once
 inside the batch's transaction: this is the one place where OMS does that on purpose.
 Publishing after the commit could lose the task if the process died in between, while
 publishing before it can at worst publish twice; the tasks only read rows committed
-before the batch began. Without a broker (tasks run in-process) the task runs after the
-batch commits, so that it never works inside the relay's transaction.
+before the batch began. Where tasks run in-process (the test suite) the task runs after
+the batch commits, so that it never works inside the relay's transaction.
 
 The relay runs from beat every OMS_RELAY_INTERVAL_SECONDS (`oms.tasks.relay_outbox`)
 and at once after each commit that wrote events (`kick_after_commit`, called by
@@ -127,7 +127,7 @@ def enqueue(task, *args) -> None:
 
 
 def kick() -> None:
-    """Start a relay. Run in-process (no broker), it runs now. Through a broker, commits
+    """Start a relay. Where tasks run in-process, it runs now. Through a broker, commits
     that come close together share one relay, started KICK_WINDOW_SECONDS after the
     first of them: it sees every event committed in the window (the window's cache key
     lapses before the relay starts), and a busy web server does not send one relay task

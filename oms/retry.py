@@ -48,7 +48,7 @@ class RetryOnOutage(Task):
 
     def retry(self, *args, exc=None, **kwargs):
         if self.request.is_eager and isinstance(exc, TRANSIENT):
-            # In-process (no broker) there is no later to wait for: the caller sees the
+            # In-process (the test suite) there is no later to wait for: the caller sees the
             # error, as it would have without a task.
             raise exc
         return super().retry(*args, exc=exc, **kwargs)

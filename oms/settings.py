@@ -1,9 +1,11 @@
 """OMS settings, read from the environment.
 
 With no environment at all OMS runs embedded: a SQLite file in the project folder and
-Celery tasks executed in-process. Setting DATABASE_URL and CELERY_BROKER_URL (or
-REDIS_URL) switches to PostgreSQL and real workers. DEBUG is off unless asked for, and
-then SECRET_KEY must be given.
+an embedded Celery broker, message files under var/broker (oms.embedded_broker), so
+tasks are sent to a worker and scheduled by beat as in production, with no server to
+install (`make run` starts the worker and beat). Setting DATABASE_URL and
+CELERY_BROKER_URL (or REDIS_URL) switches to PostgreSQL and Redis. DEBUG is off unless
+asked for, and then SECRET_KEY must be given.
 """
 
 import datetime
@@ -166,8 +168,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default: wait for the write lock instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # The embedded default, written by the web process, the worker and beat at once:
+    # readers do not block the writer (WAL), and a writer waits up to 20 s for the write
+    # lock, taken when its transaction begins, instead of failing ("database is locked").
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -309,8 +317,12 @@ PERMISSIONS_POLICY = {
 # --- Celery -----------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL")
-# Without a broker, tasks run in-process (the embedded default).
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker URL OMS uses the embedded broker: message files in OMS_BROKER_DIR,
+# shared by the web process, the worker and beat of one machine (oms.embedded_broker),
+# where beat also keeps its schedule file. Tasks are sent, never run in the sender.
+OMS_EMBEDDED_BROKER = not CELERY_BROKER_URL
+OMS_BROKER_DIR = Path(env_str("OMS_BROKER_DIR", str(BASE_DIR / "var" / "broker")))
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -334,6 +346,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": OMS_REDIS_TIMEOUT_SECONDS,
     **env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
 }
+if OMS_EMBEDDED_BROKER:
+    from oms.embedded_broker import transport_options as _embedded_options
+
+    CELERY_BROKER_URL = "filesystem://localhost/"
+    CELERY_BROKER_TRANSPORT = "oms.embedded_broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **_embedded_options(OMS_BROKER_DIR),
+        **env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(OMS_BROKER_DIR / "beat-schedule")
+    OMS_BROKER_DIR.mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-idempotency-keys": {"task": "oms.tasks.prune_idempotency_keys", "schedule": 3600.0},
 }
@@ -458,7 +481,7 @@ CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
 # Allocation runs: split an order across the warehouses serving its market (off: all of
 # an order from one warehouse); beat starts a run every OMS_ALLOCATION_INTERVAL_SECONDS
 # (0: never); a run follows OMS_ALLOCATION_AFTER_STOCK_SECONDS after stock arrives (0:
-# never; only with a broker).
+# never).
 OMS_ALLOCATION_SPLIT = env_bool("OMS_ALLOCATION_SPLIT", False)
 OMS_ALLOCATION_INTERVAL_SECONDS = env_int("OMS_ALLOCATION_INTERVAL_SECONDS", 900)
 OMS_ALLOCATION_AFTER_STOCK_SECONDS = env_int("OMS_ALLOCATION_AFTER_STOCK_SECONDS", 60)

@@ -238,21 +238,24 @@ def private_broker(settings, private_redis):
     from oms import broker, celery_app
 
     settings.OMS_REDIS_RETRY_SECONDS = 0
-    previous = celery_app.conf.broker_url
+    settings.OMS_EMBEDDED_BROKER = False
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport
     use_broker(private_redis.url, eager=False)
     broker.outage.succeeded()
     yield private_redis
-    use_broker(previous, eager=True)
+    use_broker(previous[0], eager=True, transport=previous[1])
     broker.outage.succeeded()
 
 
-def use_broker(url: str, *, eager: bool) -> None:
+def use_broker(url: str, *, eager: bool, transport: str | None = None) -> None:
     from oms import celery_app
 
     # forget the pools of the broker used before (kombu keeps them by URL)
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
+    # the embedded broker names its transport; a Redis URL names its own
+    celery_app.conf.broker_transport = transport
     celery_app.conf.task_always_eager = eager
 
 

@@ -13,7 +13,7 @@ from warehouse.reconcile import reconcile_stock_job
 def send_release(self, release_pk: int) -> str:
     """Deliver one release request to its warehouse, idempotent by release id. A
     failure a retry can fix is retried with backoff and jitter, up to
-    OMS_WAREHOUSE_MAX_ATTEMPTS; run in-process (no broker) there is one attempt. The
+    OMS_WAREHOUSE_MAX_ATTEMPTS; run in-process (the test suite) there is one attempt. The
     last failure is recorded on the release for a person to send it again. A lost
     connection to the database or Redis is retried as well, without limit."""
     attempt = self.request.retries + 1

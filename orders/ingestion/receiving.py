@@ -217,7 +217,7 @@ def send_waiting(*, batch_size: int = 500) -> int:
 
 def schedule(events: Iterable[DesignEvent], *, source: str) -> None:
     """Process the events as one batch in a Celery task once the current transaction
-    commits (in process, at once, when there is no broker). If the broker cannot take
+    commits (in process, at once, where tasks run in-process). If the broker cannot take
     the task, the events wait as received for process_waiting_design_events."""
     from orders.tasks import process_design_events
 

@@ -127,3 +127,48 @@ def test_readyz_is_not_ready_while_the_broker_cannot_be_reached(probe, private_b
     }
     private_broker.start()
     assert probe.get("/readyz").status_code == 200
+
+
+@pytest.fixture
+def embedded_broker_in_use(settings, tmp_path):
+    """As without a broker URL: tasks go to the embedded broker's folder."""
+    from oms import celery_app
+
+    settings.OMS_EMBEDDED_BROKER = True
+    settings.OMS_BROKER_DIR = tmp_path
+    celery_app.conf.task_always_eager = False
+    yield tmp_path
+    celery_app.conf.task_always_eager = True
+
+
+def test_readyz_reports_the_tasks_waiting_in_the_embedded_broker(probe, embedded_broker_in_use):
+    from kombu import Connection
+
+    from oms import embedded_broker
+
+    options = embedded_broker.transport_options(embedded_broker_in_use)
+    with Connection(
+        "filesystem://localhost/", transport=embedded_broker.Transport, transport_options=options
+    ) as connection:
+        connection.SimpleQueue("celery").put({"task": "waits for a worker"})
+
+    response = probe.get("/readyz")
+
+    assert response.status_code == 200
+    check = response.json()["checks"]["broker"]
+    assert check["status"] == "ok" and check["kind"] == "embedded"
+    assert check["tasks_waiting"] == 1 and check["oldest_waiting_seconds"] >= 0
+
+
+def test_readyz_is_not_ready_when_the_embedded_broker_folder_cannot_be_read(
+    probe, embedded_broker_in_use, settings
+):
+    settings.OMS_BROKER_DIR = embedded_broker_in_use / "gone"
+
+    response = probe.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == {
+        "status": "failing",
+        "error": "the embedded broker's folder cannot be read",
+    }

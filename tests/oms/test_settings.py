@@ -45,24 +45,51 @@ def test_secret_key_is_required_when_debug_is_off():
 
 
 @pytest.mark.parametrize(
-    ("env", "eager"),
+    ("env", "expected"),
     [
-        ({"CELERY_BROKER_URL": "", "REDIS_URL": ""}, "True"),
-        ({"REDIS_URL": "redis://h:6379/0"}, "False"),
+        (
+            {"CELERY_BROKER_URL": "", "REDIS_URL": "", "OMS_BROKER_DIR": "/srv/oms-broker"},
+            "filesystem://localhost/ oms.embedded_broker:Transport False "
+            "/srv/oms-broker/queue /srv/oms-broker/beat-schedule",
+        ),
+        ({"REDIS_URL": "redis://h:6379/0"}, "redis://h:6379/0 None False - -"),
     ],
 )
-def test_without_a_broker_tasks_run_in_process(env, eager):
+def test_without_a_broker_url_tasks_are_sent_to_the_embedded_broker(env, expected, tmp_path):
+    if "OMS_BROKER_DIR" in env:
+        env["OMS_BROKER_DIR"] = str(tmp_path / "broker")
+        expected = expected.replace("/srv/oms-broker", str(tmp_path / "broker"))
     result = _run(
         [
             "shell",
             "-c",
-            "from django.conf import settings; print(settings.CELERY_TASK_ALWAYS_EAGER)",
+            "from django.conf import settings as s; print(s.CELERY_BROKER_URL, "
+            "getattr(s, 'CELERY_BROKER_TRANSPORT', None), s.CELERY_TASK_ALWAYS_EAGER, "
+            "s.CELERY_BROKER_TRANSPORT_OPTIONS.get('data_folder_in', '-'), "
+            "getattr(s, 'CELERY_BEAT_SCHEDULE_FILENAME', '-'))",
         ],
         DEBUG="true",
         **env,
     )
 
-    assert result.stdout.strip().splitlines()[-1] == eager, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+
+
+def test_embedded_sqlite_lets_a_worker_and_the_server_write_at_once(tmp_path):
+    result = _run(
+        [
+            "shell",
+            "-c",
+            "from django.db import connection as c; cur = c.cursor(); "
+            "print(cur.execute('PRAGMA journal_mode').fetchone()[0], "
+            "cur.execute('PRAGMA busy_timeout').fetchone()[0], "
+            "c.settings_dict['OPTIONS']['transaction_mode'])",
+        ],
+        DEBUG="true",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'oms.sqlite3'}",
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "wal 20000 IMMEDIATE", result.stderr
 
 
 def test_without_database_url_oms_uses_a_sqlite_file():
