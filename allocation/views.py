@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation import selectors, services
@@ -95,7 +96,8 @@ def run_export(request, pk, fmt):
     run = _run(pk)
     outcomes = OutcomeFilter(request.GET, queryset=selectors.run_outcomes(run))
     if outcomes.errors:
-        return exports.refused(request, outcomes.errors)
+        back = f"{reverse('allocation:run', args=[run.pk])}?{request.GET.urlencode()}"
+        return exports.refused(request, outcomes.errors, back=back)
     return exports.export_response(
         fmt,
         f"{'dry-run' if run.dry_run else 'allocation-run'}-{run.pk}",

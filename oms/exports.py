@@ -244,8 +244,12 @@ def export_urls(csv_name: str, xlsx_name: str, query: QueryDict, args: Sequence 
 # --- Refusals ---------------------------------------------------------------------------
 
 
-def refused(request: HttpRequest, errors: Mapping[str, Sequence[str]]) -> HttpResponse:
+def refused(
+    request: HttpRequest, errors: Mapping[str, Sequence[str]], *, back: str
+) -> HttpResponse:
     """400: the export was asked with filter values OMS does not accept; each parameter
-    is named with what is wrong with it, and nothing is exported."""
+    is named with what is wrong with it, nothing is exported, and `back` leads to the
+    list with the same filters (which shows the same errors)."""
     problems = [(name, " ".join(str(m) for m in messages)) for name, messages in errors.items()]
-    return render(request, "oms/export_refused.html", {"problems": problems}, status=400)
+    context = {"problems": problems, "back": back}
+    return render(request, "oms/export_refused.html", context, status=400)

@@ -124,7 +124,8 @@ def queue_export(request, fmt):
     if sort not in SORTS:
         errors["sort"] = [f"Sort by one of: {', '.join(SORTS)}."]
     if errors:
-        return exports.refused(request, errors)
+        back = f"{reverse('orders:queue')}?{request.GET.urlencode()}"
+        return exports.refused(request, errors, back=back)
     return exports.export_response(
         fmt,
         "orders",

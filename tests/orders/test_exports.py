@@ -127,6 +127,7 @@ def test_an_invalid_filter_value_is_a_400_naming_it_and_nothing_is_exported(
     assert response.status_code == 400
     assert not response.streaming and "Content-Disposition" not in response
     assert f"<strong>{param}</strong>" in response.content.decode()
+    assert f'href="{reverse("orders:queue")}?{param}={value}"' in response.content.decode()
 
 
 def test_the_export_needs_a_login(client):
