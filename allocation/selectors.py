@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from allocation.choices import ACTIVE_STATUSES
+from allocation.choices import ACTIVE_STATUSES, Result
 from allocation.models import AllocationOutcome, AllocationRun
 
 
@@ -37,3 +37,98 @@ def latest_outcome(order) -> AllocationOutcome | None:
         .order_by("-run_id")
         .first()
     )
+
+
+# --- Exports ----------------------------------------------------------------------------
+
+EXPORT_CHUNK = 2000
+
+
+def outcome_export_header() -> list[str]:
+    return [
+        "Rank",
+        "Order",
+        "Project",
+        "Site",
+        "Market",
+        "Priority",
+        "Need by",
+        "Result",
+        "Reason",
+        "Warehouses",
+        "Units",
+        "Short of items",
+        "Why",
+    ]
+
+
+def outcome_export_rows(outcomes):
+    """The rows of an export of a run's outcomes (a filtered, ordered queryset from
+    run_outcomes), with the explanation in words as the run page gives it: one query,
+    read EXPORT_CHUNK rows at a time."""
+    results = dict(Result.choices)
+    reasons = dict(AllocationOutcome._meta.get_field("reason_code").flatchoices)
+    rows = outcomes.values_list(
+        "rank",
+        "order__number",
+        "order__project__external_id",
+        "order__project__site_code",
+        "order__project__market__code",
+        "order__national_priority",
+        "order__need_by",
+        "result",
+        "reason_code",
+        "warehouses",
+        "units",
+        "blocked_by",
+        "explanation",
+    )
+    for *head, result, reason_code, warehouses, units, blocked_by, explanation in rows.iterator(
+        chunk_size=EXPORT_CHUNK
+    ):
+        reason = reasons.get(reason_code, reason_code)
+        yield (
+            *head,
+            results.get(result, result),
+            reason,
+            warehouses,
+            units,
+            blocked_by.strip(),
+            explanation_text(result, reason, explanation or {}),
+        )
+
+
+def explanation_text(result: str, reason: str, e: dict) -> str:
+    """Why a run did what it did with an order, in the words of the run page, on one
+    line (allocation/partials/explanation.html)."""
+    if result == Result.ALLOCATED:
+        units = e.get("units", 0)
+        return f"{units} unit{'' if units == 1 else 's'} from {', '.join(e.get('warehouses', []))}"
+    if result == Result.SHORT:
+        if e.get("lines"):
+            parts = []
+            for line in e["lines"]:
+                if line.get("best_available"):
+                    where = " + ".join(
+                        f"{w.get('warehouse')} {w.get('available')}" for w in line.get("where", [])
+                    )
+                    best = f"best {line['best_available']} ({where})"
+                else:
+                    best = "none available"
+                parts.append(f"{line.get('item')}: needs {line.get('needed')}, {best}")
+            return "; ".join(parts)
+        lacks = "; ".join(
+            f"{w.get('warehouse')} lacks "
+            + ", ".join(
+                f"{m.get('item')} ({m.get('available')} of {m.get('needed')})"
+                for m in w.get("missing", [])
+            )
+            for w in e.get("warehouses", [])
+        )
+        return f"No one warehouse has every line: {lacks}"
+    if result == Result.REJECTED:
+        problems = "; ".join(str(p.get("message", "")) for p in e.get("problems", []))
+        return f"{reason}: {problems}"
+    if result == Result.GATED:
+        return str(e.get("gate", ""))
+    return str(e.get("message", ""))

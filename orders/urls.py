@@ -6,6 +6,8 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.csv", views.queue_export, {"fmt": "csv"}, name="export_csv"),
+    path("export.xlsx", views.queue_export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("bulk/", views.bulk, name="bulk"),
     path("items/search/", views.item_search, name="item_search"),
     path("returns/", views.returns_queue, name="returns"),
@@ -14,6 +16,8 @@ urlpatterns = [
     path("design-events/<str:event_id>/", views.design_event, name="design_event"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/lines/", views.lines, name="lines"),
+    path("<str:number>/lines.csv", views.lines_export, {"fmt": "csv"}, name="lines_csv"),
+    path("<str:number>/lines.xlsx", views.lines_export, {"fmt": "xlsx"}, name="lines_xlsx"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/timeline/", views.timeline, name="timeline"),
     path(

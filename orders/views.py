@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import latest_outcome
+from oms import exports
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
 from oms.paginators import IdsFirstPaginator
@@ -95,9 +96,7 @@ def _render(request, page: str, partial: str, context: dict):
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def queue(request):
-    orders = OrderFilter(request.GET, queryset=Order.objects.all())
-    sort = request.GET.get("sort", "updated")
-    ordering = SORTS.get(sort, SORTS["updated"])[1]
+    orders, sort, ordering = _queue_filter(request)
     paginator = IdsFirstPaginator(
         orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
     )
@@ -113,6 +112,7 @@ def queue(request):
         "sort": sort,
         "sorts": SORTS,
         "query": query.urlencode(),
+        **exports.export_urls("orders:export_csv", "orders:export_xlsx", query),
         "can_bulk": any(
             request.user.has_perm(services.transition_permission(name))
             for name, _ in BulkForm.ACTIONS
@@ -120,6 +120,38 @@ def queue(request):
         "reason_form": ReasonForm(),
     }
     return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
+
+
+def _queue_filter(request) -> tuple[OrderFilter, str, tuple[str, ...]]:
+    """The queue's filter, sort key and ordering as the query string asks (an unknown
+    sort is the default one)."""
+    orders = OrderFilter(request.GET, queryset=Order.objects.all())
+    sort = request.GET.get("sort", "updated")
+    return orders, sort, SORTS.get(sort, SORTS["updated"])[1]
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def queue_export(request, fmt):
+    """Every order the queue shows with these filters, search and sort (all pages), as
+    a CSV or Excel file named after the filters. A filter value OMS does not accept is
+    a 400 naming it, and nothing is exported."""
+    orders, sort, ordering = _queue_filter(request)
+    errors = dict(orders.errors)
+    if sort not in SORTS:
+        errors["sort"] = [f"Sort by one of: {', '.join(SORTS)}."]
+    if errors:
+        back = f"{reverse('orders:queue')}?{request.GET.urlencode()}"
+        return exports.refused(request, errors, back=back)
+    return exports.export_response(
+        fmt,
+        "orders",
+        selectors.order_export_header(),
+        selectors.order_export_rows(orders.qs.order_by(*ordering)),
+        query=request.GET,
+        names=orders.form.fields,
+    )
 
 
 @login_required
@@ -370,6 +402,20 @@ def _check_version(request, order: Order) -> None:
             f"Order {order.number} changed since you opened it. The page now shows the "
             "latest data; check it and try again."
         )
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def lines_export(request, number, fmt):
+    """The order's lines, as its page shows them, as a CSV or Excel file."""
+    order = get_object_or_404(Order.objects.only("id", "number"), number=number)
+    return exports.export_response(
+        fmt,
+        f"order_{order.number}_lines",
+        selectors.order_line_export_header(),
+        selectors.order_line_export_rows(order),
+    )
 
 
 @login_required
