@@ -14,6 +14,7 @@ urlpatterns = [
     path("design-events/<str:event_id>/", views.design_event, name="design_event"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/lines/", views.lines, name="lines"),
+    path("<str:number>/header/", views.edit_header, name="header"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/timeline/", views.timeline, name="timeline"),
     path(
