@@ -145,12 +145,15 @@ class LinesForm(forms.Form):
         return [(line, self[f"qty_{line.pk}"], self[f"remove_{line.pk}"]) for line in self.lines]
 
     def add_rows_shown(self):
-        return [
-            (n, self[item], self[quantity])
-            for n, (item, quantity) in (
-                (n, self.add_names(n)) for n in range(1, self.add_row_count + 1)
-            )
-        ]
+        shown = []
+        for n in range(1, self.add_row_count + 1):
+            item, quantity = self.add_names(n)
+            shown.append((n, self[item], self[quantity]))
+        return shown
+
+    @property
+    def can_add_row(self) -> bool:
+        return self.add_row_count < MAX_ADD_ROWS
 
     def clean(self):
         data = super().clean()

@@ -260,3 +260,38 @@ def test_every_add_row_gets_item_suggestions(coordinator_client):
     item = factories.ItemFactory(description="Sector antenna 65 degrees")
     response = coordinator_client.get(reverse("orders:item_search"), {"add_item_3": "Sector"})
     assert item.code in response.content.decode()
+
+
+def test_the_api_changes_need_by_priority_and_adds_a_kit_in_one_patch(api):
+    item = factories.ItemFactory()
+    factories.make_kit("KIT-API", [(item, 2)])
+    order = factories.make_order()
+    new_date = timezone.localdate() + 5 * DAY
+    body = {
+        "kits": [{"kit": "KIT-API", "quantity": 3}],
+        "need_by": new_date.isoformat(),
+        "national_priority": 2,
+        "reason": "Permit came through",
+    }
+    response = api.patch(f"/api/v1/orders/{order.number}/", body, headers={"If-Match": '"1"'})
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert (order.need_by, order.national_priority, order.version) == (new_date, 2, 3)
+    assert order.lines.get(item=item).quantity == 6
+    assert order.history.latest().history_change_reason == "Permit came through"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"need_by": "2020-01-01", "reason": "x"}, "need_by"),
+        ({"national_priority": 1}, "reason"),
+        ({"kits": [{"kit": "KIT-NOPE", "quantity": 1}]}, "kits[0].kit"),
+    ],
+)
+def test_the_api_refuses_a_bad_header_change_or_kit_naming_the_field(api, body, field):
+    order = factories.make_order()
+    response = api.patch(f"/api/v1/orders/{order.number}/", body, headers={"If-Match": '"1"'})
+    assert response.status_code == 422, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert Order.objects.get(pk=order.pk).version == 1
