@@ -56,7 +56,9 @@ def refusal(exc: DomainError, order: Order, transition: str, done_label: str) ->
     """Why the service left this order alone, worded for the line that starts with its
     number."""
     if isinstance(exc, FourEyesViolation):
-        return "you edited its lines, so another coordinator must approve it"
+        return (
+            "you edited its lines, need-by date or priority, so another coordinator must approve it"
+        )
     if isinstance(exc, ApprovalBlocked) and exc.problems:
         return "it cannot be approved yet: " + "; ".join(
             _lower_first(p.message.rstrip(".")) for p in exc.problems

@@ -4,11 +4,11 @@ import re
 
 from django import forms
 
-from catalog.models import Item
+from catalog.models import Item, Kit
 from oms import untrusted
 from oms.actors import ActorKind
 from oms.forms import JSONField
-from orders.choices import TimelineKind, person_reason_choices
+from orders.choices import Priority, TimelineKind, person_reason_choices
 from orders.models import OrderNote
 
 # Queue orderings: key -> (label, order_by).
@@ -80,18 +80,32 @@ class BulkForm(forms.Form):
 
 # The most of one item a line can order (the API's line edits have the same bound).
 MAX_QUANTITY = 1_000_000
+# The most "add item" rows one save takes, and how many the editor shows at first.
+MAX_ADD_ROWS = 50
+ADD_ROWS = 3
+# The most of one kit added at once.
+MAX_KITS = 10_000
 
 
 class LinesForm(forms.Form):
-    """A draft's lines: new quantities, lines to remove, one item to add."""
+    """A draft's lines: new quantities, lines to remove, items to add (one row each,
+    `add_item`/`add_quantity` then `add_item_2`/`add_quantity_2`, ...), and a kit to
+    add a number of times."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
-    add_item = forms.CharField(label="Add item (code)", max_length=40, required=False)
-    add_quantity = forms.IntegerField(
-        label="Quantity", min_value=1, max_value=MAX_QUANTITY, required=False
+    add_kit = forms.ModelChoiceField(
+        label="Kit",
+        queryset=Kit.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label="No kit",
+        error_messages={"invalid_choice": "There is no such kit; choose one from the list."},
+    )
+    add_kit_count = forms.IntegerField(
+        label="Number of kits", min_value=1, max_value=MAX_KITS, required=False
     )
 
-    def __init__(self, *args, lines, **kwargs):
+    def __init__(self, *args, lines, rows: int = ADD_ROWS, **kwargs):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
@@ -104,35 +118,142 @@ class LinesForm(forms.Form):
             self.fields[f"remove_{line.pk}"] = forms.BooleanField(
                 label=f"Remove {line.item.code}", required=False
             )
+        self.add_row_count = min(max(rows, 1), MAX_ADD_ROWS)
+        for n in range(1, self.add_row_count + 1):
+            item_name, quantity_name = self.add_names(n)
+            self.fields[item_name] = forms.CharField(
+                label=f"Item to add, row {n}", max_length=40, required=False
+            )
+            self.fields[quantity_name] = forms.IntegerField(
+                label=f"Quantity to add, row {n}",
+                min_value=1,
+                max_value=MAX_QUANTITY,
+                required=False,
+            )
+
+    @staticmethod
+    def add_names(n: int) -> tuple[str, str]:
+        """The field names of the n-th "add item" row (the first keeps the plain names)."""
+        suffix = "" if n == 1 else f"_{n}"
+        return f"add_item{suffix}", f"add_quantity{suffix}"
+
+    @classmethod
+    def rows_sent(cls, data) -> int:
+        """How many "add item" rows the page that sent `data` showed (its hidden
+        `add_rows`); a value that is not a number counts as the default, and the count
+        stays between 1 and MAX_ADD_ROWS."""
+        try:
+            rows = int(data.get("add_rows") or ADD_ROWS)
+        except (TypeError, ValueError):
+            return ADD_ROWS
+        return min(max(rows, 1), MAX_ADD_ROWS)
 
     def rows(self):
         return [(line, self[f"qty_{line.pk}"], self[f"remove_{line.pk}"]) for line in self.lines]
 
+    def add_rows_shown(self):
+        shown = []
+        for n in range(1, self.add_row_count + 1):
+            item, quantity = self.add_names(n)
+            shown.append((n, self[item], self[quantity]))
+        return shown
+
+    @property
+    def can_add_row(self) -> bool:
+        return self.add_row_count < MAX_ADD_ROWS
+
     def clean(self):
         data = super().clean()
-        code = (data.get("add_item") or "").strip()
-        self.add_item = None
-        if code:
-            self.add_item = Item.objects.select_related("replaced_by").filter(code=code).first()
-            if self.add_item is None:
-                self.add_error("add_item", f"There is no item {code}.")
-            elif not data.get("add_quantity"):
-                self.add_error("add_quantity", "Give the quantity to add.")
+        codes = {
+            code
+            for n in range(1, self.add_row_count + 1)
+            if (code := (data.get(self.add_names(n)[0]) or "").strip())
+        }
+        found = Item.objects.select_related("replaced_by").in_bulk(codes, field_name="code")
+        self.added: list[tuple[int, Item, int]] = []
+        seen: dict[str, int] = {}
+        for n in range(1, self.add_row_count + 1):
+            item_name, quantity_name = self.add_names(n)
+            code = (data.get(item_name) or "").strip()
+            quantity = data.get(quantity_name)
+            if not code:
+                if quantity and item_name not in self.errors:
+                    self.add_error(item_name, "Give the item code of this row.")
+                continue
+            item = found.get(code)
+            if item is None:
+                self.add_error(item_name, f"There is no item {untrusted.printable(code)}.")
+            elif code in seen:
+                self.add_error(
+                    item_name, f"{code} is already in row {seen[code]}; add the quantities there."
+                )
+            elif not quantity:
+                if quantity_name not in self.errors:
+                    self.add_error(quantity_name, "Give the quantity to add.")
+            else:
+                self.added.append((n, item, quantity))
+            seen.setdefault(code, n)
+        kit, count = data.get("add_kit"), data.get("add_kit_count")
+        if kit and not count and "add_kit_count" not in self.errors:
+            self.add_error("add_kit_count", "Give the number of kits to add.")
+        elif count and not kit and "add_kit" not in self.errors:
+            self.add_error("add_kit", "Choose the kit to add.")
         return data
 
     def edits(self):
         from orders.services import LineEdits
 
         data = self.cleaned_data
+        kit, count = data.get("add_kit"), data.get("add_kit_count")
         return LineEdits(
             quantities={
                 line.pk: data[f"qty_{line.pk}"]
                 for line in self.lines
                 if data[f"qty_{line.pk}"] != line.quantity
             },
-            add=[(self.add_item, data["add_quantity"])] if self.add_item else [],
+            add=[(item, quantity) for _, item, quantity in self.added],
             remove=[line.pk for line in self.lines if data.get(f"remove_{line.pk}")],
+            kits=[(kit, count)] if kit and count else [],
         )
+
+    def field_of(self, problem_field: str) -> str | None:
+        """The form field a problem the service reports belongs to, if any."""
+        if problem_field.startswith("kit:"):
+            return "add_kit"
+        for n, item, _ in self.added:
+            if item.code == problem_field:
+                return self.add_names(n)[0]
+        return None
+
+
+class HeaderForm(forms.Form):
+    """A draft's need-by date and priority, and why they change."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": "This page is out of date; reload it and try again.",
+            "required": "This page is out of date; reload it and try again.",
+        },
+    )
+    need_by = forms.DateField(
+        label="Need by",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Need by: give a date as YYYY-MM-DD."},
+    )
+    national_priority = forms.TypedChoiceField(
+        label="Priority",
+        choices=Priority.choices,
+        coerce=int,
+        error_messages={"invalid_choice": "Priority: choose one from the list."},
+    )
+    reason = forms.CharField(
+        label="Why",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the order's history with your name.",
+    )
 
 
 class PayloadForm(forms.Form):

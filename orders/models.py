@@ -148,7 +148,8 @@ class Order(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The person who last edited the lines (for the four-eyes rule).",
+        help_text="The person who last edited the lines, need-by date or priority (for the "
+        "four-eyes rule).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

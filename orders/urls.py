@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:number>/lines/", views.lines, name="lines"),
     path("<str:number>/lines.csv", views.lines_export, {"fmt": "csv"}, name="lines_csv"),
     path("<str:number>/lines.xlsx", views.lines_export, {"fmt": "xlsx"}, name="lines_xlsx"),
+    path("<str:number>/header/", views.edit_header, name="header"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/timeline/", views.timeline, name="timeline"),
     path(

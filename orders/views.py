@@ -30,6 +30,7 @@ from orders.filters import OrderFilter
 from orders.forms import (
     SORTS,
     BulkForm,
+    HeaderForm,
     LinesForm,
     NoteForm,
     PayloadForm,
@@ -77,7 +78,9 @@ ACTIONS = {
 }
 
 # Why the approve button is disabled for the person who edited the lines.
-FOUR_EYES_HINT = "You edited the lines; another coordinator approves this order."
+FOUR_EYES_HINT = (
+    "You edited the lines, need-by date or priority; another coordinator approves this order."
+)
 
 
 def allowed_actions(order: Order, actor: Actor) -> list[Action]:
@@ -218,10 +221,11 @@ def _order_context(
     *,
     sent: dict[str, ReasonForm] | None = None,
     note_form: NoteForm | None = None,
+    header_form: HeaderForm | None = None,
 ) -> dict:
     """The order page. `sent` holds, by action, a reason form that was sent without
     what it needs; it is shown open, with its errors next to its fields (and so does
-    `note_form` for a note)."""
+    `note_form` for a note, and `header_form` for the need-by date and priority)."""
     actor = Actor.person(request.user)
     sent = sent or {}
     actions = [
@@ -240,6 +244,7 @@ def _order_context(
         "actions": actions,
         "moves": [action.label for action, _, refusal in actions if not refusal],
         "can_edit": order.status == "draft" and actor.has_perm("orders.enrich_order"),
+        "header_form": header_form or _header_form(order),
         **_timeline_context(order, request.GET),
         "tracking": selectors.order_tracking(order, timezone.localdate()),
         "releases": releases,
@@ -347,6 +352,57 @@ def _release_notices(order: Order) -> list[tuple[str, str]]:
     return [release_delivery(release).notice for release in releases]
 
 
+def _header_form(order: Order, data=None) -> HeaderForm:
+    initial = {
+        "version": order.version,
+        "need_by": order.need_by,
+        "national_priority": order.national_priority,
+    }
+    return HeaderForm(data, initial=initial, auto_id="id_header_%s")
+
+
+@login_required
+@require_POST
+def edit_header(request, number):
+    """Change a draft's need-by date or priority, with a reason. What is refused is
+    shown next to its field, the form open, on the order's page."""
+    order = _get_order(number)
+    actor = Actor.person(request.user)
+    if not actor.has_perm("orders.enrich_order"):
+        raise PermissionDenied
+    form = _header_form(order, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = services.order_edit_header(
+                order=order,
+                actor=actor,
+                need_by=data["need_by"],
+                national_priority=data["national_priority"],
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+        except StaleVersion as exc:
+            messages.error(request, f"Not saved. {exc}")
+            return redirect("orders:detail", number=number)
+        except DomainError as exc:
+            for problem in exc.problems or []:
+                known = problem.field in {"need_by", "national_priority", "reason"}
+                form.add_error(problem.field if known else None, problem.message)
+            if not exc.problems:
+                form.add_error(None, exc.message)
+        else:
+            if changed.version == order.version:
+                messages.info(
+                    request, "Nothing changed: the need-by date and priority are as they were."
+                )
+            else:
+                messages.success(request, "Need-by date and priority saved.")
+            return redirect("orders:detail", number=number)
+    context = _order_context(request, order, header_form=form)
+    return render(request, "orders/detail.html", context, status=400)
+
+
 @login_required
 @require_POST
 def add_note(request, number):
@@ -430,7 +486,12 @@ def lines(request, number):
     if request.method != "POST":
         form = LinesForm(lines=current, initial={"version": order.version})
         return render(request, "orders/lines.html", {"order": order, "form": form})
-    form = LinesForm(request.POST, lines=current)
+    rows = LinesForm.rows_sent(request.POST)
+    if "add_row" in request.POST:
+        # One more "add item" row; what was typed stays, nothing is saved yet.
+        form = LinesForm(lines=current, rows=rows + 1, initial=request.POST.dict())
+        return render(request, "orders/lines.html", {"order": order, "form": form})
+    form = LinesForm(request.POST, lines=current, rows=rows)
     if form.is_valid():
         try:
             services.order_edit_lines(
@@ -446,7 +507,7 @@ def lines(request, number):
             return render(request, "orders/lines.html", context, status=409)
         except DomainError as exc:
             for problem in exc.problems or []:
-                form.add_error(None, problem.message)
+                form.add_error(form.field_of(problem.field), problem.message)
             if not exc.problems:
                 form.add_error(None, exc.message)
         else:
@@ -461,7 +522,8 @@ def item_search(request):
     """Active items for the add-item autocomplete; a replaced item names its successor."""
     from catalog.filters import ItemFilter
 
-    q = request.GET.get("add_item", "").strip()
+    # Every "add item" row asks with its own field name (add_item, add_item_2, ...).
+    q = next((v for k, v in request.GET.items() if k.startswith("add_item")), "").strip()
     items = ItemFilter({"q": q}).qs.select_related("replaced_by")[:12] if len(q) >= 2 else []
     return render(request, "orders/partials/item_options.html", {"items": items})
 

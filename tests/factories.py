@@ -130,6 +130,23 @@ def stock(warehouse: Warehouse, item: Item, quantity: int):
     )
 
 
+def make_kit(code: str, components, *, effective_from=None, name: str = ""):
+    """A kit with one live version, in effect from `effective_from` (a year ago when not
+    given); components are (item, quantity) pairs."""
+    from catalog import services as catalog_services
+    from catalog.models import Kit
+
+    with audit.acting(SETUP):
+        kit = Kit.objects.create(code=code, name=name or f"Kit {code}")
+    start = effective_from or datetime.date.today() - datetime.timedelta(days=365)
+    version = catalog_services.kit_version_draft(kit=kit, effective_from=start, actor=SETUP)
+    catalog_services.kit_version_set_components(
+        version=version, components=list(components), actor=SETUP
+    )
+    catalog_services.kit_version_publish(version=version, actor=SETUP)
+    return kit
+
+
 def make_order(*, project=None, lines=None, actor=SETUP, **kwargs):
     """A DRAFT order made through order_create; lines are (item, quantity) pairs."""
     project = project or ProjectFactory()

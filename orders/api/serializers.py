@@ -271,9 +271,14 @@ class LineAddInput(serializers.Serializer):
     quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 
+class KitAddInput(serializers.Serializer):
+    kit = StrictCharField(max_length=40, help_text="The kit code (an unknown one is 422).")
+    quantity = StrictIntegerField(min_value=1, max_value=10_000, help_text="How many kits.")
+
+
 class LineEditsInput(serializers.Serializer):
-    """Changes to a DRAFT order's lines, applied together or not at all. With none, the
-    order is left as it is."""
+    """Changes to a DRAFT order's lines, need-by date and priority, applied together or
+    not at all. With none, the order is left as it is."""
 
     update = LineQuantityInput(many=True, required=False, default=list)
     add = LineAddInput(many=True, required=False, default=list)
@@ -282,6 +287,21 @@ class LineEditsInput(serializers.Serializer):
         required=False,
         default=list,
         help_text="Line ids.",
+    )
+    kits = KitAddInput(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Kits expanded into lines (the version in effect today, times quantity).",
+    )
+    need_by = serializers.DateField(required=False, help_text="Not before today.")
+    national_priority = StrictIntegerField(min_value=1, max_value=5, required=False)
+    reason = StrictCharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the need-by date or priority changes (required with either).",
     )
 
 

@@ -8,7 +8,7 @@ from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from catalog.models import Item
+from catalog.models import Item, Kit
 from oms.api.pagination import Rows
 from oms.api.preconditions import check_if_match, etag, not_modified
 from oms.api.views import ApiMixin
@@ -61,10 +61,10 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
         return _detail_response(request, self, number)
 
     @extend_schema(
-        summary="Edit the lines of a DRAFT order (If-Match required)",
-        description="Quantity changes, added items and removed lines are applied together "
-        "or not at all; with none of them nothing changes. Send `If-Match` with the ETag "
-        "you read; a changed order is 412.",
+        summary="Edit the lines, need-by date and priority of a DRAFT order (If-Match required)",
+        description="Quantity changes, added items and kits, removed lines and a new need-by "
+        "date or priority (with a `reason`) are applied together or not at all; with none of "
+        "them nothing changes. Send `If-Match` with the ETag you read; a changed order is 412.",
         request=s.LineEditsInput,
         responses={200: s.OrderDetailSerializer},
         examples=[
@@ -82,17 +82,28 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     def patch(self, request, number):
         data = _valid(s.LineEditsInput, request)
         items = _items(a["item"] for a in data["add"])
+        kits = _kits(k["kit"] for k in data["kits"])
         edits = services.LineEdits(
             quantities={u["line"]: u["quantity"] for u in data["update"]},
             add=[(items[a["item"]], a["quantity"]) for a in data["add"]],
             remove=data["remove"],
+            kits=[(kits[k["kit"]], k["quantity"]) for k in data["kits"]],
         )
         with transaction.atomic():
             order = _locked(number)
             check_if_match(request, order.version, required=self.if_match["PATCH"])
-            services.order_edit_lines(
+            order = services.order_edit_lines(
                 order=order, edits=edits, actor=self.actor, expected_version=order.version
             )
+            if "need_by" in data or "national_priority" in data:
+                services.order_edit_header(
+                    order=order,
+                    actor=self.actor,
+                    need_by=data.get("need_by"),
+                    national_priority=data.get("national_priority"),
+                    reason=data["reason"],
+                    expected_version=order.version,
+                )
         return _detail_response(request, self, number)
 
 
@@ -108,6 +119,20 @@ def _items(codes) -> dict[str, Item]:
     if unknown:
         raise ValidationFailed("The changes were not saved.", problems=unknown)
     return items
+
+
+def _kits(codes) -> dict[str, Kit]:
+    """The kits with these codes; an unknown code is a problem of the request (422)."""
+    codes = list(codes)
+    kits = Kit.objects.in_bulk(codes, field_name="code")
+    unknown = [
+        Problem(code="does_not_exist", field=f"kits[{i}].kit", message=f"No kit {code!r}.")
+        for i, code in enumerate(codes)
+        if code not in kits
+    ]
+    if unknown:
+        raise ValidationFailed("The changes were not saved.", problems=unknown)
+    return kits
 
 
 def _valid(serializer_class, request) -> dict:

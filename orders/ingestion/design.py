@@ -11,7 +11,6 @@ from django.db.models import Prefetch
 from django.utils import dateparse, timezone
 from rest_framework import serializers
 
-from catalog.choices import ItemLifecycle
 from catalog.models import Item, Kit, KitVersion
 from oms.actors import Actor
 from oms.api.problems import field_errors
@@ -312,46 +311,12 @@ def resolve(values: dict, lookups: Lookups) -> tuple[Design | None, list[Problem
 def _bill_of_material(
     values, lookups: Lookups
 ) -> tuple[dict[str, services.LineSpec], list[Problem]]:
-    """Items and expanded kits as one line per item; a replaced item becomes its
-    successor (the line says which item was asked for)."""
+    """Items and expanded kits as one line per item (see services.BillOfMaterial)."""
     wanted_items = values.get("items", [])
     wanted_kits = values.get("kits", [])
     items, kits = lookups.items, lookups.kits
-    problems: list[Problem] = []
-    lines: dict[str, services.LineSpec] = {}
-
-    def add(item: Item, quantity: int, source: str, kit: Kit | None, field: str):
-        if item.lifecycle == ItemLifecycle.ACTIVE and item.code not in lines:  # most lines
-            lines[item.code] = services.LineSpec(item, quantity, source, kit)
-            return
-        asked = item
-        while item.lifecycle == ItemLifecycle.REPLACED and item.replaced_by is not None:
-            item = item.replaced_by
-        if item.lifecycle != ItemLifecycle.ACTIVE:
-            problems.append(
-                Problem(
-                    code="item_inactive",
-                    field=field,
-                    message=f"{item.code} is {item.get_lifecycle_display().lower()}.",
-                )
-            )
-            return
-        previous = lines.get(item.code)
-        if previous is not None:
-            quantity += previous.quantity
-            source, kit = (
-                LineSource.UPSTREAM if previous.source != source else source,
-                (kit if previous.kit is kit else None),
-            )
-        lines[item.code] = services.LineSpec(
-            item=item,
-            quantity=quantity,
-            source=source,
-            kit=kit,
-            replaces_item=asked
-            if asked is not item
-            else (previous.replaces_item if previous else None),
-        )
+    bill = services.BillOfMaterial()
+    problems, add = bill.problems, bill.add
 
     for index, wanted in enumerate(wanted_items):
         item = items.get(wanted["item"])
@@ -380,15 +345,10 @@ def _bill_of_material(
                 )
             )
             continue
-        for component in version.components.all():
-            add(
-                component.item,
-                component.quantity * wanted["quantity"],
-                LineSource.KIT,
-                kit,
-                f"kits[{index}].kit",
-            )
-    return lines, problems
+        bill.add_kit(
+            kit, version, wanted["quantity"], source=LineSource.KIT, field=f"kits[{index}].kit"
+        )
+    return bill.lines, problems
 
 
 def header_values(header: dict, project: Project) -> dict:

@@ -6,6 +6,7 @@ call the @transition method; save with the actor and reason in the history; writ
 outbox event in the same transaction (see common.py).
 """
 
+from orders.services.bill_of_material import BillOfMaterial
 from orders.services.common import (
     TRANSITION_EVENTS,
     LineEdits,
@@ -37,6 +38,7 @@ from orders.services.review import (
     four_eyes_forbid,
     order_approve,
     order_cancel,
+    order_edit_header,
     order_edit_lines,
     order_reject,
 )
@@ -51,6 +53,7 @@ from orders.services.revisions import (
 __all__ = [
     "HEADER_FIELDS",
     "TRANSITION_EVENTS",
+    "BillOfMaterial",
     "LineEdits",
     "LineSpec",
     "ReturnSpec",
@@ -66,6 +69,7 @@ __all__ = [
     "order_cancel",
     "order_complete",
     "order_create",
+    "order_edit_header",
     "order_edit_lines",
     "order_flag",
     "order_record_return",

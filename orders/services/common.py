@@ -67,9 +67,10 @@ class LineEdits:
     quantities: Mapping[int, int] = field(default_factory=dict)  # line id -> new quantity
     add: Sequence[tuple[Item, int]] = ()
     remove: Iterable[int] = ()  # line ids
+    kits: Sequence[tuple[Kit, int]] = ()  # a kit and how many of it
 
     def is_empty(self) -> bool:
-        return not (self.quantities or self.add or self.remove)
+        return not (self.quantities or self.add or self.remove or self.kits)
 
 
 # The transitions people and clients ask for directly (allocate, complete and the

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from allocation.services import release_allocations
+from catalog.models import Kit
+from catalog.selectors import kit_version_effective
 from oms import audit, outbox
 from oms.actors import Actor
 from oms.errors import (
@@ -20,16 +24,20 @@ from oms.errors import (
 )
 from orders.choices import (
     LineSource,
+    Priority,
 )
 from orders.models import Order, OrderLine
+from orders.services.bill_of_material import BillOfMaterial
 from orders.services.common import (
     LineEdits,
+    LineSpec,
     S,
     apply_transition,
     authorize,
     check_reason,
     check_transition,
     check_version,
+    jsonable,
     lock_lines,
     lock_order,
     unlink_from_stock,
@@ -50,7 +58,8 @@ def order_approve(*, order: Order, actor: Actor) -> Order:
             raise ApprovalBlocked(f"Order {order.number} cannot be approved.", problems=problems)
         if four_eyes_forbid(order, actor):
             raise FourEyesViolation(
-                f"You edited the lines of {order.number}; another coordinator must approve it."
+                f"You edited the lines, need-by date or priority of {order.number}; another "
+                "coordinator must approve it."
             )
         return apply_transition(order, "approve", actor=actor)
 
@@ -141,39 +150,69 @@ def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
 def order_edit_lines(
     *, order: Order, edits: LineEdits, actor: Actor, expected_version: int | None = None
 ) -> Order:
-    """A coordinator changes quantities, adds items and removes lines of a DRAFT order.
-    Refused as a whole if any edit is invalid or the order changed meanwhile."""
+    """A coordinator changes quantities, adds items and kits and removes lines of a
+    DRAFT order. A kit is expanded as a design event expands it (its version in effect
+    today, each item times the number of kits): an item already on the order gets the
+    kit's quantity added, the others become lines added by the coordinator that name
+    the kit (so the next upstream revision keeps them). Refused as a whole if any edit
+    is invalid or the order changed meanwhile."""
     with transaction.atomic():
         order = lock_order(order)
-        authorize(actor, "orders.enrich_order", order, "edit")
-        if order.status != S.DRAFT:
-            raise TransitionNotAllowed(
-                f"Order {order.number} is {order.get_status_display().lower()}; only draft "
-                "orders can be edited."
-            )
-        check_version(order, expected_version)
+        _check_editable(order, actor, expected_version)
         if edits.is_empty():
             return order
         lines = {line.pk: line for line in lock_lines(order)}
         problems = _line_edit_problems(order, lines, edits)
+        removed = set(edits.remove)
+        quantities = {
+            pk: edits.quantities.get(pk, line.quantity)
+            for pk, line in lines.items()
+            if pk not in removed
+        }
+        kept = {lines[pk].item_id: pk for pk in quantities}
+        new = {item.pk: LineSpec(item, quantity, LineSource.MANUAL) for item, quantity in edits.add}
+        bill, kits_added = _expand_kits(edits.kits)
+        problems += bill.problems
+        for spec in bill.lines.values():
+            if spec.item.pk in kept:
+                quantities[kept[spec.item.pk]] += spec.quantity
+            elif spec.item.pk in new:
+                mine = new[spec.item.pk]
+                new[spec.item.pk] = replace(mine, quantity=mine.quantity + spec.quantity)
+            else:
+                new[spec.item.pk] = spec
+        problems += _too_large(
+            [(lines[pk].item.code, q) for pk, q in quantities.items()]
+            + [(spec.item.code, spec.quantity) for spec in new.values()]
+        )
         if problems:
             raise ValidationFailed("The changes were not saved.", problems=problems)
 
-        removed = set(edits.remove)
         changed = []
-        with audit.acting(actor, reason="lines edited"):
-            for line_id, quantity in edits.quantities.items():
+        reason = "lines edited"
+        if kits_added:
+            reason += ", " + ", ".join(
+                f"kit {k['kit']} (version {k['version']}) added {k['count']} times"
+                for k in kits_added
+            )
+        with audit.acting(actor, reason=reason):
+            for line_id, quantity in quantities.items():
                 line = lines[line_id]
-                if line_id not in removed and line.quantity != quantity:
+                if line.quantity != quantity:
                     changed.append({"item": line.item.code, "quantity": [line.quantity, quantity]})
                     line.quantity = quantity
                     line.save(update_fields=["quantity"])
             unlink_from_stock(removed)
             for line_id in sorted(removed):
                 lines[line_id].delete()
-            for item, quantity in edits.add:
+            for spec in new.values():
                 OrderLine.objects.create(
-                    order=order, item=item, quantity=quantity, source=LineSource.MANUAL
+                    order=order,
+                    item=spec.item,
+                    quantity=spec.quantity,
+                    source=spec.source,
+                    kit=spec.kit,
+                    replaces_item=spec.replaces_item,
                 )
             order.version += 1
             order.lines_edited_by = actor.user if actor.is_person else None
@@ -185,13 +224,176 @@ def order_edit_lines(
             payload={
                 "number": order.number,
                 "version": order.version,
-                "added": [{"item": item.code, "quantity": q} for item, q in edits.add],
+                "added": [
+                    {"item": spec.item.code, "quantity": spec.quantity} for spec in new.values()
+                ],
                 "removed": [lines[i].item.code for i in sorted(removed)],
                 "changed": changed,
+                "kits": kits_added,
                 "actor": actor.as_payload(),
             },
         )
         return order
+
+
+def order_edit_header(
+    *,
+    order: Order,
+    actor: Actor,
+    reason: str,
+    need_by: datetime.date | None = None,
+    national_priority: int | None = None,
+    expected_version: int | None = None,
+) -> Order:
+    """A coordinator changes the need-by date or the national priority of a DRAFT
+    order, saying why. Both decide where the order ranks in allocation, so they count
+    as an edit for the four-eyes rule, like a line edit. A need-by date before today
+    is refused (an unchanged one is left as it is); nothing changed is no change."""
+    with transaction.atomic():
+        order = lock_order(order)
+        _check_editable(order, actor, expected_version)
+        wanted = {"need_by": need_by, "national_priority": national_priority}
+        wanted = {name: value for name, value in wanted.items() if value is not None}
+        problems = _header_problems(order, wanted, reason)
+        if problems:
+            raise ValidationFailed("The changes were not saved.", problems=problems)
+        changed = {
+            name: [jsonable(getattr(order, name)), jsonable(value)]
+            for name, value in wanted.items()
+            if getattr(order, name) != value
+        }
+        if not changed:
+            return order
+        for name in changed:
+            setattr(order, name, wanted[name])
+        order.version += 1
+        order.lines_edited_by = actor.user if actor.is_person else None
+        with audit.acting(actor, reason=reason.strip()):
+            order.save()
+        outbox.publish(
+            event_type="order.header_changed",
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={
+                "number": order.number,
+                "version": order.version,
+                "changed": changed,
+                "reason": reason.strip(),
+                "actor": actor.as_payload(),
+            },
+        )
+        return order
+
+
+# The longest reason a header change keeps.
+MAX_REASON = 2000
+
+
+def _header_problems(order: Order, wanted: dict, reason: str) -> list[Problem]:
+    problems = []
+    need_by = wanted.get("need_by")
+    today = timezone.localdate()
+    if need_by is not None:
+        if not isinstance(need_by, datetime.date) or isinstance(need_by, datetime.datetime):
+            problems.append(
+                Problem(code="invalid", field="need_by", message="Need by: give a date.")
+            )
+        elif need_by != order.need_by and need_by < today:
+            problems.append(
+                Problem(
+                    code="in_the_past",
+                    field="need_by",
+                    message=f"Need by: {need_by} is in the past; choose today ({today}) or "
+                    "a later date.",
+                )
+            )
+    priority = wanted.get("national_priority")
+    if priority is not None and (isinstance(priority, bool) or priority not in Priority.values):
+        problems.append(
+            Problem(
+                code="invalid_choice",
+                field="national_priority",
+                message="Priority: choose one of "
+                + ", ".join(label for _, label in Priority.choices)
+                + ".",
+            )
+        )
+    text = (reason or "").strip()
+    if not text:
+        problems.append(
+            Problem(code="required", field="reason", message="Why: say why in a few words.")
+        )
+    elif len(text) > MAX_REASON:
+        problems.append(
+            Problem(
+                code="too_long",
+                field="reason",
+                message=f"Why: at most {MAX_REASON:,} characters.",
+            )
+        )
+    return problems
+
+
+def _check_editable(order: Order, actor: Actor, expected_version: int | None) -> None:
+    authorize(actor, "orders.enrich_order", order, "edit")
+    if order.status != S.DRAFT:
+        raise TransitionNotAllowed(
+            f"Order {order.number} is {order.get_status_display().lower()}; only draft "
+            "orders can be edited."
+        )
+    check_version(order, expected_version)
+
+
+# The most of one item a line can order (the forms and the API have the same bound).
+MAX_LINE_QUANTITY = 1_000_000
+# The most of one kit added at once.
+MAX_KITS = 10_000
+
+
+def _expand_kits(kits: Sequence[tuple[Kit, int]]) -> tuple[BillOfMaterial, list[dict]]:
+    """The kits' items, each kit in the version in effect today, as lines added by the
+    coordinator that name their kit; and, for the record, which kit versions were used."""
+    bill = BillOfMaterial(mixed_source=LineSource.MANUAL)
+    used = []
+    today = timezone.localdate()
+    for kit, count in kits:
+        field = f"kit:{kit.code}"
+        if not isinstance(count, int) or not 0 < count <= MAX_KITS:
+            bill.problems.append(
+                Problem(
+                    code="invalid_quantity",
+                    field=field,
+                    message=f"Kit {kit.code}: the number of kits must be between 1 and "
+                    f"{MAX_KITS:,}.",
+                )
+            )
+            continue
+        version = kit_version_effective(kit, today)
+        if version is None:
+            bill.problems.append(
+                Problem(
+                    code="unknown_kit",
+                    field=field,
+                    message=f"Kit {kit.code} has no live version on {today}.",
+                )
+            )
+            continue
+        bill.add_kit(kit, version, count, source=LineSource.MANUAL, field=field)
+        used.append({"kit": kit.code, "version": version.number, "count": count})
+    return bill, used
+
+
+def _too_large(quantities: Sequence[tuple[str, int]]) -> list[Problem]:
+    return [
+        Problem(
+            code="invalid_quantity",
+            field=code,
+            message=f"{code}: {quantity:,} is more than one line can order "
+            f"({MAX_LINE_QUANTITY:,}).",
+        )
+        for code, quantity in quantities
+        if isinstance(quantity, int) and quantity > MAX_LINE_QUANTITY
+    ]
 
 
 def _line_edit_problems(order, lines, edits: LineEdits) -> list[Problem]:

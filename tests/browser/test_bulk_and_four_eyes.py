@@ -58,7 +58,8 @@ def test_bulk_approve_says_how_many_and_why_not_and_updates_the_rows_in_place(
     report = page.locator("#bulk-results")
     expect(report.locator(".bulk-summary")).to_have_text("5 of 6 approved")
     expect(report.locator("li.bad")).to_have_text(
-        f"{edited.number}: you edited its lines, so another coordinator must approve it"
+        f"{edited.number}: you edited its lines, need-by date or priority, so another "
+        "coordinator must approve it"
     )
     # and the rows show their new status, without the page being loaded again
     for order in orders:
@@ -137,10 +138,10 @@ def test_the_editor_sees_approve_disabled_with_why_and_another_coordinator_may_a
     approve = page.get_by_role("button", name="Approve")
     expect(approve).to_be_disabled()
     expect(approve).to_have_accessible_description(
-        "You edited the lines; another coordinator approves this order."
+        "You edited the lines, need-by date or priority; another coordinator approves this order."
     )
     expect(page.get_by_role("region", name="Actions")).to_contain_text(
-        "You edited the lines; another coordinator approves this order."
+        "You edited the lines, need-by date or priority; another coordinator approves this order."
     )
 
     other = sign_in(factories.UserFactory(username="otto", role="coordinator"))
