@@ -69,6 +69,8 @@ def main() -> int:
                 "job-runs": "/jobs/",
                 "allocation-run": "/allocation/1/",
                 "allocation-outcomes": "/allocation/1/?result=short&result=rejected#filters",
+                "returns": "/orders/returns/",
+                "trends": "/trends/",
             }
             for name, path in shots.items():
                 page.goto(base + path)
