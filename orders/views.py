@@ -29,6 +29,7 @@ from orders.event_words import in_field_order
 from orders.filters import OrderFilter
 from orders.forms import (
     SORTS,
+    AssignForm,
     BulkForm,
     LinesForm,
     NoteForm,
@@ -37,6 +38,8 @@ from orders.forms import (
     ReplacementForm,
     ReturnResolutionForm,
     TimelineFilterForm,
+    default_sort,
+    queue_ordering,
 )
 from orders.models import DesignEvent, Order
 from warehouse.delivery import order_delivery, release_delivery
@@ -125,9 +128,10 @@ def queue(request):
 def _queue_filter(request) -> tuple[OrderFilter, str, tuple[str, ...]]:
     """The queue's filter, sort key and ordering as the query string asks (an unknown
     sort is the default one)."""
-    orders = OrderFilter(request.GET, queryset=Order.objects.all())
-    sort = request.GET.get("sort", "updated")
-    return orders, sort, SORTS.get(sort, SORTS["updated"])[1]
+    orders = OrderFilter(request.GET, queryset=Order.objects.all(), request=request)
+    default = default_sort(request.user)
+    sort = request.GET.get("sort") or default
+    return orders, sort, queue_ordering(sort if sort in SORTS else default, request.user)
 
 
 @login_required
@@ -247,6 +251,15 @@ def _order_context(
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
+        **_assignee_context(order, actor),
+    }
+
+
+def _assignee_context(order: Order, actor: Actor, form: AssignForm | None = None) -> dict:
+    initial = {"assignee": order.assignee.username if order.assignee else None}
+    return {
+        "assign_form": form or AssignForm(initial=initial),
+        "can_assign": actor.has_perm("orders.enrich_order"),
     }
 
 
@@ -377,6 +390,37 @@ def add_note(request, number):
         return redirect("orders:detail", number=number)
     context = _order_context(request, order, note_form=form)
     return render(request, "orders/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def assign(request, number):
+    """Assign the order to a coordinator (the person themself or another), or to
+    nobody. A choice OMS does not accept shows the page again with why, as a 400."""
+    actor = Actor.person(request.user)
+    if not actor.has_perm("orders.enrich_order"):
+        raise PermissionDenied
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(number)
+        context = {**_order_context(request, order), **_assignee_context(order, actor, form)}
+        return render(request, "orders/detail.html", context, status=400)
+    try:
+        with transaction.atomic():
+            order = get_object_or_404(Order.objects.select_for_update(), number=number)
+            _check_version(request, order)
+            order = services.order_assign(
+                order=order, assignee=form.cleaned_data["assignee"], actor=actor
+            )
+    except DomainError as exc:
+        messages.error(request, f"Assign: {exc}")
+    else:
+        if order.assignee is None:
+            messages.success(request, f"{order.number} is assigned to nobody now.")
+        else:
+            name = selectors.person_name(order.assignee)
+            messages.success(request, f"{order.number} is assigned to {name}.")
+    return redirect("orders:detail", number=number)
 
 
 @login_required
