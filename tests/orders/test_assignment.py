@@ -70,9 +70,9 @@ def test_unassigning_leaves_the_order_to_nobody_and_says_so(coordinator, coordin
     order = assign(order, None, coordinator_actor)
     assert Order.objects.get(pk=order.pk).assignee is None
     assert history_reasons(order)[-1] == "unassigned"
-    assert OutboxEvent.objects.filter(event_type="order.assigned").last().payload[
-        "assignee"
-    ] is None
+    assert (
+        OutboxEvent.objects.filter(event_type="order.assigned").last().payload["assignee"] is None
+    )
 
 
 def test_assigning_to_the_person_who_has_it_changes_nothing(coordinator, coordinator_actor):
@@ -246,9 +246,7 @@ def test_the_order_page_says_who_the_order_is_assigned_to(
     assert "Assign to me" in html
 
 
-def test_a_coordinator_assigns_an_order_to_themself_from_its_page(
-    coordinator, coordinator_client
-):
+def test_a_coordinator_assigns_an_order_to_themself_from_its_page(coordinator, coordinator_client):
     order = factories.make_order()
     response = coordinator_client.post(
         assign_url(order), {"assignee": coordinator.username, "version": order.version}
@@ -268,9 +266,7 @@ def test_the_unassign_button_leaves_the_order_to_nobody(
 
 
 @pytest.mark.parametrize("value", ["", "nobody-such", "x" * 500])
-def test_the_assign_form_refuses_what_is_not_a_coordinator(
-    value, viewer, coordinator_client
-):
+def test_the_assign_form_refuses_what_is_not_a_coordinator(value, viewer, coordinator_client):
     order = factories.make_order()
     for sent in (value, viewer.username):
         response = coordinator_client.post(assign_url(order), {"assignee": sent})
