@@ -11,7 +11,7 @@ from oms.actors import ActorKind
 from oms.forms import JSONField
 from orders.choices import TimelineKind, person_reason_choices
 from orders.models import OrderNote
-from orders.selectors import coordinators
+from orders.selectors import coordinators, person_name
 
 # Queue orderings: key -> (label, order_by). "Mine first" puts the orders assigned to
 # the person looking first (see queue_ordering); it is a coordinator's default.
@@ -56,6 +56,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, auto_id="id_assign_%s", **kwargs)
         self.fields["assignee"].queryset = coordinators()
+        self.fields["assignee"].label_from_instance = person_name
 
     def clean(self):
         data = super().clean()

@@ -256,9 +256,8 @@ def _order_context(
 
 
 def _assignee_context(order: Order, actor: Actor, form: AssignForm | None = None) -> dict:
-    initial = {"assignee": order.assignee.username if order.assignee else None}
     return {
-        "assign_form": form or AssignForm(initial=initial),
+        "assign_form": form or AssignForm(),
         "can_assign": actor.has_perm("orders.enrich_order"),
     }
 
