@@ -292,3 +292,10 @@ def test_a_viewer_cannot_assign_and_sees_no_form(viewer_client, coordinator):
     assert response.status_code == 403
     html = viewer_client.get(reverse("orders:detail", args=[order.number])).content.decode()
     assert "Assigned to:" in html and "Assign to me" not in html
+
+
+def test_the_api_tells_who_an_order_is_assigned_to(assigned, api):
+    rows = {o["number"]: o["assignee"] for o in api.get("/api/v1/orders/").json()["results"]}
+    assert rows[assigned["theirs"]] == "bea" and rows[assigned["nobodys"]] is None
+    detail = api.get(f"/api/v1/orders/{assigned['theirs']}/").json()
+    assert detail["assignee"] == "bea"
