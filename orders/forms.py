@@ -3,7 +3,7 @@
 import re
 
 from django import forms
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
 from catalog.models import Item
 from oms import untrusted
@@ -30,13 +30,21 @@ def default_sort(user) -> str:
     return MINE_FIRST if user.has_perm("orders.enrich_order") else "updated"
 
 
-def queue_ordering(sort: str, user) -> tuple:
-    """The queue's order_by for a sort key, for this person."""
-    ordering = SORTS[sort][1]
+def mine_first(sort: str, user) -> Q | None:
+    """The orders that come first for this sort and person: theirs, for Mine first."""
     if sort != MINE_FIRST or user is None or user.pk is None:
+        return None
+    return Q(assignee_id=user.pk)
+
+
+def queue_ordering(sort: str, user) -> tuple:
+    """The queue's order_by for a sort key, for this person (for an export, which reads
+    every row anyway; the queue's pages read the two parts of Mine first apart)."""
+    ordering = SORTS[sort][1]
+    first = mine_first(sort, user)
+    if first is None:
         return ordering
-    mine = Case(When(assignee_id=user.pk, then=Value(0)), default=Value(1))
-    return (mine, *ordering)
+    return (Case(When(first, then=Value(0)), default=Value(1)), *ordering)
 
 
 class AssignForm(forms.Form):

@@ -22,12 +22,13 @@ from allocation.selectors import latest_outcome
 from oms import exports
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
-from oms.paginators import IdsFirstPaginator
+from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
 from orders import ingestion, selectors, services
 from orders.event_words import in_field_order
 from orders.filters import OrderFilter
 from orders.forms import (
+    MINE_FIRST,
     SORTS,
     AssignForm,
     BulkForm,
@@ -39,6 +40,7 @@ from orders.forms import (
     ReturnResolutionForm,
     TimelineFilterForm,
     default_sort,
+    mine_first,
     queue_ordering,
 )
 from orders.models import DesignEvent, Order
@@ -100,9 +102,18 @@ def _render(request, page: str, partial: str, context: dict):
 @require_GET
 def queue(request):
     orders, sort, ordering = _queue_filter(request)
-    paginator = IdsFirstPaginator(
-        orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
-    )
+    first = mine_first(sort if sort in SORTS else default_sort(request.user), request.user)
+    if first is None:
+        paginator = IdsFirstPaginator(
+            orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
+        )
+    else:  # the person's orders, then the others, each by last change
+        paginator = FirstPartPaginator(
+            orders.qs.order_by(*SORTS[MINE_FIRST][1]),
+            PAGE_SIZE,
+            rows=selectors.queue_rows(),
+            first=first,
+        )
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for order in page.object_list:
@@ -125,7 +136,7 @@ def queue(request):
     return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
 
 
-def _queue_filter(request) -> tuple[OrderFilter, str, tuple[str, ...]]:
+def _queue_filter(request) -> tuple[OrderFilter, str, tuple]:
     """The queue's filter, sort key and ordering as the query string asks (an unknown
     sort is the default one)."""
     orders = OrderFilter(request.GET, queryset=Order.objects.all(), request=request)
@@ -251,11 +262,11 @@ def _order_context(
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
-        **_assignee_context(order, actor),
+        **_assignee_context(actor),
     }
 
 
-def _assignee_context(order: Order, actor: Actor, form: AssignForm | None = None) -> dict:
+def _assignee_context(actor: Actor, form: AssignForm | None = None) -> dict:
     return {
         "assign_form": form or AssignForm(),
         "can_assign": actor.has_perm("orders.enrich_order"),
@@ -402,7 +413,7 @@ def assign(request, number):
     form = AssignForm(request.POST)
     if not form.is_valid():
         order = _get_order(number)
-        context = {**_order_context(request, order), **_assignee_context(order, actor, form)}
+        context = {**_order_context(request, order), **_assignee_context(actor, form)}
         return render(request, "orders/detail.html", context, status=400)
     try:
         with transaction.atomic():

@@ -7,9 +7,11 @@ from django.urls import reverse
 from oms.actors import Actor
 from oms.errors import ActionForbidden, TransitionNotAllowed, ValidationFailed
 from oms.models import OutboxEvent
-from orders import services
+from oms.paginators import FirstPartPaginator
+from orders import selectors, services
 from orders.choices import OrderStatus
 from orders.filters import OrderFilter
+from orders.forms import MINE_FIRST, SORTS, mine_first, queue_ordering
 from orders.models import Order
 from orders.selectors import order_timeline
 from tests import factories
@@ -218,16 +220,23 @@ def test_the_queue_shows_the_assignee_and_filters_by_it(assigned, coordinator_cl
 def test_the_queue_reads_the_assignees_with_the_rows(
     coordinator, coordinator_actor, coordinator_client, django_assert_max_num_queries
 ):
+    # Given a first page (Mine first) with orders of mine and of others
     for _ in range(2):
         assign(factories.make_order(), coordinator, coordinator_actor)
+    factories.make_order()
     coordinator_client.get(reverse("orders:queue"))
     with django_assert_max_num_queries(40) as few:
         coordinator_client.get(reverse("orders:queue"))
+    # When more orders, mine and each of another coordinator, come
+    for _ in range(3):
+        assign(factories.make_order(), coordinator, coordinator_actor)
     for _ in range(6):
         other = factories.UserFactory(role="coordinator")
         assign(factories.make_order(), other, coordinator_actor)
+    # Then the page reads no more (the assignees come with the rows)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        coordinator_client.get(reverse("orders:queue"))
+        page = coordinator_client.get(reverse("orders:queue"))
+    assert len(page.context["page"].object_list) == 12
 
 
 # --- The order page ---------------------------------------------------------------------
@@ -299,3 +308,25 @@ def test_the_api_tells_who_an_order_is_assigned_to(assigned, api):
     assert rows[assigned["theirs"]] == "bea" and rows[assigned["nobodys"]] is None
     detail = api.get(f"/api/v1/orders/{assigned['theirs']}/").json()
     assert detail["assignee"] == "bea"
+
+
+@pytest.mark.parametrize("read_whole", [0, 2000], ids=["sliced", "read-whole"])
+def test_mine_first_pages_hold_the_orders_of_one_sort_by_assignee_then_last_change(
+    read_whole, coordinator, coordinator_actor, other_coordinator
+):
+    # Given seven orders, three of them mine (so one page of two straddles the parts)
+    orders = [factories.make_order() for _ in range(7)]
+    for order in orders[1::2]:
+        assign(order, coordinator, coordinator_actor)
+    assign(orders[0], other_coordinator, coordinator_actor)
+    paginator = FirstPartPaginator(
+        Order.objects.order_by(*SORTS[MINE_FIRST][1]),
+        2,
+        rows=selectors.order_list(),
+        first=mine_first(MINE_FIRST, coordinator),
+    )
+    paginator.read_whole = read_whole
+    pages = [list(paginator.page(number)) for number in paginator.page_range]
+    expected = list(Order.objects.order_by(*queue_ordering(MINE_FIRST, coordinator)))
+    assert [order for page in pages for order in page] == expected
+    assert {order.assignee for order in pages[0] + pages[1][:1]} == {coordinator}
