@@ -1,12 +1,30 @@
 """The order filters, shared by the back office queue and the API."""
 
+from functools import partial
+
 import django_filters
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oms.filters import SinceFilter, StrictFilterSet, YesNoFilter
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority, ProjectStatus
 from orders.models import Order, Project
-from orders.selectors import jeopardy_condition, orders_matching_text
+from orders.selectors import coordinators, jeopardy_condition, orders_matching_text, person_name
+
+ME, NOBODY = "me", "none"
+
+
+def assignee_choices(*, me: bool = True) -> list[tuple[str, str]]:
+    """Me (for a person), unassigned, then each coordinator by username. Read when the
+    filter is shown or given a value, not when it is left out."""
+    mine = [(ME, "Me")] if me else []
+    return [*mine, (NOBODY, "Unassigned"), *((u.username, person_name(u)) for u in coordinators())]
+
+
+def asking_person(request):
+    """The signed-in person behind the request, or None (no request, an external client)."""
+    user = getattr(request, "user", None)
+    return user if isinstance(user, get_user_model()) and user.is_authenticated else None
 
 
 class OrderFilter(StrictFilterSet):
@@ -38,10 +56,33 @@ class OrderFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         method="filter_text", help_text="Order number, project ID or site code (prefix)."
     )
+    assignee = django_filters.ChoiceFilter(
+        choices=assignee_choices,
+        method="filter_assignee",
+        empty_label="Anyone",
+        help_text="me (the person asking), none (unassigned) or a coordinator's username.",
+        error_messages={
+            "invalid_choice": "Give me, none or the username of a coordinator; "
+            "%(value)s is none of them."
+        },
+    )
 
     class Meta:
         model = Order
         fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.person = asking_person(request)
+        if self.person is None:  # "me" means nobody: refused, not read as someone else
+            self.filters["assignee"].extra["choices"] = partial(assignee_choices, me=False)
+
+    def filter_assignee(self, queryset, name, value):
+        if value == ME:
+            return queryset.filter(assignee=self.person)
+        if value == NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee__username=value)
 
     def filter_has_reason(self, queryset, name, value):
         return queryset.exclude(reason_code="") if value else queryset.filter(reason_code="")

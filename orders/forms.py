@@ -3,6 +3,7 @@
 import re
 
 from django import forms
+from django.db.models import Case, Q, Value, When
 
 from catalog.models import Item, Kit
 from oms import untrusted
@@ -10,14 +11,68 @@ from oms.actors import ActorKind
 from oms.forms import JSONField
 from orders.choices import Priority, TimelineKind, person_reason_choices
 from orders.models import OrderNote
+from orders.selectors import coordinators, person_name
 
-# Queue orderings: key -> (label, order_by).
+# Queue orderings: key -> (label, order_by). "Mine first" puts the orders assigned to
+# the person looking first (see queue_ordering); it is a coordinator's default.
+MINE_FIRST = "mine"
 SORTS = {
+    MINE_FIRST: ("Mine first", ("-updated_at", "-id")),
     "updated": ("Last change", ("-updated_at", "-id")),
     "need_by": ("Need-by date", ("need_by", "id")),
     "priority": ("Priority", ("national_priority", "need_by", "id")),
     "number": ("Order number", ("-number",)),
 }
+
+
+def default_sort(user) -> str:
+    """Coordinators (who take orders on) see theirs first; everyone else the latest."""
+    return MINE_FIRST if user.has_perm("orders.enrich_order") else "updated"
+
+
+def mine_first(sort: str, user) -> Q | None:
+    """The orders that come first for this sort and person: theirs, for Mine first."""
+    if sort != MINE_FIRST or user is None or user.pk is None:
+        return None
+    return Q(assignee_id=user.pk)
+
+
+def queue_ordering(sort: str, user) -> tuple:
+    """The queue's order_by for a sort key, for this person (for an export, which reads
+    every row anyway; the queue's pages read the two parts of Mine first apart)."""
+    ordering = SORTS[sort][1]
+    first = mine_first(sort, user)
+    if first is None:
+        return ordering
+    return (Case(When(first, then=Value(0)), default=Value(1)), *ordering)
+
+
+class AssignForm(forms.Form):
+    """Who looks after an order: a coordinator, or nobody (the unassign button)."""
+
+    assignee = forms.ModelChoiceField(
+        label="Assign to",
+        queryset=None,
+        to_field_name="username",
+        required=False,
+        empty_label="Choose a coordinator…",
+        error_messages={"invalid_choice": "Choose one of the coordinators."},
+    )
+    unassign = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="id_assign_%s", **kwargs)
+        self.fields["assignee"].queryset = coordinators()
+        self.fields["assignee"].label_from_instance = person_name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unassign"):
+            data["assignee"] = None
+        elif "assignee" in data and data["assignee"] is None:
+            self.add_error("assignee", "Choose the coordinator to assign the order to.")
+        return data
 
 
 class ReasonForm(forms.Form):

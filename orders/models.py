@@ -151,13 +151,25 @@ class Order(FSMModelMixin, models.Model):
         help_text="The person who last edited the lines, need-by date or priority (for the "
         "four-eyes rule).",
     )
+    # PROTECT, not SET_NULL: people are deactivated, not deleted, and an assignment
+    # ends only through order_assign, so that the history says who ended it and why.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_orders",
+        help_text="The coordinator who looks after the order; changed only by order_assign.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     # Ingestion and allocation runs write tens of thousands of these history rows at a
     # time; the history is read by order only.
-    history = HistoryByObject(no_db_index=["number", "project", "parent", "lines_edited_by"])
+    history = HistoryByObject(
+        no_db_index=["number", "project", "parent", "lines_edited_by", "assignee"]
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -1,12 +1,14 @@
 """Reads for orders: querysets and shapes for pages and the API."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from oms.roles import Role
 from orders.choices import OrderStatus, TimelineKind
 from orders.models import Order, OrderLine, OrderNote, Project
 from warehouse.models import Return, ReturnLine
@@ -67,6 +69,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     )
     entries = _entries(order_records, Order, lambda record: "order")
     entries += _entries(line_records, OrderLine, lambda record: f"line {record.item.code}")
+    entries = _with_assignee_names(entries)
     entries += warehouse_entries(order)
     entries += note_entries(order)
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
@@ -278,6 +281,34 @@ def _entries(records, model, subject_of) -> list[TimelineEntry]:
     return entries
 
 
+def _with_assignee_names(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The entries with each change of assignee told by name instead of a user id (one
+    more query, only for an order that was ever assigned)."""
+    ids = {
+        value
+        for entry in entries
+        for change in entry.changes
+        if change.field == "assignee"
+        for value in (change.old, change.new)
+        if value is not None
+    }
+    if not ids:
+        return entries
+    names = {user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=ids)}
+
+    def named(change: FieldChange) -> FieldChange:
+        if change.field != "assignee":
+            return change
+        return replace(change, old=names.get(change.old), new=names.get(change.new))
+
+    return [
+        replace(entry, changes=tuple(named(change) for change in entry.changes))
+        if any(change.field == "assignee" for change in entry.changes)
+        else entry
+        for entry in entries
+    ]
+
+
 def _shown(field, value):
     if value is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
@@ -289,7 +320,9 @@ def _shown(field, value):
 
 def order_list():
     """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
-    return Order.objects.select_related("project__market__region").order_by("-updated_at", "-id")
+    return Order.objects.select_related("project__market__region", "assignee").order_by(
+        "-updated_at", "-id"
+    )
 
 
 def queue_rows():
@@ -298,6 +331,26 @@ def queue_rows():
     from warehouse.selectors import open_releases_prefetch
 
     return order_list().prefetch_related(open_releases_prefetch())
+
+
+def coordinators():
+    """The people orders can be assigned to: active users with the coordinator role,
+    by username."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.COORDINATOR)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def is_coordinator(user) -> bool:
+    return user.groups.filter(name=Role.COORDINATOR).exists()
+
+
+def person_name(user) -> str:
+    """How a person is named on screens and in the history: full name, else username."""
+    return user.get_full_name() or user.get_username()
 
 
 # A prefix that matches more projects than this is searched with a subquery instead of
@@ -325,7 +378,9 @@ def orders_matching_text(orders, text: str):
 
 def order_detail():
     """Orders with everything the detail page and endpoint show."""
-    return Order.objects.select_related("project__market__region", "parent").prefetch_related(
+    return Order.objects.select_related(
+        "project__market__region", "parent", "assignee"
+    ).prefetch_related(
         Prefetch(
             "lines",
             queryset=OrderLine.objects.select_related("item", "kit", "replaces_item").order_by(

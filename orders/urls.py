@@ -21,6 +21,7 @@ urlpatterns = [
     path("<str:number>/header/", views.edit_header, name="header"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/timeline/", views.timeline, name="timeline"),
+    path("<str:number>/assign/", views.assign, name="assign"),
     path(
         "<str:number>/releases/<uuid:release_id>/resend/",
         views.resend_release,

@@ -22,13 +22,15 @@ from allocation.selectors import latest_outcome
 from oms import exports
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
-from oms.paginators import IdsFirstPaginator
+from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
 from orders import ingestion, selectors, services
 from orders.event_words import in_field_order
 from orders.filters import OrderFilter
 from orders.forms import (
+    MINE_FIRST,
     SORTS,
+    AssignForm,
     BulkForm,
     HeaderForm,
     LinesForm,
@@ -38,6 +40,9 @@ from orders.forms import (
     ReplacementForm,
     ReturnResolutionForm,
     TimelineFilterForm,
+    default_sort,
+    mine_first,
+    queue_ordering,
 )
 from orders.models import DesignEvent, Order
 from warehouse.delivery import order_delivery, release_delivery
@@ -100,9 +105,18 @@ def _render(request, page: str, partial: str, context: dict):
 @require_GET
 def queue(request):
     orders, sort, ordering = _queue_filter(request)
-    paginator = IdsFirstPaginator(
-        orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
-    )
+    first = mine_first(sort if sort in SORTS else default_sort(request.user), request.user)
+    if first is None:
+        paginator = IdsFirstPaginator(
+            orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
+        )
+    else:  # the person's orders, then the others, each by last change
+        paginator = FirstPartPaginator(
+            orders.qs.order_by(*SORTS[MINE_FIRST][1]),
+            PAGE_SIZE,
+            rows=selectors.queue_rows(),
+            first=first,
+        )
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for order in page.object_list:
@@ -125,12 +139,13 @@ def queue(request):
     return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
 
 
-def _queue_filter(request) -> tuple[OrderFilter, str, tuple[str, ...]]:
+def _queue_filter(request) -> tuple[OrderFilter, str, tuple]:
     """The queue's filter, sort key and ordering as the query string asks (an unknown
     sort is the default one)."""
-    orders = OrderFilter(request.GET, queryset=Order.objects.all())
-    sort = request.GET.get("sort", "updated")
-    return orders, sort, SORTS.get(sort, SORTS["updated"])[1]
+    orders = OrderFilter(request.GET, queryset=Order.objects.all(), request=request)
+    default = default_sort(request.user)
+    sort = request.GET.get("sort") or default
+    return orders, sort, queue_ordering(sort if sort in SORTS else default, request.user)
 
 
 @login_required
@@ -252,6 +267,14 @@ def _order_context(
         "can_release": actor.has_perm("orders.release_order"),
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
+        **_assignee_context(actor),
+    }
+
+
+def _assignee_context(actor: Actor, form: AssignForm | None = None) -> dict:
+    return {
+        "assign_form": form or AssignForm(),
+        "can_assign": actor.has_perm("orders.enrich_order"),
     }
 
 
@@ -433,6 +456,37 @@ def add_note(request, number):
         return redirect("orders:detail", number=number)
     context = _order_context(request, order, note_form=form)
     return render(request, "orders/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def assign(request, number):
+    """Assign the order to a coordinator (the person themself or another), or to
+    nobody. A choice OMS does not accept shows the page again with why, as a 400."""
+    actor = Actor.person(request.user)
+    if not actor.has_perm("orders.enrich_order"):
+        raise PermissionDenied
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(number)
+        context = {**_order_context(request, order), **_assignee_context(actor, form)}
+        return render(request, "orders/detail.html", context, status=400)
+    try:
+        with transaction.atomic():
+            order = get_object_or_404(Order.objects.select_for_update(), number=number)
+            _check_version(request, order)
+            order = services.order_assign(
+                order=order, assignee=form.cleaned_data["assignee"], actor=actor
+            )
+    except DomainError as exc:
+        messages.error(request, f"Assign: {exc}")
+    else:
+        if order.assignee is None:
+            messages.success(request, f"{order.number} is assigned to nobody now.")
+        else:
+            name = selectors.person_name(order.assignee)
+            messages.success(request, f"{order.number} is assigned to {name}.")
+    return redirect("orders:detail", number=number)
 
 
 @login_required

@@ -63,6 +63,12 @@ class ProjectSerializer(ProjectRefSerializer):
 
 class OrderListSerializer(serializers.ModelSerializer):
     project = ProjectRefSerializer(read_only=True)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The username of the coordinator who looks after the order, or null.",
+    )
 
     class Meta:
         model = Order
@@ -81,6 +87,7 @@ class OrderListSerializer(serializers.ModelSerializer):
             "project",
             "reason_code",
             "updated_at",
+            "assignee",
         ]
 
 
@@ -89,7 +96,9 @@ class OrderRowSerializer(OrderListSerializer):
     selectors.order_rows) rather than model instances: the list is the busiest read."""
 
     PLAIN = [
-        f for f in OrderListSerializer.Meta.fields if f not in {"project", "need_by", "updated_at"}
+        f
+        for f in OrderListSerializer.Meta.fields
+        if f not in {"project", "need_by", "updated_at", "assignee"}
     ]
     PROJECT = {
         "project_id": "project__external_id",
@@ -99,13 +108,14 @@ class OrderRowSerializer(OrderListSerializer):
         "region": "project__market__region__code",
         "status": "project__status",
     }
-    COLUMNS = [*PLAIN, "need_by", "updated_at", *PROJECT.values()]
+    COLUMNS = [*PLAIN, "need_by", "updated_at", "assignee__username", *PROJECT.values()]
 
     def to_representation(self, row):
         data = {name: row[name] for name in self.PLAIN}
         data["need_by"] = row["need_by"].isoformat()
         data["updated_at"] = self.fields["updated_at"].to_representation(row["updated_at"])
         data["project"] = {key: row[column] for key, column in self.PROJECT.items()}
+        data["assignee"] = row["assignee__username"]
         return data
 
 

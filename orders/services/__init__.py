@@ -6,6 +6,7 @@ call the @transition method; save with the actor and reason in the history; writ
 outbox event in the same transaction (see common.py).
 """
 
+from orders.services.assignment import order_assign
 from orders.services.bill_of_material import BillOfMaterial
 from orders.services.common import (
     TRANSITION_EVENTS,
@@ -66,6 +67,7 @@ __all__ = [
     "order_allocate",
     "order_allocations",
     "order_approve",
+    "order_assign",
     "order_cancel",
     "order_complete",
     "order_create",
