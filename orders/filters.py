@@ -1,10 +1,9 @@
 """The order filters, shared by the back office queue and the API."""
 
-from functools import partial
-
 import django_filters
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 
 from oms.filters import SinceFilter, StrictFilterSet, YesNoFilter
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority, ProjectStatus
@@ -25,6 +24,24 @@ def asking_person(request):
     """The signed-in person behind the request, or None (no request, an external client)."""
     user = getattr(request, "user", None)
     return user if isinstance(user, get_user_model()) and user.is_authenticated else None
+
+
+# The longest username Django keeps.
+USERNAME_LENGTH = 150
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": USERNAME_LENGTH,
+        "description": "me (the person asking), none (unassigned) or a coordinator's "
+        "username; a username nobody has lists no orders.",
+    }
+)
+class AssigneeFilter(django_filters.ChoiceFilter):
+    """Whose orders: a choice of the coordinators for a person in the back office. For an
+    external system (no person) any username is a question with an answer: the orders
+    of a coordinator of that name, none when there is none, and `me` holds nothing."""
 
 
 class OrderFilter(StrictFilterSet):
@@ -56,7 +73,7 @@ class OrderFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         method="filter_text", help_text="Order number, project ID or site code (prefix)."
     )
-    assignee = django_filters.ChoiceFilter(
+    assignee = AssigneeFilter(
         choices=assignee_choices,
         method="filter_assignee",
         empty_label="Anyone",
@@ -74,12 +91,19 @@ class OrderFilter(StrictFilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.person = asking_person(request)
-        if self.person is None:  # "me" means nobody: refused, not read as someone else
-            self.filters["assignee"].extra["choices"] = partial(assignee_choices, me=False)
+        if self.person is None:  # any username; "me" is nobody, never read as someone else
+            self.filters["assignee"] = django_filters.CharFilter(
+                field_name="assignee",
+                method="filter_assignee",
+                max_length=USERNAME_LENGTH,
+                help_text=self.filters["assignee"].extra.get("help_text"),
+            )
+            self.filters["assignee"].parent = self
+            self.filters["assignee"].model = Order
 
     def filter_assignee(self, queryset, name, value):
         if value == ME:
-            return queryset.filter(assignee=self.person)
+            return queryset.filter(assignee=self.person) if self.person else queryset.none()
         if value == NOBODY:
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee__username=value)

@@ -1,6 +1,8 @@
 """Ownership of orders: who may assign an order to whom, in which statuses, what the
 history and the event feed say, and how the queue filters and sorts by assignee."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.urls import reverse
 
@@ -166,10 +168,16 @@ def test_the_assignee_filter_reads_me_none_or_a_username(assigned, coordinator):
     assert numbers("") == set(assigned.values())
 
 
-@pytest.mark.parametrize("value", ["nobody-such", "me"])
-def test_the_api_refuses_an_assignee_it_does_not_know_naming_the_parameter(value, api):
-    # `me` is a person; an external client is none
+@pytest.mark.parametrize("value", ["nobody-such", "me", "0"])
+def test_the_api_answers_an_assignee_who_holds_nothing_with_no_orders(value, assigned, api):
+    # `me` is a person; an external client holds no orders, nor does an unknown name
     response = api.get("/api/v1/orders/", {"assignee": value})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_the_api_refuses_an_assignee_longer_than_any_username_naming_it(api):
+    response = api.get("/api/v1/orders/", {"assignee": "x" * 151})
     assert response.status_code == 400
     assert problem(response)["errors"][0]["field"] == "assignee"
 
@@ -184,8 +192,9 @@ def test_the_api_filters_by_assignee(assigned, api, coordinator_client):
     assert [o["number"] for o in found] == [assigned["mine"]]
 
 
-def test_the_assignee_filter_refuses_a_viewer_as_assignee(assigned, viewer):
-    orders = OrderFilter({"assignee": viewer.username}, queryset=Order.objects.all())
+def test_the_queue_s_assignee_filter_refuses_a_viewer_as_assignee(assigned, viewer, coordinator):
+    asked = SimpleNamespace(user=coordinator)
+    orders = OrderFilter({"assignee": viewer.username}, queryset=Order.objects.all(), request=asked)
     assert not orders.is_valid() and "assignee" in orders.errors
 
 
