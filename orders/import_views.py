@@ -17,7 +17,7 @@ from oms.job_details import job_report
 from oms.models import JobRun
 from orders.forms import ProjectUploadForm
 from orders.project_files import JOB
-from orders.project_upload import QUEUED, receive_upload
+from orders.project_upload import QUEUED, receive_upload, size_text, too_large_text
 
 # What the page needs: the import service creates and changes projects.
 IMPORT_PERMISSIONS = ("orders.add_project", "orders.change_project")
@@ -68,11 +68,7 @@ def _import_projects(request, handler: CappedUploadHandler):
         return render(request, "orders/import_projects.html", _form_context(ProjectUploadForm()))
     form = ProjectUploadForm(request.POST, request.FILES)
     if handler.too_large:
-        form.add_error(
-            "file",
-            f"{handler.too_large} is larger than {settings.OMS_IMPORT_MAX_BYTES:,} bytes, the "
-            "most an import takes; split it into smaller files.",
-        )
+        form.add_error("file", too_large_text(handler.too_large))
     elif form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
@@ -90,7 +86,7 @@ def _import_projects(request, handler: CappedUploadHandler):
 
 
 def _form_context(form) -> dict:
-    return {"form": form, "max_bytes": settings.OMS_IMPORT_MAX_BYTES}
+    return {"form": form, "max_size": size_text(settings.OMS_IMPORT_MAX_BYTES)}
 
 
 def _upload_run(request, pk) -> JobRun:
@@ -122,6 +118,7 @@ def _status_context(run: JobRun) -> dict:
     else:
         phase = "reading"
     total, read = detail.get("total_rows"), detail.get("rows_read")
+    rows = detail.get("rows")
     return {
         "run": run,
         "file": detail.get("file", ""),
@@ -129,6 +126,8 @@ def _status_context(run: JobRun) -> dict:
         "done": done,
         "total": total if isinstance(total, int) else None,
         "read": read if isinstance(read, int) else 0,
+        "rows": rows if isinstance(rows, int) else None,
+        "imported": run.created + run.modified + run.skipped,
         "report": job_report(run) if done else None,
         # A refusal is one paragraph; a failure's traceback stays on the job run's page.
         "error": run.error.split("\n\n")[0],

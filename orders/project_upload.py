@@ -67,8 +67,23 @@ def name_problem(name: str) -> str:
     if "/" in name or "\\" in name or name.startswith("."):
         return "The file name is not a plain file name; rename the file."
     if not is_known_file_type(Path(name)):
-        return "OMS imports .parquet and .csv files only."
+        return f"{name} is not a .parquet or .csv file, the only files OMS imports."
     return ""
+
+
+def size_text(size: int) -> str:
+    """A size as a coordinator reads it: 128 MiB, 900 KiB, 20 bytes."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:,.0f} {unit}"
+    return f"{size:,} bytes"
+
+
+def too_large_text(name: str) -> str:
+    return (
+        f"{name} is larger than {size_text(settings.OMS_IMPORT_MAX_BYTES)}, the most an "
+        "import takes; split it into smaller files."
+    )
 
 
 def _odd(character: str) -> bool:
@@ -105,10 +120,7 @@ def receive_upload(*, name: str, size: int, file: BinaryIO, actor: Actor) -> Job
         raise UploadRefused(problem)
     limit = settings.OMS_IMPORT_MAX_BYTES
     if size > limit:
-        raise UploadRefused(
-            f"{name} is larger than {limit:,} bytes, the most an import takes; "
-            "split it into smaller files."
-        )
+        raise UploadRefused(too_large_text(name))
     if size == 0:
         raise UploadRefused(f"{name} is empty.")
     if problem := content_problem(name, file):

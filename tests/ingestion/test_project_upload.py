@@ -147,8 +147,8 @@ def test_an_upload_is_imported_once_when_the_task_runs_twice(
     ("name", "content", "reason"),
     [
         ("week.csv", b"", "week.csv is empty."),
-        ("week.xlsx", b"PK\x03\x04", "OMS imports .parquet and .csv files only."),
-        ("week", b"a,b\n", "OMS imports .parquet and .csv files only."),
+        ("week.xlsx", b"PK\x03\x04", "is not a .parquet or .csv file"),
+        ("week", b"a,b\n", "is not a .parquet or .csv file"),
         ("week.parquet", b"project_id\nP1\n", "week.parquet is not a Parquet file"),
         ("week.csv", b"PAR1\x00\x00\x15\x04", "week.csv is not a CSV file (it holds binary data)."),
         ("week.csv", b"\xff\xfe\xfa project_id\n", "week.csv is not a CSV file in UTF-8 text."),
@@ -175,7 +175,7 @@ def test_a_file_over_the_byte_cap_is_refused(root, coordinator_actor, settings):
     settings.OMS_IMPORT_MAX_BYTES = 20
     content = (HEADER + "P1,S1,NYC,new_build,One\n").encode()
 
-    with pytest.raises(UploadRefused, match="larger than 20 bytes"):
+    with pytest.raises(UploadRefused, match="larger than 20 bytes, the most an import takes"):
         receive_upload(
             name="big.csv", size=len(content), file=io.BytesIO(content), actor=coordinator_actor
         )

@@ -80,7 +80,10 @@ def test_a_queued_import_is_followed_every_second(root, coordinator_client):
     [
         ({}, "Choose a file to upload."),
         ({"file": SimpleUploadedFile("w.csv", b"")}, "The file is empty."),
-        ({"file": SimpleUploadedFile("w.xlsx", b"PK\x03\x04")}, "OMS imports .parquet and .csv"),
+        (
+            {"file": SimpleUploadedFile("w.xlsx", b"PK\x03\x04")},
+            "w.xlsx is not a .parquet or .csv file",
+        ),
         ({"file": SimpleUploadedFile("w.parquet", b"a,b\n")}, "w.parquet is not a Parquet file"),
         ({"file": "not a file"}, "Choose a file to upload."),
     ],
@@ -126,7 +129,7 @@ def test_odd_characters_in_a_file_name_never_reach_the_import(root, coordinator_
     [
         (b".hidden.csv", "not a plain file name"),
         (b"x" * 300 + b".csv", "longer than 200 characters"),
-        (b"week.csv.exe", "OMS imports .parquet and .csv files only."),
+        (b"week.csv.exe", "week.csv.exe is not a .parquet or .csv file"),
     ],
 )
 def test_a_file_name_that_is_not_a_plain_planning_file_name_is_refused(
