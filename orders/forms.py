@@ -210,3 +210,8 @@ class ProjectUploadForm(forms.Form):
         },
         widget=forms.ClearableFileInput(attrs={"accept": ".parquet,.csv"}),
     )
+    dry_run = forms.BooleanField(
+        label="Check only, change nothing",
+        required=False,
+        help_text="Reads every row and lists the problems; no project is created or changed.",
+    )

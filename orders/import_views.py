@@ -77,6 +77,7 @@ def _import_projects(request, handler: CappedUploadHandler):
                 size=uploaded.size,
                 file=uploaded.file,
                 actor=Actor.person(request.user),
+                dry_run=form.cleaned_data["dry_run"],
             )
         except DomainError as exc:
             form.add_error("file", exc.message)

@@ -111,9 +111,12 @@ def content_problem(name: str, file: BinaryIO) -> str:
     return ""
 
 
-def receive_upload(*, name: str, size: int, file: BinaryIO, actor: Actor) -> JobRun:
-    """Check an uploaded planning file, keep it and queue its import. Raises
-    UploadRefused (nothing kept, no job run) or ActionForbidden."""
+def receive_upload(
+    *, name: str, size: int, file: BinaryIO, actor: Actor, dry_run: bool = False
+) -> JobRun:
+    """Check an uploaded planning file, keep it and queue its import (a dry run only
+    checks its rows). Raises UploadRefused (nothing kept, no job run) or
+    ActionForbidden."""
     for perm in ("orders.add_project", "orders.change_project"):
         actor.require(perm, "import projects")
     if problem := name_problem(name):
@@ -135,6 +138,8 @@ def receive_upload(*, name: str, size: int, file: BinaryIO, actor: Actor) -> Job
         "uploaded_by": actor.name,
         "phase": QUEUED,
     }
+    if dry_run:
+        detail["dry_run"] = True
     run = JobRun.objects.create(name=JOB, detail=detail, correlation_id=correlation.get())
     target = _saved_path(run)
     file.seek(0)
@@ -184,6 +189,7 @@ def _import(run: JobRun, path: Path) -> None:
                         actor=actor,
                         counts=counts,
                         invalid_in_detail=INVALID_KEPT,
+                        dry_run=run.dry_run,
                         on_start=partial(_started, counts),
                         on_progress=partial(_progressed, counts),
                     )

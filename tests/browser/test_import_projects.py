@@ -89,3 +89,21 @@ def test_a_refused_file_says_why_on_the_form(sign_in, coordinator, tmp_path):
 
     expect(page.locator(".errorlist")).to_have_text("The file is empty.")
     assert not JobRun.objects.exists()
+
+
+def test_check_only_lists_the_bad_row_and_creates_nothing(sign_in, coordinator, tmp_path):
+    page = sign_in(coordinator)
+    page.get_by_role("link", name="Import projects").click()
+
+    choose(page, tmp_path)
+    page.get_by_label("Check only, change nothing").check()
+    page.get_by_role("button", name="Upload").click()
+
+    status = page.get_by_role("region", name="Import status")
+    expect(status.get_by_role("status")).to_have_text(
+        "Done checked only, nothing changed: 2 of 3 rows would be imported; "
+        "1 have problems (listed below)"
+    )
+    expect(status).to_contain_text("would create 2, failed 1 — dry run, nothing changed")
+    expect(page.get_by_role("region", name="Rows with problems")).to_contain_text("P-2")
+    assert not Project.objects.exists()

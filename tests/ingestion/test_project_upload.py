@@ -225,3 +225,29 @@ def test_a_viewer_may_not_upload(root, viewer):
 
     with pytest.raises(ActionForbidden):
         receive_upload(name="w.csv", size=4, file=io.BytesIO(b"a,b\n"), actor=Actor.person(viewer))
+
+
+def test_a_dry_run_reports_what_the_import_would_do_and_changes_nothing(
+    root, coordinator_actor, django_capture_on_commit_callbacks
+):
+    market = factories.MarketFactory(code="NYC")
+    factories.ProjectFactory(external_id="P1", site_code="S1", market=market, name="Old")
+    content = (
+        HEADER + "P1,S1,NYC,new_build,New\nP2,S2,NYC,coverage,Two\nP3,S3,XX,coverage,\n"
+    ).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = receive_upload(
+            name="check.csv",
+            size=len(content),
+            file=io.BytesIO(content),
+            actor=coordinator_actor,
+            dry_run=True,
+        )
+
+    run.refresh_from_db()
+    assert run.dry_run and run.status == "succeeded"
+    assert (run.created, run.modified, run.failed) == (1, 1, 1)
+    assert [r["project_id"] for r in run.detail["invalid_rows"]] == ["P3"]
+    assert list(Project.objects.values_list("external_id", "name")) == [("P1", "Old")]
+    assert Project.history.count() == 1  # the factory's own

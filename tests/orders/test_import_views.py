@@ -187,3 +187,21 @@ def test_the_job_runs_page_and_the_dashboard_link_to_the_import(root, coordinato
 
 def test_a_viewer_sees_no_link_to_the_import(root, viewer_client):
     assert f'href="{URL}"' not in viewer_client.get("/jobs/").content.decode()
+
+
+def test_check_only_reports_the_rows_and_changes_nothing(
+    root, coordinator_client, django_capture_on_commit_callbacks
+):
+    content = (HEADER + "P1,S1,NYC,new_build,\nP2,S2,BOS,new_build,\n").encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(
+            URL, {"file": SimpleUploadedFile("check.csv", content), "dry_run": "on"}
+        )
+
+    html = coordinator_client.get(response["Location"]).content.decode()
+    assert "checked only, nothing changed: 1 of 2 rows would be imported" in html
+    assert "would create 1, would fail 1" not in html  # the counts say it in job words
+    assert "dry run, nothing changed" in html
+    assert "Unknown market" in html
+    assert not Project.objects.exists()
