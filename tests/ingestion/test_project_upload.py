@@ -8,9 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from oms import audit
+from oms.actors import Actor
 from oms.errors import ActionForbidden
 from oms.models import JobRun
-from orders import project_upload
+from orders import import_folder, project_upload
 from orders.models import Project
 from orders.project_upload import UploadRefused, import_upload, receive_upload
 from tests import factories
@@ -102,8 +104,6 @@ def test_the_task_runs_the_drop_folders_import(
 
     assert calls == ["week3.csv"]
     assert project_upload.import_project_file is spy
-    from orders import import_folder
-
     assert import_folder.import_project_file is real  # one implementation for both
     run.refresh_from_db()
     assert run.created == 1
@@ -221,8 +221,6 @@ def test_a_saved_upload_swapped_for_a_link_is_not_followed(
 
 
 def test_a_viewer_may_not_upload(root, viewer):
-    from oms.actors import Actor
-
     with pytest.raises(ActionForbidden):
         receive_upload(name="w.csv", size=4, file=io.BytesIO(b"a,b\n"), actor=Actor.person(viewer))
 
@@ -251,3 +249,29 @@ def test_a_dry_run_reports_what_the_import_would_do_and_changes_nothing(
     assert [r["project_id"] for r in run.detail["invalid_rows"]] == ["P3"]
     assert list(Project.objects.values_list("external_id", "name")) == [("P1", "Old")]
     assert Project.history.count() == 1  # the factory's own
+
+
+def test_an_upload_and_the_drop_folder_report_the_same_file_the_same_way(
+    root, coordinator_actor, django_capture_on_commit_callbacks
+):
+    content = HEADER + "P1,S1,NYC,new_build,\nP2,S2,BOS,new_build,\nP3,,NYC,coverage,\n"
+    incoming = import_folder.folders(root)["incoming"] / "same.csv"
+    incoming.write_text(content)
+    os.utime(incoming, (0, 0))
+    import_folder.scan(root)
+    dropped = JobRun.objects.get()
+    with audit.acting(Actor.system("tests"), reason="start again"):
+        Project.objects.all().delete()
+
+    uploaded = upload(
+        coordinator_actor, "same.csv", content.encode(), django_capture_on_commit_callbacks
+    )
+
+    uploaded.refresh_from_db()
+    assert (uploaded.created, uploaded.failed, uploaded.status) == (
+        dropped.created,
+        dropped.failed,
+        dropped.status,
+    )
+    assert uploaded.detail["invalid_rows"] == dropped.detail["invalid_rows"]
+    assert uploaded.detail["rows"] == dropped.detail["rows"] == 3

@@ -205,3 +205,7 @@ def test_check_only_reports_the_rows_and_changes_nothing(
     assert "dry run, nothing changed" in html
     assert "Unknown market" in html
     assert not Project.objects.exists()
+
+
+def test_an_import_page_for_a_number_no_run_could_have_is_not_found(root, coordinator_client):
+    assert coordinator_client.get(f"{URL}{'9' * 30}/").status_code == 404
