@@ -13,6 +13,7 @@ and the rows with problems, never its contents.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import os
@@ -24,9 +25,9 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.utils import timezone
 
-from oms import correlation, untrusted
+from oms import broker, correlation, untrusted
 from oms.actors import Actor
 from oms.errors import DomainError
 from oms.jobs import JobCounts, job_run
@@ -42,6 +43,8 @@ PARQUET_MAGIC = b"PAR1"
 NAME_MAX = 200
 # What a job run's detail says of an upload while it waits and while it is read.
 QUEUED, READING = "queued", "reading"
+# An upload queued this long ago whose import has not started is sent again.
+WAITING_AFTER = datetime.timedelta(minutes=1)
 
 
 class UploadRefused(DomainError):
@@ -149,8 +152,33 @@ def receive_upload(
         shutil.copyfileobj(file, saved, 1024 * 1024)
     from orders.tasks import import_uploaded_projects
 
-    transaction.on_commit(partial(import_uploaded_projects.delay, job_run_id=run.pk))
+    # If the broker cannot take it now, the upload waits queued for send_waiting().
+    broker.send_after_commit(import_uploaded_projects, run.pk)
     return run
+
+
+def waiting():
+    """Uploads queued more than WAITING_AFTER ago: their task never arrived (the broker
+    was down, or lost it)."""
+    return JobRun.objects.filter(
+        name=JOB,
+        status=JobRun.Status.RUNNING,
+        detail__phase=QUEUED,
+        started_at__lt=timezone.now() - WAITING_AFTER,
+    )
+
+
+def send_waiting() -> int:
+    """Send again the uploads whose import never started (beat, every minute). Safe:
+    an upload is claimed once."""
+    from orders.tasks import import_uploaded_projects
+
+    pks = list(waiting().order_by("pk").values_list("pk", flat=True))
+    for pk in pks:
+        broker.send(import_uploaded_projects, pk)
+    if pks:
+        logger.warning("Sending %d uploaded planning files that waited to be imported", len(pks))
+    return len(pks)
 
 
 def _saved_path(run: JobRun) -> Path:

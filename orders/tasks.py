@@ -42,3 +42,10 @@ def import_uploaded_projects(job_run_id: int) -> None:
     """Import a planning file uploaded in the back office (its queued job run). Safe to
     run twice: the run is claimed once."""
     project_upload.import_upload(job_run_id=job_run_id)
+
+
+@shared_task(max_retries=0)
+def send_waiting_uploads() -> int:
+    """Send again the uploaded planning files whose import never started (beat, every
+    minute)."""
+    return project_upload.send_waiting()

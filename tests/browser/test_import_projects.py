@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from oms.models import JobRun
 from orders import project_upload
 from orders.models import Project
+from orders.tasks import import_uploaded_projects
 from tests import factories
 
 # The live server runs in another thread: the data must be committed.
@@ -63,7 +64,9 @@ def test_the_page_follows_a_queued_import_until_it_is_done(
 ):
     # given a worker that has not picked the upload up yet
     waiting = []
-    monkeypatch.setattr(project_upload.transaction, "on_commit", waiting.append)
+    monkeypatch.setattr(
+        project_upload.broker, "send_after_commit", lambda task, *args: waiting.append(args)
+    )
     page = sign_in(coordinator)
     page.goto(page.url + "orders/projects/import/")
 
@@ -73,8 +76,8 @@ def test_the_page_follows_a_queued_import_until_it_is_done(
     status = page.get_by_role("region", name="Import status").get_by_role("status")
     expect(status).to_contain_text("Queued")
     # when the worker runs it, the page (polling every second) shows the outcome
-    (start,) = waiting
-    start()
+    ((job_run_id,),) = waiting
+    import_uploaded_projects.delay(job_run_id)
     expect(status).to_contain_text("Done", timeout=5_000)
     expect(page.get_by_role("region", name="Import status")).to_contain_text("failed 1")
     expect(page.get_by_role("region", name="Rows with problems")).to_contain_text("P-2")

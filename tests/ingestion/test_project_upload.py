@@ -15,6 +15,7 @@ from oms.models import JobRun
 from orders import import_folder, project_upload
 from orders.models import Project
 from orders.project_upload import UploadRefused, import_upload, receive_upload
+from orders.tasks import send_waiting_uploads
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +204,7 @@ def test_a_saved_upload_swapped_for_a_link_is_not_followed(
     # given an upload saved and queued, whose saved copy is then replaced by a link
     secret = tmp_path / "secret.csv"
     secret.write_text(HEADER + "S1,S1,NYC,new_build,Secret\n")
-    monkeypatch.setattr(project_upload.transaction, "on_commit", lambda fn: None)
+    monkeypatch.setattr(project_upload.broker, "send_after_commit", lambda *a: None)
     content = (HEADER + "P1,S1,NYC,new_build,One\n").encode()
     run = receive_upload(
         name="w.csv", size=len(content), file=io.BytesIO(content), actor=coordinator_actor
@@ -275,3 +276,25 @@ def test_an_upload_and_the_drop_folder_report_the_same_file_the_same_way(
     )
     assert uploaded.detail["invalid_rows"] == dropped.detail["invalid_rows"]
     assert uploaded.detail["rows"] == dropped.detail["rows"] == 3
+
+
+def test_an_upload_whose_task_never_arrived_is_sent_again_by_the_sweep(
+    root, coordinator_actor, monkeypatch
+):
+    # given an upload queued while the broker could not take its task
+    monkeypatch.setattr(project_upload.broker, "send_after_commit", lambda *a: None)
+    content = (HEADER + "P1,S1,NYC,new_build,One\n").encode()
+    run = receive_upload(
+        name="w.csv", size=len(content), file=io.BytesIO(content), actor=coordinator_actor
+    )
+    monkeypatch.undo()
+    assert project_upload.send_waiting() == 0  # not waiting long enough yet
+
+    JobRun.objects.filter(pk=run.pk).update(
+        started_at=run.started_at - project_upload.WAITING_AFTER
+    )
+    assert send_waiting_uploads.delay().get() == 1
+
+    run.refresh_from_db()
+    assert (run.status, run.created) == ("succeeded", 1)
+    assert project_upload.send_waiting() == 0
