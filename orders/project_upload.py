@@ -8,7 +8,9 @@ job run; `import_upload` (the Celery task's service) opens it as the drop folder
 its files (no links, no other names), imports it as the person who uploaded it, and
 writes the counts to the job run batch by batch so that the page can show progress.
 The saved file is deleted once imported: the job run keeps its name, checksum, counts
-and the rows with problems, never its contents.
+and the rows with problems, never its contents. A dry run (check only) reads and checks
+every row and changes nothing. An upload whose task never arrived (the broker was down)
+is sent again by `send_waiting` (beat, every minute).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from oms.actors import Actor
 from oms.errors import DomainError
 from oms.jobs import JobCounts, job_run
 from oms.models import JobRun
-from orders.import_folder import open_dropped
+from orders.import_folder import FileRefused, open_dropped
 from orders.project_files import JOB, ProjectFileError, import_project_file, is_known_file_type
 from orders.project_import import INVALID_KEPT
 
@@ -221,7 +223,7 @@ def _import(run: JobRun, path: Path) -> None:
                         on_start=partial(_started, counts),
                         on_progress=partial(_progressed, counts),
                     )
-            except (DomainError, OSError) as exc:
+            except (DomainError, FileRefused, OSError) as exc:
                 # A refusal is the run's error, in words, without a traceback.
                 counts.fail(_refusal_text(exc, counts))
             for key in ("phase", "rows_read"):
@@ -238,6 +240,8 @@ def _uploader(run: JobRun) -> Actor:
 
 
 def _refusal_text(exc: Exception, counts: JobCounts) -> str:
+    if isinstance(exc, FileRefused):
+        return f"The uploaded file was not read. {exc.reason}"
     if isinstance(exc, OSError):
         return "The uploaded file could not be read; upload it again."
     done = counts.created + counts.modified + counts.skipped + counts.failed

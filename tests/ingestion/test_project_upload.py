@@ -219,6 +219,10 @@ def test_a_saved_upload_swapped_for_a_link_is_not_followed(
     assert run.status == "failed"
     assert not Project.objects.exists()
     assert "Secret" not in str(run.detail) + run.error
+    assert run.error == (
+        "The uploaded file was not read. "
+        "It is a link to another file, not a file; copy the file itself in."
+    )
 
 
 def test_a_viewer_may_not_upload(root, viewer):
