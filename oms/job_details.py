@@ -50,6 +50,8 @@ LABELS = {
     "imported_by_job_run": ("Imported before by", "Imported before by"),
     "outcome": ("Outcome", "Outcome"),
     "rows": ("Rows read", "Rows read"),
+    "total_rows": ("Rows in the file", "Rows in the file"),
+    "uploaded_by": ("Uploaded by", "Uploaded by"),
     "source": ("Sent by", "Sent by"),
     "events": ("Events in the batch", "Events in the batch"),
     "invalid": ("Events put in the dead letters", "Events put in the dead letters"),

@@ -39,13 +39,17 @@ class JobCounts:
 
 
 @contextmanager
-def job_run(name: str, *, context: dict | None = None):
+def job_run(name: str, *, context: dict | None = None, run: JobRun | None = None):
     """Record one run of a job. The block updates the yielded counts; an exception
     marks the run failed (with the error and context), mails it, and is re-raised, and
-    so does counts.fail(), without the exception."""
-    run = JobRun.objects.create(
-        name=name, detail=dict(context or {}), correlation_id=correlation.get()
-    )
+    so does counts.fail(), without the exception. A run recorded beforehand (queued
+    work) is given as `run`: its detail is the context."""
+    if run is None:
+        run = JobRun.objects.create(
+            name=name, detail=dict(context or {}), correlation_id=correlation.get()
+        )
+    else:
+        context = {**(run.detail if isinstance(run.detail, dict) else {}), **(context or {})}
     counts = JobCounts(detail=dict(context or {}), job_run_id=run.pk)
     _mail(run, "started", failure=False)
     try:

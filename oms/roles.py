@@ -5,6 +5,8 @@ from django.db import models
 
 
 class Role(models.TextChoices):
+    # Coordinators also import planning files in the back office: they hold
+    # orders.add_project and orders.change_project (orders/migrations/0011).
     COORDINATOR = "coordinator", "Coordinator"
     VIEWER = "viewer", "Viewer"
     CATALOG_ADMIN = "catalog_admin", "Catalog admin"

@@ -450,6 +450,11 @@ CELERY_BEAT_SCHEDULE["process-waiting-design-events"] = {
     "task": "orders.tasks.process_waiting_design_events",
     "schedule": float(OMS_DESIGN_EVENT_SWEEP_SECONDS),
 }
+# Planning files uploaded in the back office whose import never started (broker down).
+CELERY_BEAT_SCHEDULE["send-waiting-uploads"] = {
+    "task": "orders.tasks.send_waiting_uploads",
+    "schedule": 60.0,
+}
 # The nightly ledger check (`manage.py reconcile_stock` as a job run), at this local time.
 OMS_RECONCILE_STOCK_AT = env_str("OMS_RECONCILE_STOCK_AT", "02:30")
 try:

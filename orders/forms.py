@@ -371,3 +371,23 @@ class TimelineFilterForm(forms.Form):
     change = forms.ChoiceField(
         label="What", choices=[("", "Every kind of change"), *TimelineKind.choices], required=False
     )
+
+
+class ProjectUploadForm(forms.Form):
+    """A planning file to import; the import service checks its name, type and size."""
+
+    file = forms.FileField(
+        label="Planning file (.parquet or .csv)",
+        max_length=10_000,  # the service refuses long names in its own words
+        error_messages={
+            "required": "Choose a file to upload.",
+            "empty": "The file is empty.",
+            "invalid": "No file was received; choose the file again.",
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".parquet,.csv"}),
+    )
+    dry_run = forms.BooleanField(
+        label="Check only, change nothing",
+        required=False,
+        help_text="Reads every row and lists the problems; no project is created or changed.",
+    )

@@ -122,7 +122,9 @@ def refusal(path: Path, info: os.stat_result, incoming: Path) -> str:
     return ""
 
 
-class _Refused(Exception):
+class FileRefused(Exception):
+    """A file that is not read (a link, another name of a file elsewhere...): why."""
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
@@ -147,13 +149,13 @@ def open_dropped(path: Path) -> BinaryIO:
         descriptor = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _Refused(refusal(path, path.lstat(), path.parent)) from exc
+            raise FileRefused(refusal(path, path.lstat(), path.parent)) from exc
         raise
     file = os.fdopen(descriptor, "rb")
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
         file.close()
-        raise _Refused(refusal(path, info, path.parent))
+        raise FileRefused(refusal(path, info, path.parent))
     return file
 
 
@@ -164,7 +166,7 @@ def import_dropped_file(path: Path, paths: dict[str, Path]) -> str:
         file = open_dropped(path)
     except FileNotFoundError:
         return "busy"
-    except _Refused as refused:
+    except FileRefused as refused:
         return _refuse(path, paths, refused.reason)
     with file:
         return _import_open_file(path, file, paths)

@@ -280,11 +280,15 @@ def import_project_file(
     batch_size: int = 1000,
     on_start: Callable[[int | None], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    invalid_in_detail: int = INVALID_IN_DETAIL,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Upsert the projects of one file. A file without the required columns is refused
     whole, and so is one past the caps (OMS_IMPORT_MAX_ROWS, OMS_IMPORT_MAX_BYTES); rows
     with problems are reported and the others imported. The file is read from `file`
-    when given (an open binary file), else opened by path."""
+    when given (an open binary file), else opened by path. The job run's detail lists
+    the first `invalid_in_detail` rows with problems. A dry run reads and checks the
+    whole file and changes nothing."""
     path = Path(path)
     with open_rows(path, file=file) as source:
         missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
@@ -300,8 +304,9 @@ def import_project_file(
             counts=counts,
             on_progress=on_progress,
             keep_outcomes=False,
+            dry_run=dry_run,
         )
     if counts is not None:
         counts.detail["rows"] = result.rows
-        counts.detail["invalid_rows"] = [o.as_dict() for o in result.invalid[:INVALID_IN_DETAIL]]
+        counts.detail["invalid_rows"] = [o.as_dict() for o in result.invalid[:invalid_in_detail]]
     return result

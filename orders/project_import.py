@@ -309,12 +309,15 @@ def upsert_projects(
     counts: JobCounts | None = None,
     on_progress: Callable[[int], None] | None = None,
     keep_outcomes: bool = True,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Create or update projects from rows (numbered from 1 in the order given).
 
     Invalid rows are reported and skipped; the others are written, one transaction per
     batch. Orders gated on a milestone that a project now reached are released. The
     job counts, when given, grow batch by batch; `on_progress` gets each batch's size.
+    A dry run checks every row against the stored projects the same way and reports
+    the same outcomes, and writes nothing (no project, no history, no gate lifted).
     """
     for perm in ("orders.add_project", "orders.change_project"):
         actor.require(perm, "create or change projects")
@@ -323,7 +326,7 @@ def upsert_projects(
     result = ImportResult()
     numbered = enumerate(rows, start=1)
     while batch := list(islice(numbered, batch_size)):
-        for outcome in _import_batch(batch, markets, seen, actor, reason):
+        for outcome in _import_batch(batch, markets, seen, actor, reason, dry_run=dry_run):
             result.counts[outcome.outcome] += 1
             if counts is not None:
                 counts.add(JOB_COUNT[outcome.outcome])
@@ -345,7 +348,9 @@ class _Plan:
     outcomes: dict[int, RowOutcome] = field(default_factory=dict)
 
 
-def _import_batch(batch, markets, seen, actor: Actor, reason: str) -> Iterator[RowOutcome]:
+def _import_batch(
+    batch, markets, seen, actor: Actor, reason: str, *, dry_run: bool = False
+) -> Iterator[RowOutcome]:
     outcomes: dict[int, RowOutcome] = {}
     valid: list[tuple[int, dict]] = []
     for number, raw in batch:
@@ -366,7 +371,10 @@ def _import_batch(batch, markets, seen, actor: Actor, reason: str) -> Iterator[R
             continue
         seen[values["external_id"]] = number
         valid.append((number, values))
-    if valid:
+    if valid and dry_run:
+        existing = Project.objects.filter(external_id__in=[v["external_id"] for _, v in valid])
+        outcomes.update(_plan(valid, {p.external_id: p for p in existing}).outcomes)
+    elif valid:
         plan = _write(valid, actor, reason)
         outcomes.update(plan.outcomes)
         if plan.reached:

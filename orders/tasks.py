@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from oms.jobs import job_run
-from orders import import_folder
+from orders import import_folder, project_upload
 from orders.ingestion import receiving
 from orders.ingestion.batch import process_batch
 from orders.models import DesignEvent
@@ -35,3 +35,17 @@ def scan_import_dir() -> dict[str, int]:
     OMS_IMPORT_SCAN_SECONDS). Safe to run twice at once: each file is claimed by its
     checksum."""
     return import_folder.scan()
+
+
+@shared_task(max_retries=0)
+def import_uploaded_projects(job_run_id: int) -> None:
+    """Import a planning file uploaded in the back office (its queued job run). Safe to
+    run twice: the run is claimed once."""
+    project_upload.import_upload(job_run_id=job_run_id)
+
+
+@shared_task(max_retries=0)
+def send_waiting_uploads() -> int:
+    """Send again the uploaded planning files whose import never started (beat, every
+    minute)."""
+    return project_upload.send_waiting()

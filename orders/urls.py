@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import import_views, views
 
 app_name = "orders"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("returns/<int:pk>/resolve/", views.resolve_return, name="resolve_return"),
     path("design-events/", views.design_events, name="design_events"),
     path("design-events/<str:event_id>/", views.design_event, name="design_event"),
+    path("projects/import/", import_views.import_projects, name="import_projects"),
+    path("projects/import/<int:pk>/", import_views.import_run, name="import_run"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/lines/", views.lines, name="lines"),
     path("<str:number>/lines.csv", views.lines_export, {"fmt": "csv"}, name="lines_csv"),

@@ -62,7 +62,15 @@ def role_group(name: str) -> Group:
         roles = importlib.import_module("oms.migrations.0002_roles").ROLES
         grants = importlib.import_module("oms.migrations.0005_webhooks").GRANTS
         more = importlib.import_module("allocation.migrations.0002_engine").ROLE_PERMISSIONS
-        for perm in [*roles[name], *grants.get(name, []), *more.get(name, [])]:
+        imports = importlib.import_module(
+            "orders.migrations.0011_coordinators_import_projects"
+        ).ROLE_PERMISSIONS
+        for perm in [
+            *roles[name],
+            *grants.get(name, []),
+            *more.get(name, []),
+            *imports.get(name, []),
+        ]:
             app_label, codename = perm.split(".")
             group.permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)

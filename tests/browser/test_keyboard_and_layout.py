@@ -124,6 +124,7 @@ def test_no_screen_scrolls_sideways_on_a_laptop_and_wide_tables_scroll_in_their_
         "/orders/design-events/?status=all",
         "/jobs/",
         f"/jobs/{run.pk}/",
+        "/orders/projects/import/",
     ]
     for path in screens:
         page.goto(live_server.url + path)

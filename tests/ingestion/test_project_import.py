@@ -325,6 +325,30 @@ def test_reaching_the_release_milestone_lifts_the_gate(market):
     )
 
 
+def test_a_dry_run_reports_the_outcomes_and_writes_nothing_nor_lifts_a_gate(market):
+    project = factories.ProjectFactory(
+        market=market,
+        site_acquired_on=TODAY - datetime.timedelta(days=100),
+        design_complete_on=TODAY - datetime.timedelta(days=50),
+    )
+    order = factories.make_order(
+        project=project, order_type=OrderType.SITE_BUILD, gated=True, gate_reason="Waiting"
+    )
+    history = Project.history.count()
+
+    result = upsert(
+        [row_for(project, notice_to_proceed_on=TODAY), row("NEW-1"), row("BAD", market="XX")],
+        dry_run=True,
+    )
+
+    assert result.counts == {"created": 1, "modified": 1, "unchanged": 0, "invalid": 1}
+    project.refresh_from_db()
+    order.refresh_from_db()
+    assert project.notice_to_proceed_on is None and order.gated
+    assert not Project.objects.filter(external_id="NEW-1").exists()
+    assert Project.history.count() == history
+
+
 def test_the_queries_per_batch_do_not_grow_with_the_batch_size(market, django_assert_num_queries):
     """One query for the markets per import; per batch, in its transaction (a savepoint
     here): load the existing projects, insert the new ones and their history, update

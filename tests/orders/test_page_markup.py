@@ -94,6 +94,11 @@ def screens(coordinator):
             ],
         },
     )
+    upload = JobRun.objects.create(
+        name="import_projects",
+        status=JobRun.Status.SUCCEEDED,
+        detail={**run.detail, "uploaded_by": coordinator.username},
+    )
     signed_in = Client()
     signed_in.force_login(coordinator)
     urls = {
@@ -105,6 +110,8 @@ def screens(coordinator):
         "dead letter": reverse("orders:design_event", args=["evt-markup"]),
         "job runs": reverse("jobs"),
         "job run": reverse("job", args=[run.pk]),
+        "import projects": reverse("orders:import_projects"),
+        "import of an upload": reverse("orders:import_run", args=[upload.pk]),
     }
     return [("login", Client(), reverse("login"))] + [
         (name, signed_in, url) for name, url in urls.items()
@@ -208,3 +215,12 @@ def test_a_correction_that_is_not_json_is_shown_next_to_the_payload(screens, cli
     page = parse(response)
     assert described_by(page, "id_payload") == ["id_payload_error"]
     assert "id_payload_error" in page.ids
+
+
+def test_a_refused_upload_is_shown_next_to_the_file_field(client, coordinator):
+    client.force_login(coordinator)
+    response = client.post(reverse("orders:import_projects"), {})
+    assert response.status_code == 400
+    page = parse(response)
+    assert "id_file_error" in described_by(page, "id_file")
+    assert "id_file_error" in page.ids
