@@ -63,7 +63,7 @@ def role_group(name: str) -> Group:
         grants = importlib.import_module("oms.migrations.0005_webhooks").GRANTS
         more = importlib.import_module("allocation.migrations.0002_engine").ROLE_PERMISSIONS
         imports = importlib.import_module(
-            "orders.migrations.0011_coordinators_import_projects"
+            "orders.migrations.0013_coordinators_import_projects"
         ).ROLE_PERMISSIONS
         for perm in [
             *roles[name],

@@ -35,7 +35,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0010_line_history_by_order"),
+        ("orders", "0012_order_assignee"),
         ("oms", "0002_roles"),
     ]
 
