@@ -157,9 +157,35 @@
     }
     const fromQueue = from && from.origin === window.location.origin && from.pathname === queue;
     if (fromQueue && window.history.length > 1) window.history.back();
-    else window.location.assign(queue);
+    else window.location.assign(lastQueue(queue) || queue);
     return true;
   }
+
+  // The queue as last seen in this tab, filters and all: "u" returns there even after
+  // an action on the order page reloaded it.
+  const LAST_QUEUE = "oms.lastQueue";
+
+  function lastQueue(queue) {
+    try {
+      const url = new URL(window.sessionStorage.getItem(LAST_QUEUE) || "", window.location.href);
+      return url.origin === window.location.origin && url.pathname === queue ? url.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function rememberQueue() {
+    const queue = dialog()?.dataset.queueUrl;
+    if (!queue || window.location.pathname !== queue) return;
+    try {
+      window.sessionStorage.setItem(LAST_QUEUE, window.location.href);
+    } catch {
+      // storage refused (private mode): "u" opens the queue without its filters
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", rememberQueue);
+  document.addEventListener("htmx:pushedIntoHistory", rememberQueue);
 
   function go(where) {
     const url = dialog()?.dataset[where];
@@ -177,7 +203,8 @@
 
     if (key === "?") {
       const box = dialog();
-      if (box && box.open) closeHelp();
+      if (!box) return false;
+      if (box.open) closeHelp();
       else openHelp();
       return true;
     }

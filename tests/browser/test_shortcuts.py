@@ -222,7 +222,17 @@ def test_u_goes_back_to_the_queue_keeping_its_filters(sign_in, live_server, coor
     page.keyboard.press("u")
     expect(page).to_have_url(re.compile(r"/orders/\?status=draft&sort=need_by$"))
 
-    # Come from elsewhere, "u" opens the queue
+    # After approving (the order page reloads), "u" still finds the filtered queue
+    page.get_by_role("link", name=order.number).click()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.locator("h1 .status")).to_have_text("Approved")
+    page.keyboard.press("u")
+    expect(page).to_have_url(re.compile(r"/orders/\?status=draft&sort=need_by$"))
+
+
+def test_u_opens_the_queue_for_someone_who_never_saw_it(sign_in, live_server, coordinator):
+    order = factories.make_order()
+    page = sign_in(coordinator)
     page.goto(f"{live_server.url}/orders/{order.number}/")
     page.keyboard.press("u")
     expect(page).to_have_url(f"{live_server.url}/orders/")
