@@ -15,7 +15,9 @@ from tests import factories
 # The live server runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FOUR_EYES_HINT = "You edited the lines, need-by date or priority; another coordinator approves this order."
+FOUR_EYES_HINT = (
+    "You edited the lines, need-by date or priority; another coordinator approves this order."
+)
 
 
 @pytest.fixture
