@@ -92,19 +92,26 @@ def _per_week(starts, counts: dict[datetime.date, int]) -> tuple[int, ...]:
     return tuple(counts.get(week, 0) for week in starts)
 
 
-def _order_counts(starts, since) -> tuple[Series, ...]:
+def _weekly(event_types, by: str, since) -> dict[str, dict[datetime.date, int]]:
+    """The orders' events of these types since `since`, counted per value of `by` (an
+    outbox field or payload path) and per week: one aggregate query."""
     rows = (
         OutboxEvent.objects.filter(
-            aggregate_type="order", event_type__in=list(ORDER_EVENTS), created_at__gte=since
+            aggregate_type="order", event_type__in=list(event_types), created_at__gte=since
         )
         .annotate(week=TruncWeek("created_at"))
-        .values_list("event_type", "week")
+        .values_list(by, "week")
         .annotate(n=Count("id"))
         .order_by()
     )
     counts: dict[str, dict[datetime.date, int]] = defaultdict(dict)
-    for event_type, week, n in rows:
-        counts[event_type][_week(week)] = n
+    for key, week, n in rows:
+        counts[key or ""][_week(week)] = n
+    return counts
+
+
+def _order_counts(starts, since) -> tuple[Series, ...]:
+    counts = _weekly(ORDER_EVENTS, "event_type", since)
     return tuple(
         Series(name, _per_week(starts, counts[event_type]))
         for event_type, name in ORDER_EVENTS.items()
@@ -113,7 +120,7 @@ def _order_counts(starts, since) -> tuple[Series, ...]:
 
 def _lead_times(since) -> tuple[LeadTime, ...]:
     """Days from the last approval to the close, per market, of the orders closed since
-    `since` (the first close of each, if it closed again after a return)."""
+    `since` (the last close of each, if it closed again after a return)."""
     closed = dict(
         OutboxEvent.objects.filter(
             aggregate_type="order", event_type="order.completed", created_at__gte=since
@@ -141,18 +148,7 @@ def _p90(values: list[float]) -> float:
 
 def _rejections(starts, since) -> tuple[Series, ...]:
     """Orders sent back to draft, per reason, per week; the reasons seen, most first."""
-    rows = (
-        OutboxEvent.objects.filter(
-            aggregate_type="order", event_type="order.rejected", created_at__gte=since
-        )
-        .annotate(week=TruncWeek("created_at"))
-        .values_list("payload__reason__code", "week")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts: dict[str, dict[datetime.date, int]] = defaultdict(dict)
-    for code, week, n in rows:
-        counts[code or ""][_week(week)] = n
+    counts = _weekly(["order.rejected"], "payload__reason__code", since)
     labels = dict(ReasonCode.choices)
     series = [
         Series(labels.get(code, code or "No reason given"), _per_week(starts, by_week))

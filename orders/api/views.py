@@ -81,8 +81,8 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
     )
     def patch(self, request, number):
         data = _valid(s.LineEditsInput, request)
-        items = _items(a["item"] for a in data["add"])
-        kits = _kits(k["kit"] for k in data["kits"])
+        items = _by_code(Item, (a["item"] for a in data["add"]), "item", "add[{}].item")
+        kits = _by_code(Kit, (k["kit"] for k in data["kits"]), "kit", "kits[{}].kit")
         edits = services.LineEdits(
             quantities={u["line"]: u["quantity"] for u in data["update"]},
             add=[(items[a["item"]], a["quantity"]) for a in data["add"]],
@@ -107,32 +107,19 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
         return _detail_response(request, self, number)
 
 
-def _items(codes) -> dict[str, Item]:
-    """The items with these codes; an unknown code is a problem of the request (422)."""
+def _by_code(model, codes, name: str, field: str) -> dict:
+    """The rows of `model` (each a `name`) with these codes; an unknown code is a problem of
+    the request (422) naming its place (`field` takes the position: "add[{}].item")."""
     codes = list(codes)
-    items = Item.objects.in_bulk(codes, field_name="code")
+    found = model.objects.in_bulk(codes, field_name="code")
     unknown = [
-        Problem(code="does_not_exist", field=f"add[{i}].item", message=f"No item {code!r}.")
+        Problem(code="does_not_exist", field=field.format(i), message=f"No {name} {code!r}.")
         for i, code in enumerate(codes)
-        if code not in items
+        if code not in found
     ]
     if unknown:
         raise ValidationFailed("The changes were not saved.", problems=unknown)
-    return items
-
-
-def _kits(codes) -> dict[str, Kit]:
-    """The kits with these codes; an unknown code is a problem of the request (422)."""
-    codes = list(codes)
-    kits = Kit.objects.in_bulk(codes, field_name="code")
-    unknown = [
-        Problem(code="does_not_exist", field=f"kits[{i}].kit", message=f"No kit {code!r}.")
-        for i, code in enumerate(codes)
-        if code not in kits
-    ]
-    if unknown:
-        raise ValidationFailed("The changes were not saved.", problems=unknown)
-    return kits
+    return found
 
 
 def _valid(serializer_class, request) -> dict:

@@ -163,9 +163,8 @@ def test_good_and_damaged_returns_of_one_item_are_replaced_together(
     assert list(replacement.lines.values_list("item_id", "quantity")) == [(line.item_id, 3)]
 
 
-def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_chose(
-    closed, warehouse, coordinator_actor
-):
+def dented_and_spare(closed, warehouse):
+    """A return of 3 damaged A and 2 good B; the return and its two lines."""
     a, b = closed.lines.order_by("item__code")
     record = services.order_record_return(
         order=closed,
@@ -177,6 +176,13 @@ def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_cho
         ],
     )
     dented, spare = record.lines.order_by("pk")
+    return record, dented, spare
+
+
+def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_chose(
+    closed, warehouse, coordinator_actor
+):
+    record, dented, spare = dented_and_spare(closed, warehouse)
 
     replacement = services.return_replace(
         return_record=record,
@@ -185,7 +191,8 @@ def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_cho
         quantities={dented.pk: 2, spare.pk: 0},
     )
 
-    assert list(replacement.lines.values_list("item_id", "quantity")) == [(a.item_id, 2)]
+    item = dented.order_line.item_id
+    assert list(replacement.lines.values_list("item_id", "quantity")) == [(item, 2)]
 
 
 @pytest.mark.parametrize(
@@ -200,17 +207,7 @@ def test_a_replacement_carries_only_the_lines_and_quantities_the_coordinator_cho
 def test_a_replacement_refuses_quantities_it_cannot_carry_naming_the_line(
     closed, warehouse, coordinator_actor, chosen, field
 ):
-    a, b = closed.lines.order_by("item__code")
-    record = services.order_record_return(
-        order=closed,
-        warehouse=warehouse,
-        actor=SETUP,
-        lines=[
-            services.ReturnSpec(line=a, quantity=3, condition="damaged", reason="dented"),
-            services.ReturnSpec(line=b, quantity=2, condition="good", reason="spare"),
-        ],
-    )
-    dented, spare = record.lines.order_by("pk")
+    record, dented, spare = dented_and_spare(closed, warehouse)
 
     with pytest.raises(ValidationFailed) as refused:
         services.return_replace(
