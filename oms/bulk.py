@@ -143,8 +143,17 @@ def delete_rows(model, pks: list) -> None:
     """Delete rows by primary key in one statement. Like the writes above it sends no
     signals and collects nothing, so the caller writes the history; a row that others
     still refer to is refused by the database's foreign keys."""
-    if pks:
-        model.objects.filter(pk__in=pks)._raw_delete(connection.alias)
+    if not pks:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    delete = f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{delete} = ANY(%s)", [list(pks)])
+            return
+        for chunk in chunked(pks, BATCH):
+            cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
 def add_to_rows(model, field_name: str, deltas: Mapping[int, int], *, also=None) -> None:

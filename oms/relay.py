@@ -33,6 +33,8 @@ line: every event goes to the webhook subscribers that want it.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from functools import lru_cache, partial
 
@@ -142,13 +144,33 @@ def kick() -> None:
         broker.send(relay_outbox, countdown=KICK_WINDOW_SECONDS + 0.1)
 
 
+class _KickOnCommit:
+    """One transaction's start of the relay. Only a weak reference to it is kept
+    (`_pending`): while the transaction is open it lives in the transaction's commit
+    callbacks; a rollback drops those, and with them the kick, so the next transaction
+    arms a new one."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        kick()
+
+
+_pending = threading.local()
+
+
 def kick_after_commit() -> None:
     """Start the relay once the current transaction commits (once per transaction,
     however many events it writes). A failure to start it is logged, not raised: beat
     runs the relay anyway."""
     if not settings.OMS_RELAY_KICK:
         return
-    connection = transaction.get_connection()
-    if any(entry[1] is kick for entry in connection.run_on_commit):
+    armed = getattr(_pending, "kick", None)
+    armed = armed() if armed is not None else None
+    if armed is not None and not armed.done:
         return
-    transaction.on_commit(kick, robust=True)
+    armed = _KickOnCommit()
+    _pending.kick = weakref.ref(armed)
+    transaction.on_commit(armed, robust=True)

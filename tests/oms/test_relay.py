@@ -123,14 +123,38 @@ def test_handlers_run_under_the_correlation_id_of_their_event(handlers):
 
 
 def test_a_commit_that_wrote_events_starts_the_relay_once(
-    settings, django_capture_on_commit_callbacks
+    settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.OMS_RELAY_KICK = True
+    kicks = []
+    monkeypatch.setattr(relay, "kick", lambda: kicks.append(1))
 
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         publish(n=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(n=2)
 
-    assert callbacks.count(relay.kick) == 1
+    assert kicks == [1, 1]
+
+
+def test_a_rolled_back_transaction_leaves_the_next_commit_its_start_of_the_relay(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.OMS_RELAY_KICK = True
+    kicks = []
+    monkeypatch.setattr(relay, "kick", lambda: kicks.append(1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                publish()
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+        assert kicks == []
+        publish()
+
+    assert kicks == [1]
 
 
 def test_without_a_broker_the_relay_runs_right_after_the_commit(
