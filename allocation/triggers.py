@@ -17,6 +17,8 @@ from django.db import transaction
 from oms import broker, celery_app
 
 CACHE_KEY = "oms:allocation:after-stock"
+# The task that starts the run (allocation.tasks).
+TASK = "allocation.tasks.allocation_after_stock"
 
 
 def stock_became_available() -> None:
@@ -26,8 +28,6 @@ def stock_became_available() -> None:
 
 
 def _schedule() -> None:
-    from allocation.tasks import allocation_after_stock
-
     delay = settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS
     if cache.add(CACHE_KEY, "scheduled", timeout=delay):
-        broker.send(allocation_after_stock, countdown=delay)
+        broker.send(TASK, countdown=delay)

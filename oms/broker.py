@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from celery import current_app
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -49,19 +49,31 @@ outage = Outage(
 )
 
 
-def send(task, *args, countdown: float | None = None) -> bool:
-    """Publish the task now (run it, where tasks run in-process). Whether it was handed
-    to the broker; False while the broker cannot be reached (see the module docstring)."""
+def task(name: str) -> Task:
+    """The task registered under that name (`app.tasks` module path and function name).
+
+    Work is asked for by name: the modules that ask (services, the relay's handlers) sit
+    below the tasks modules that do the work, which import them, never the reverse."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()  # every app's tasks module
+    return current_app.tasks[name]
+
+
+def send(name: str, *args, countdown: float | None = None) -> bool:
+    """Publish the task of that name now (run it, where tasks run in-process). Whether
+    it was handed to the broker; False while the broker cannot be reached (see the
+    module docstring)."""
+    work = task(name)
     options = {"args": args} if args else {}
     if countdown:
         options["countdown"] = countdown
     if current_app.conf.task_always_eager:
-        task.apply_async(**options)
+        work.apply_async(**options)
         return True
     if outage.skip():
         return False
     try:
-        task.apply_async(**options)
+        work.apply_async(**options)
     except UNREACHABLE as error:
         outage.failed(error)
         return False
@@ -69,10 +81,11 @@ def send(task, *args, countdown: float | None = None) -> bool:
     return True
 
 
-def send_after_commit(task, *args, countdown: float | None = None) -> None:
-    """Publish the task once the current transaction commits, for work the transaction
-    keeps in the database where a sweep finds it again (see the module docstring)."""
-    transaction.on_commit(partial(send, task, *args, countdown=countdown))
+def send_after_commit(name: str, *args, countdown: float | None = None) -> None:
+    """Publish the task of that name once the current transaction commits, for work the
+    transaction keeps in the database where a sweep finds it again (see the module
+    docstring)."""
+    transaction.on_commit(partial(send, name, *args, countdown=countdown))
 
 
 def reachable() -> bool:

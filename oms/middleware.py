@@ -6,7 +6,7 @@ from django.utils.cache import add_never_cache_headers
 from oms import audit, correlation, outages, untrusted
 from oms.actors import Actor
 from oms.api.middleware import API_PREFIX
-from oms.api.problems import problem_response
+from oms.api.problems import database_unavailable_response, problem_response
 
 
 class DatabaseOutageMiddleware:
@@ -24,7 +24,7 @@ class DatabaseOutageMiddleware:
         if not outages.database_unreachable(exception):
             return None
         outages.database.failed(exception)
-        return outages.unavailable_response(request)
+        return database_unavailable_response(request)
 
 
 class CorrelationIdMiddleware:

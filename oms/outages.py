@@ -15,8 +15,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.template.loader import render_to_string
+from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger("oms.outages")
 
@@ -87,8 +86,6 @@ def database_unreachable(error: BaseException) -> bool:
     SQLSTATE class 08 is a connection exception, 57P a server that shuts down or does
     not take connections yet; a psycopg error without SQLSTATE is the client's own
     (connection failed, connection closed)."""
-    from django.db import InterfaceError, OperationalError
-
     if isinstance(error, InterfaceError):
         return True
     if not isinstance(error, OperationalError):
@@ -112,20 +109,3 @@ def unavailable_detail() -> str:
         f"The database cannot be reached. Try again in {settings.OMS_OUTAGE_RETRY_SECONDS} s "
         "(a POST with the same Idempotency-Key)."
     )
-
-
-def unavailable_response(request) -> HttpResponse:
-    """503 with Retry-After: problem details under /api/, a plain page elsewhere (one
-    that needs neither the database nor a signed-in user)."""
-    from oms.api.problems import problem_response
-
-    headers = unavailable_headers()
-    if request.path.startswith("/api/"):
-        return problem_response(503, UNAVAILABLE_CODE, unavailable_detail(), headers=headers)
-    page = render_to_string(
-        "oms/unavailable.html", {"retry_seconds": settings.OMS_OUTAGE_RETRY_SECONDS}
-    )
-    response = HttpResponse(page, status=503)
-    for name, value in headers.items():
-        response[name] = value
-    return response

@@ -45,13 +45,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from oms import correlation
+from oms import broker, correlation
 from oms.models import OutboxEvent
 
 logger = logging.getLogger("oms.relay")
 
 ALL_EVENTS = "*"
 KICK_KEY = "oms:relay:kicked"
+# The task that runs a relay (oms.tasks).
+RELAY_TASK = "oms.tasks.relay_outbox"
 KICK_WINDOW_SECONDS = 1  # whole seconds: the cache's timeouts
 
 HANDLERS: dict[str, tuple[str, ...]] = {
@@ -120,12 +122,14 @@ def _hand_on(event: OutboxEvent) -> bool:
     return True
 
 
-def enqueue(task, *args) -> None:
-    """Send a task from a handler (see the module docstring for when it is published)."""
+def enqueue(name: str, *args) -> None:
+    """Send the task of that name from a handler (see the module docstring for when it
+    is published)."""
+    work = broker.task(name)
     if current_app.conf.task_always_eager:
-        transaction.on_commit(partial(task.delay, *args))
+        transaction.on_commit(partial(work.delay, *args))
     else:
-        task.delay(*args)
+        work.delay(*args)
 
 
 def kick() -> None:
@@ -135,13 +139,10 @@ def kick() -> None:
     lapses before the relay starts), and a busy web server does not send one relay task
     per request. While the broker cannot be reached nothing is started: the events wait
     in the outbox for the relay beat runs once the broker is back (oms.broker)."""
-    from oms import broker
-    from oms.tasks import relay_outbox
-
     if current_app.conf.task_always_eager:
-        relay_outbox.delay()
+        broker.send(RELAY_TASK)
     elif cache.add(KICK_KEY, 1, timeout=KICK_WINDOW_SECONDS):
-        broker.send(relay_outbox, countdown=KICK_WINDOW_SECONDS + 0.1)
+        broker.send(RELAY_TASK, countdown=KICK_WINDOW_SECONDS + 0.1)
 
 
 class _KickOnCommit:

@@ -6,6 +6,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from oms.models import WebhookDelivery, WebhookSubscription
+from oms.webhook_states import OVERDUE_AFTER
 
 Status = WebhookDelivery.Status
 
@@ -40,8 +41,6 @@ def failed_deliveries():
 def overdue_deliveries(now: datetime.datetime | None = None):
     """Pending deliveries of active subscriptions whose next attempt was due a while ago
     and not made: no worker sends them (or their task was lost)."""
-    from oms.webhook_states import OVERDUE_AFTER
-
     cutoff = (now or timezone.now()) - OVERDUE_AFTER
     return WebhookDelivery.objects.filter(
         status=Status.PENDING, next_attempt_at__lt=cutoff, subscription__active=True

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from allocation.selectors import last_run
 from oms import analysis, outages, selectors, untrusted, webhooks
 from oms.actors import Actor
+from oms.api.problems import database_unavailable_response
 from oms.job_details import job_report
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from oms.webhook_states import delivery_state
@@ -234,5 +235,5 @@ def server_error(request):
     error = sys.exc_info()[1]
     if error is not None and outages.database_unreachable(error):
         outages.database.failed(error)
-        return outages.unavailable_response(request)
+        return database_unavailable_response(request)
     return defaults.server_error(request)

@@ -47,11 +47,14 @@ from oms import audit, broker, correlation, retry
 from oms.actors import Actor
 from oms.errors import Problem, ValidationFailed
 from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from oms.webhook_states import delivery_state
 
 logger = logging.getLogger("oms.webhooks")
 
 SENDER = Actor.system("webhooks")
 USER_AGENT = "OMS-Webhooks/1.0"
+# The task that sends one delivery (oms.tasks).
+DELIVER_TASK = "oms.tasks.deliver_webhook"
 SIGNATURE_HEADER = "X-OMS-Signature"
 TIMESTAMP_HEADER = "X-OMS-Timestamp"
 # Statuses a retry can fix, besides every 5xx.
@@ -207,9 +210,7 @@ def fan_out(events: Iterable[OutboxEvent]) -> int:
 
 
 def _queue(delivery_id: int, countdown: float = 0) -> None:
-    from oms.tasks import deliver_webhook
-
-    broker.send_after_commit(deliver_webhook, delivery_id, countdown=countdown or None)
+    broker.send_after_commit(DELIVER_TASK, delivery_id, countdown=countdown or None)
 
 
 # --- Delivering -------------------------------------------------------------------------
@@ -458,8 +459,6 @@ def webhook_retry(*, delivery_ids: Sequence[int], actor: Actor) -> list[RetryRes
 def _retried(queued: dict[int, int]) -> dict[int, RetryResult]:
     """What came of the deliveries queued by hand, for those already tried (tasks run
     in-process, or a fast worker): delivered, or failed again and why."""
-    from oms.webhook_states import delivery_state
-
     if not queued:
         return {}
     tried = WebhookDelivery.objects.select_related("subscription").filter(pk__in=queued)

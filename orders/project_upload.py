@@ -47,6 +47,8 @@ NAME_MAX = 200
 QUEUED, READING = "queued", "reading"
 # An upload queued this long ago whose import has not started is sent again.
 WAITING_AFTER = datetime.timedelta(minutes=1)
+# The task that imports an upload (orders.tasks).
+IMPORT_TASK = "orders.tasks.import_uploaded_projects"
 
 
 class UploadRefused(DomainError):
@@ -152,10 +154,8 @@ def receive_upload(
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     with os.fdopen(os.open(target, flags, 0o600), "wb") as saved:
         shutil.copyfileobj(file, saved, 1024 * 1024)
-    from orders.tasks import import_uploaded_projects
-
     # If the broker cannot take it now, the upload waits queued for send_waiting().
-    broker.send_after_commit(import_uploaded_projects, run.pk)
+    broker.send_after_commit(IMPORT_TASK, run.pk)
     return run
 
 
@@ -173,11 +173,9 @@ def waiting():
 def send_waiting() -> int:
     """Send again the uploads whose import never started (beat, every minute). Safe:
     an upload is claimed once."""
-    from orders.tasks import import_uploaded_projects
-
     pks = list(waiting().order_by("pk").values_list("pk", flat=True))
     for pk in pks:
-        broker.send(import_uploaded_projects, pk)
+        broker.send(IMPORT_TASK, pk)
     if pks:
         logger.warning("Sending %d uploaded planning files that waited to be imported", len(pks))
     return len(pks)

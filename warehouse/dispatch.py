@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from oms import correlation, outbox, relay, retry
+from oms import broker, correlation, outbox, relay, retry
 from oms.actors import Actor
 from oms.errors import ActionForbidden, TransitionNotAllowed
 from oms.models import OutboxEvent
@@ -31,6 +31,10 @@ from warehouse.choices import CallOutcome, ReleaseStatus
 from warehouse.models import Release, WarehouseCall
 
 logger = logging.getLogger("oms.warehouse")
+
+# The tasks that send a release and ask about one (warehouse.tasks).
+SEND_TASK = "warehouse.tasks.send_release"
+ASK_TASK = "warehouse.tasks.ask_release"
 
 
 class RetryLater(Exception):
@@ -55,19 +59,15 @@ def backoff(attempt: int) -> float:
 
 def send_releases(event: OutboxEvent) -> None:
     """order.released: send each release of the event to its warehouse."""
-    from warehouse.tasks import send_release
-
     ids = [release["release_id"] for release in event.payload.get("releases", [])]
     pks = Release.objects.filter(release_id__in=ids).order_by("pk").values_list("pk", flat=True)
     for pk in pks:
-        relay.enqueue(send_release, pk)
+        relay.enqueue(SEND_TASK, pk)
 
 
 def send_resent_release(event: OutboxEvent) -> None:
     """release.resent: send the release again, or, when the warehouse had taken it and
     never answered, ask the warehouse about it."""
-    from warehouse.tasks import ask_release, send_release
-
     release = (
         Release.objects.filter(release_id=event.payload["release_id"])
         .values_list("pk", "sent_at")
@@ -75,7 +75,7 @@ def send_resent_release(event: OutboxEvent) -> None:
     )
     if release is not None:
         pk, sent_at = release
-        relay.enqueue(send_release if sent_at is None else ask_release, pk)
+        relay.enqueue(SEND_TASK if sent_at is None else ASK_TASK, pk)
 
 
 # --- One attempt ------------------------------------------------------------------------
@@ -258,11 +258,9 @@ def stalled_releases():
 
 
 def resend_stalled() -> int:
-    from warehouse.tasks import send_release
-
     pks = list(stalled_releases().order_by("pk").values_list("pk", flat=True))
     for pk in pks:
-        send_release.delay(pk)
+        broker.send(SEND_TASK, pk)
     if pks:
         logger.warning("Sending %d stalled release requests again", len(pks))
     return len(pks)
@@ -291,12 +289,10 @@ def ask_unanswered() -> tuple[int, int]:
     """Ask the warehouse again about each release due an ask (one task each), and leave
     to a person those already asked OMS_WAREHOUSE_MAX_ASKS times. Returns how many were
     asked and how many left to a person."""
-    from warehouse.tasks import ask_release
-
     due = list(releases_due_an_ask().order_by("pk").values_list("pk", "asks"))
     asked = [pk for pk, asks in due if asks < settings.OMS_WAREHOUSE_MAX_ASKS]
     for pk in asked:
-        ask_release.delay(pk)
+        broker.send(ASK_TASK, pk)
     left = sum(
         release_leave_unanswered(release_pk=pk)
         for pk, asks in due

@@ -42,6 +42,8 @@ LOCK_KEY = 6_420_011_006
 QUEUED_TIMEOUT = datetime.timedelta(minutes=10)
 # A queued run not started after this long is sent to the workers again.
 WAITING_AFTER = datetime.timedelta(minutes=1)
+# The task that executes a queued run (allocation.tasks).
+EXECUTE_TASK = "allocation.tasks.execute_allocation_run"
 # Without PostgreSQL, a run still running after this long is taken for dead.
 RUNNING_TIMEOUT = datetime.timedelta(hours=1)
 
@@ -85,8 +87,6 @@ def allocation_run_request(*, actor: Actor, trigger: str, dry_run: bool = False)
     """Queue a run (or a dry run) and have a worker execute it once this commits."""
     if not actor.has_perm("allocation.run_allocation"):
         raise ActionForbidden(f"{actor} may not start allocation runs.")
-    from allocation.tasks import execute_allocation_run
-
     with transaction.atomic():
         active = AllocationRun.objects.select_for_update().filter(active=True).first()
         if active is not None:
@@ -108,7 +108,7 @@ def allocation_run_request(*, actor: Actor, trigger: str, dry_run: bool = False)
             # may even have run since).
             winner = AllocationRun.objects.filter(active=True).first() or run_list().first()
             raise AllocationRunInProgress(winner) from None
-        broker.send_after_commit(execute_allocation_run, run.pk)
+        broker.send_after_commit(EXECUTE_TASK, run.pk)
     return run
 
 
@@ -116,8 +116,6 @@ def allocation_runs_send_waiting() -> int:
     """Send again the queued runs no worker has started WAITING_AFTER after they were
     asked for: their task never arrived (the broker was down, or lost it). Executing is
     safe to run twice: a run executes once."""
-    from allocation.tasks import execute_allocation_run
-
     cutoff = timezone.now() - WAITING_AFTER
     pks = list(
         AllocationRun.objects.filter(status=RunStatus.QUEUED, requested_at__lt=cutoff)
@@ -125,7 +123,7 @@ def allocation_runs_send_waiting() -> int:
         .values_list("pk", flat=True)
     )
     for pk in pks:
-        broker.send(execute_allocation_run, pk)
+        broker.send(EXECUTE_TASK, pk)
     return len(pks)
 
 

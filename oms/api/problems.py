@@ -9,8 +9,10 @@ import json
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -152,3 +154,20 @@ def exception_handler(exc, context):
     code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
     body = problem(exc.status_code, code, detail)
     return Response(body, status=exc.status_code, headers=headers, content_type=CONTENT_TYPE)
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """503 with Retry-After: problem details under /api/, a plain page elsewhere (one
+    that needs neither the database nor a signed-in user)."""
+    headers = outages.unavailable_headers()
+    if request.path.startswith("/api/"):
+        return problem_response(
+            503, outages.UNAVAILABLE_CODE, outages.unavailable_detail(), headers=headers
+        )
+    page = render_to_string(
+        "oms/unavailable.html", {"retry_seconds": settings.OMS_OUTAGE_RETRY_SECONDS}
+    )
+    response = HttpResponse(page, status=503)
+    for name, value in headers.items():
+        response[name] = value
+    return response

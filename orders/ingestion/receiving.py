@@ -32,6 +32,8 @@ class Received:
     event_id: str | None = None
 
 
+# The task that processes a batch of received events (orders.tasks).
+PROCESS_TASK = "orders.tasks.process_design_events"
 NO_ID = Problem(code="required", field="event_id", message="Every event has an event_id.")
 
 
@@ -205,11 +207,9 @@ def waiting():
 def send_waiting(*, batch_size: int = 500) -> int:
     """Send the waiting design events to be processed, oldest first, in batches (one
     task each). Processing is safe to run twice: a batch skips what is processed."""
-    from orders.tasks import process_design_events
-
     pks = list(waiting().order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
-        broker.send(process_design_events, pks[start : start + batch_size], "waiting")
+        broker.send(PROCESS_TASK, pks[start : start + batch_size], "waiting")
     if pks:
         logger.warning("Sending %d design events that waited to be processed", len(pks))
     return len(pks)
@@ -219,8 +219,6 @@ def schedule(events: Iterable[DesignEvent], *, source: str) -> None:
     """Process the events as one batch in a Celery task once the current transaction
     commits (in process, at once, where tasks run in-process). If the broker cannot take
     the task, the events wait as received for process_waiting_design_events."""
-    from orders.tasks import process_design_events
-
     pks = [event.pk for event in events]
     if pks:
-        broker.send_after_commit(process_design_events, pks, source)
+        broker.send_after_commit(PROCESS_TASK, pks, source)
