@@ -20,7 +20,7 @@
   const ERROR_MAX_MS = 5 * 60 * 1000;
 
   function now() {
-    return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   }
 
   function isTextEntry(element) {
@@ -212,7 +212,7 @@
       window.scrollTo(scroll[0], scroll[1]);
       if (this.banner) {
         const what = this.banner.querySelector("[data-live-what]");
-        if (what) what.textContent = `${pending.summary || "see the timeline"} (shown at ${now()})`;
+        if (what) what.textContent = pending.summary || "see the timeline.";
         this.banner.classList.remove("warn");
         this.banner.classList.add("info");
         this.title("Updated with a change made elsewhere:");

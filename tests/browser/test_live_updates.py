@@ -58,6 +58,7 @@ def test_the_order_page_shows_another_coordinators_approval_without_a_reload(
 
     expect(page.locator("h1 .status")).to_have_text("Approved", timeout=SOON)
     banner = page.locator("#live-banner")
+    expect(banner).to_be_visible()
     expect(banner).to_contain_text("Updated with a change made elsewhere")
     expect(banner).to_contain_text("bea — order changed: Draft → Approved")
     expect(page.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
@@ -100,7 +101,8 @@ def test_an_open_reason_form_is_kept_and_a_banner_says_who_changed_what(
     services.order_approve(order=order, actor=Actor.person(colleague))
 
     banner = page.locator("#live-banner")
-    expect(banner).to_contain_text("This order changed", timeout=SOON)
+    expect(banner).to_be_visible(timeout=SOON)
+    expect(banner).to_contain_text("This order changed")
     expect(banner).to_contain_text("bea — order changed: Draft → Approved")
     # nothing was drawn over the form
     expect(page.locator("h1 .status")).to_have_text("Draft")
