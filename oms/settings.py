@@ -427,6 +427,12 @@ OMS_STATUS_LIMIT_DAYS = env_json(
     "OMS_STATUS_LIMIT_DAYS", {"draft": 5, "approved": 3, "allocated": 2, "released": 10}
 )
 OMS_NEED_BY_RISK_DAYS = env_int("OMS_NEED_BY_RISK_DAYS", 7)
+# Live updates: the order page and the queue ask every OMS_LIVE_POLL_SECONDS whether
+# anything changed (an unchanged answer is a 304 after one small query), slowing down to
+# OMS_LIVE_POLL_MAX_SECONDS while nothing changes and nobody touches the page; a hidden
+# tab does not ask at all.
+OMS_LIVE_POLL_SECONDS = min(max(env_float("OMS_LIVE_POLL_SECONDS", 5.0), 0.2), 300.0)
+OMS_LIVE_POLL_MAX_SECONDS = max(env_float("OMS_LIVE_POLL_MAX_SECONDS", 30.0), OMS_LIVE_POLL_SECONDS)
 # Who is mailed about job runs, and when: "all" (start, end, failure) or "failures".
 OMS_OPS_EMAILS = env_list("OMS_OPS_EMAILS")
 OMS_OPS_EMAIL_MODE = env_str("OMS_OPS_EMAIL_MODE", "all")

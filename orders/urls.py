@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("export.csv", views.queue_export, {"fmt": "csv"}, name="export_csv"),
     path("export.xlsx", views.queue_export, {"fmt": "xlsx"}, name="export_xlsx"),
+    path("live/", views.queue_live, name="queue_live"),
     path("bulk/", views.bulk, name="bulk"),
     path("items/search/", views.item_search, name="item_search"),
     path("returns/", views.returns_queue, name="returns"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("<str:number>/header/", views.edit_header, name="header"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/timeline/", views.timeline, name="timeline"),
+    path("<str:number>/live/", views.order_live, name="live"),
     path("<str:number>/assign/", views.assign, name="assign"),
     path(
         "<str:number>/releases/<uuid:release_id>/resend/",

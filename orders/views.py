@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_POST
 
 from allocation.selectors import latest_outcome
 from oms import exports
@@ -24,7 +25,7 @@ from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
 from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
-from orders import ingestion, selectors, services
+from orders import ingestion, live, selectors, services
 from orders.event_words import in_field_order
 from orders.filters import OrderFilter
 from orders.forms import (
@@ -104,6 +105,8 @@ def _render(request, page: str, partial: str, context: dict):
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def queue(request):
+    # The mark first: a change made while the rows are read shows at the next poll.
+    live_etag = live.queue_etag(request)
     orders, sort, ordering = _queue_filter(request)
     first = mine_first(sort if sort in SORTS else default_sort(request.user), request.user)
     if first is None:
@@ -135,8 +138,29 @@ def queue(request):
             for name, _ in BulkForm.ACTIONS
         ),
         "reason_form": ReasonForm(),
+        **_live_context(live_etag),
     }
-    return _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
+    response = _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
+    response["ETag"] = live_etag
+    return response
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+@condition(etag_func=lambda request: live.queue_etag(request))
+def queue_live(request):
+    """The queue's results for the same query string, asked for every few seconds by the
+    queue page: 304 Not Modified while no order and no release changed (one query)."""
+    return queue(request)
+
+
+def _live_context(etag: str) -> dict:
+    return {
+        "live_etag": etag,
+        "live_every_ms": int(settings.OMS_LIVE_POLL_SECONDS * 1000),
+        "live_max_ms": int(settings.OMS_LIVE_POLL_MAX_SECONDS * 1000),
+    }
 
 
 def _queue_filter(request) -> tuple[OrderFilter, str, tuple]:
@@ -268,6 +292,7 @@ def _order_context(
         "revisions": selectors.order_revisions(order),
         **_notes_context(order, actor, note_form),
         **_assignee_context(actor),
+        **_live_context(live.order_etag(request, order.number)),
     }
 
 
@@ -288,6 +313,7 @@ def _timeline_context(order: Order, params) -> dict:
         "timeline": selectors.timeline_actions(
             entries, actor_kind=wanted.get("actor", ""), kind=wanted.get("change", "")
         ),
+        "timeline_latest": next(iter(selectors.timeline_actions(entries[:50])), None),
         "timeline_form": form,
         "timeline_filtered": bool(wanted.get("actor") or wanted.get("change")),
     }
@@ -332,7 +358,21 @@ def _get_order(number: str) -> Order:
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def detail(request, number):
+    # The mark first: a change made while the page is read shows at the next poll.
+    live.order_etag(request, number)
     return render(request, "orders/detail.html", _order_context(request, _get_order(number)))
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+@condition(etag_func=lambda request, number: live.order_etag(request, number))
+def order_live(request, number):
+    """The order page's content, asked for every few seconds by the page: 304 Not
+    Modified while the order, its lines, releases and notes are as they were (one
+    query). The timeline is filtered as the query string asks, as on the page."""
+    order = _get_order(number)
+    return render(request, "orders/partials/order_live.html", _order_context(request, order))
 
 
 @login_required

@@ -236,6 +236,8 @@ class Release(models.Model):
         ]
         indexes = [
             models.Index(fields=["order", "status"], name="release_order_idx"),
+            # The newest change of any release, read by the queue's live updates.
+            models.Index(fields=["-updated_at"], name="release_updated_idx"),
             models.Index(
                 fields=["last_attempt_at"],
                 name="release_unsent_idx",
