@@ -18,7 +18,7 @@ the last applied design, so the next event is compared against it:
   cancels its follow-up orders not yet released (the flag names every follow-up).
 """
 
-from orders.ingestion.design import ENGINEERING, Design, DesignEventSchema, Lookups
+from orders.ingestion.design import ENGINEERING, Design, DesignEventBody, Lookups
 from orders.ingestion.receiving import (
     Received,
     correct,
@@ -33,7 +33,7 @@ __all__ = [
     "ENGINEERING",
     "JOB_COUNT",
     "Design",
-    "DesignEventSchema",
+    "DesignEventBody",
     "Lookups",
     "Received",
     "correct",

@@ -34,7 +34,7 @@ from orders.ingestion.design import (
     Lookups,
     header_values,
     resolve,
-    schema_problems,
+    schema_problems_many,
 )
 from orders.ingestion.rules import JOB_COUNT, process
 from orders.models import DesignEvent, DesignStream, Order, OrderLine, OrderRevision
@@ -104,8 +104,8 @@ def _validate(events) -> tuple[list[tuple[DesignEvent, Design]], dict]:
     """Shape, then references, for all events together."""
     invalid: dict[int, list[Problem]] = {}
     parsed = {}
-    for event in events:
-        values, problems = schema_problems(event.current_payload)
+    read = schema_problems_many([event.current_payload for event in events])
+    for event, (values, problems) in zip(events, read, strict=True):
         if problems:
             invalid[event.pk] = problems
         else:
