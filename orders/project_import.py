@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from itertools import islice
+from typing import Annotated, Any, Literal
 
+import msgspec
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from msgspec import UNSET, Meta, UnsetType
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from oms import audit, correlation, untrusted
@@ -188,9 +191,138 @@ def milestone_problems(dates: Mapping[str, datetime.date | None]) -> list[Proble
     return problems
 
 
+# --- A plain row, in one conversion ------------------------------------------------------
+# A row as Parquet (or the API, without blanks) gives it: text without surrounding
+# spaces or control characters, choices as they are, coordinates as numbers, dates as
+# dates or YYYY-MM-DD, None for a blank. It is read by one msgspec conversion into a
+# ProjectRow; any other row is read column by column (_row_by_columns), which gives the
+# same values and says what is wrong.
+
+
+def _text_type(max_length: int) -> Any:
+    return Annotated[str, Meta(min_length=1, max_length=max_length)]
+
+
+def _optional(kind) -> Any:
+    return kind | None | UnsetType
+
+
+ProjectRow = msgspec.defstruct(
+    "ProjectRow",
+    [
+        ("project_id", _text_type(40)),
+        ("site_code", _text_type(40)),
+        ("market", _text_type(20)),
+        ("plan_type", Literal[tuple(PlanType.values)]),
+        ("name", _optional(_text_type(200)), UNSET),
+        ("region", _optional(_text_type(20)), UNSET),
+        ("status", _optional(Literal[tuple(ProjectStatus.values)]), UNSET),
+        ("latitude", _optional(Annotated[float, Meta(ge=-90, le=90)]), UNSET),
+        ("longitude", _optional(Annotated[float, Meta(ge=-180, le=180)]), UNSET),
+        *((column, _optional(datetime.date), UNSET) for column in MILESTONE_FIELDS),
+    ],
+    kw_only=True,
+    frozen=True,
+    gc=False,
+    module=__name__,
+)
+_NUMBERS = (float, int)
+
+
+def _plain_row(
+    raw: dict, markets: Mapping[str, Market]
+) -> tuple[dict | None, list[Problem]] | None:
+    """The row's values, or its problems between columns, when the row is plain; else
+    None."""
+    try:
+        row = msgspec.convert(raw, ProjectRow)
+    except (msgspec.ValidationError, ValueError, TypeError, ArithmeticError):
+        return None  # a signalling NaN Decimal does not even convert
+    texts = [row.project_id, row.site_code, row.market]
+    texts += [t for t in (row.name, row.region) if isinstance(t, str)]
+    joined = "".join(texts)
+    if (
+        list(map(str.strip, texts)) != texts
+        or not (joined.isascii() and joined.isprintable())
+        or "/" in row.project_id
+    ):
+        return None
+    coordinates = {"latitude": row.latitude, "longitude": row.longitude}
+    numbers = [raw[name] for name, v in coordinates.items() if v is not None and v is not UNSET]
+    if any(type(number) not in _NUMBERS for number in numbers):
+        return None  # a Decimal, say: read as it is written, column by column
+    problems: list[Problem] = []
+    values: dict = {"external_id": row.project_id, "site_code": row.site_code}
+    if row.name is not UNSET:
+        values["name"] = row.name or ""
+    region = row.region if isinstance(row.region, str) else None
+    market = _market_of(row.market, region, markets, problems)
+    if market is not None:
+        values["market"] = market
+    values["plan_type"] = row.plan_type
+    if isinstance(row.status, str):
+        values["status"] = row.status
+    if any(v is not UNSET for v in coordinates.values()):
+        given = {
+            name: None if v is None or v is UNSET else _coordinate(raw[name], limit=limit)
+            for (name, v), limit in zip(coordinates.items(), (90, 180), strict=True)
+        }
+        _pair_coordinates(given, values, problems)
+    for column in MILESTONE_FIELDS:
+        reached_on = getattr(row, column)
+        if reached_on is not UNSET:
+            values[column] = reached_on
+    problems += milestone_problems(values)
+    return (None, problems) if problems else (values, [])
+
+
+def _market_of(code: str, region: str | None, markets, problems: list) -> Market | None:
+    """The market of the code, if it is known and in the region given."""
+    market = markets.get(code)
+    if market is None:
+        problems.append(
+            Problem(code="unknown", field="market", message=f"Unknown market {code!r}.")
+        )
+        return None
+    if region is not None and region != market.region.code:
+        problems.append(
+            Problem(
+                code="region_mismatch",
+                field="region",
+                message=f"Market {market.code} is in region {market.region.code}, not {region}.",
+            )
+        )
+        return None
+    return market
+
+
+def _pair_coordinates(given: dict, values: dict, problems: list) -> None:
+    """Latitude and longitude come together: both given, or both cleared."""
+    if (given["latitude"] is None) != (given["longitude"] is None):
+        missing = "latitude" if given["latitude"] is None else "longitude"
+        problems.append(
+            Problem(
+                code="coordinates_incomplete",
+                field=missing,
+                message="Give both latitude and longitude, or neither.",
+            )
+        )
+        return
+    values.update(given)
+
+
 def validate_row(raw: Mapping, markets: Mapping[str, Market]) -> tuple[dict | None, list[Problem]]:
     """Check one row. Returns the model field values (for the columns given) and no
     problems, or None and what is wrong, field by field."""
+    if type(raw) is dict and (plain := _plain_row(raw, markets)) is not None:
+        return plain
+    return _row_by_columns(raw, markets)
+
+
+def _row_by_columns(
+    raw: Mapping, markets: Mapping[str, Market]
+) -> tuple[dict | None, list[Problem]]:
+    """validate_row for any row: column by column, every problem reported."""
     if not isinstance(raw, Mapping):
         return None, [Problem(code="invalid_type", message="A project is an object of columns.")]
     problems: list[Problem] = []
@@ -233,21 +365,8 @@ def validate_row(raw: Mapping, markets: Mapping[str, Market]) -> tuple[dict | No
     code = take("market", partial(_text, max_length=20), required=True)
     region = take("region", partial(_text, max_length=20))
     if isinstance(code, str):
-        market = markets.get(code)
-        if market is None:
-            problems.append(
-                Problem(code="unknown", field="market", message=f"Unknown market {code!r}.")
-            )
-        elif isinstance(region, str) and region != market.region.code:
-            problems.append(
-                Problem(
-                    code="region_mismatch",
-                    field="region",
-                    message=f"Market {market.code} is in region {market.region.code}, "
-                    f"not {region}.",
-                )
-            )
-        else:
+        market = _market_of(code, region if isinstance(region, str) else None, markets, problems)
+        if market is not None:
             values["market"] = market
 
     for column, choices in (("plan_type", PlanType), ("status", ProjectStatus)):
@@ -273,18 +392,9 @@ def _take_coordinates(raw: Mapping, take: Callable, values: dict, problems: list
     }
     if _INVALID in given.values() or all(v is _ABSENT for v in given.values()):
         return
-    given = {name: None if v is _ABSENT else v for name, v in given.items()}
-    if (given["latitude"] is None) != (given["longitude"] is None):
-        missing = "latitude" if given["latitude"] is None else "longitude"
-        problems.append(
-            Problem(
-                code="coordinates_incomplete",
-                field=missing,
-                message="Give both latitude and longitude, or neither.",
-            )
-        )
-        return
-    values.update(given)
+    _pair_coordinates(
+        {name: None if v is _ABSENT else v for name, v in given.items()}, values, problems
+    )
 
 
 def project_id_of(raw: Mapping) -> str:

@@ -83,6 +83,9 @@ class DesignEventBody(msgspec.Struct, kw_only=True, frozen=True, gc=False):
 
 
 _EVENTS = list[DesignEventBody]
+# What a conversion raises for a value it refuses (a signalling NaN Decimal raises
+# ValueError, not a ValidationError): the event is then read field by field.
+_NOT_CONVERTED = (msgspec.ValidationError, ValueError, TypeError, ArithmeticError)
 NOT_AN_OBJECT = Problem(code="invalid", message="An event is a JSON object.")
 Read = tuple[DesignEventBody | None, list[Problem]]
 
@@ -97,7 +100,7 @@ def schema_problems_many(payloads: list) -> list[Read]:
     all, any other event by itself."""
     try:
         bodies = msgspec.convert(payloads, _EVENTS)
-    except msgspec.ValidationError:
+    except _NOT_CONVERTED:
         return [_one(payload) for payload in payloads]
     return [_finish(body, payload) for body, payload in zip(bodies, payloads, strict=True)]
 
@@ -107,7 +110,7 @@ def _one(payload) -> Read:
         return None, [NOT_AN_OBJECT]
     try:
         body = msgspec.convert(payload, DesignEventBody)
-    except msgspec.ValidationError:
+    except _NOT_CONVERTED:
         return _one_by_fields(payload)
     return _finish(body, payload)
 

@@ -21,6 +21,7 @@ TEXT = st.one_of(
     st.integers(-3, 3),
     st.integers(),
     st.floats(),
+    st.decimals(allow_nan=True),
     st.booleans(),
     st.none(),
     st.lists(st.integers(), max_size=2),
