@@ -14,7 +14,7 @@ from oms.filters import IsoDateFilter, SinceFilter, StrictFilterSet, YesNoFilter
 from oms.text_search import TRIGRAM_MIN_LENGTH
 from orders.choices import OrderKind, OrderStatus, OrderType, PlanType, Priority, ProjectStatus
 from orders.models import Market, Order, Project
-from orders.selectors import coordinators, jeopardy_condition, orders_matching_text, person_name
+from orders.selectors import coordinators, jeopardy_condition, person_name, text_condition
 
 ME, NOBODY = "me", "none"
 
@@ -138,7 +138,11 @@ class OrderFilter(StrictFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return orders_matching_text(queryset, value)
+        # The projects and items are looked up once, however often the filter is applied
+        # (the queue applies it to its page and to its status tabs' counts).
+        if getattr(self, "_text", (None,))[0] != value:
+            self._text = (value, text_condition(value))
+        return queryset.filter(self._text[1])
 
 
 # The queue's page sizes; the first page size is the views' PAGE_SIZE when none is asked.
@@ -242,6 +246,10 @@ class QueueFilter(OrderFilter):
             self.filters[name].extra["widget"] = forms.CheckboxSelectMultiple
         for name, label in self.LABELS.items():
             self.filters[name].label = label
+        self.filters["q"].extra["help_text"] = (
+            "Any part of an order number, project, site or item "
+            f"({TRIGRAM_MIN_LENGTH} characters or more; fewer match the start)."
+        )
 
     @property
     def picked(self) -> dict[str, str]:

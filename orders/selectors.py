@@ -363,9 +363,15 @@ ITEM_IDS_LISTED = 1000
 
 
 def orders_matching_text(orders, text: str):
-    """Orders whose number, project ID, site code or site name holds the text, or with a
-    line whose item code or description holds it, in any case (text shorter than
-    oms.text_search.TRIGRAM_MIN_LENGTH matches the start of those values).
+    """The orders that match the text (see text_condition)."""
+    return orders.filter(text_condition(text))
+
+
+def text_condition(text: str) -> Q:
+    """Orders whose number, project ID, site code or site name holds the text, or with
+    a line whose item code or description holds it, in any case (text shorter than
+    oms.text_search.TRIGRAM_MIN_LENGTH matches the start of those values). The projects
+    and items are read now; the condition holds their ids.
 
     The projects and items are looked up first, in their own small tables (trigram
     indexes on PostgreSQL), so that the orders are searched on their own columns: the
@@ -396,7 +402,7 @@ def orders_matching_text(orders, text: str):
             item_id__in=items if len(item_ids) > ITEM_IDS_LISTED else item_ids
         )
         condition |= Q(pk__in=lines.values("order_id"))
-    return orders.filter(condition)
+    return condition
 
 
 def saved_views(user):
