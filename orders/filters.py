@@ -235,6 +235,10 @@ class QueueFilter(OrderFilter):
             for key, value in self.data.items():
                 query.setlist(key, value if isinstance(value, list) else [value])
             self.data = query
+        # A filter's form field is made once and kept on the filter; one made from the
+        # class's filters (the API schema reads them) must not stand for these.
+        for filter_ in self.filters.values():
+            filter_.__dict__.pop("_field", None)
         markets = ReadOnce(lambda: Market.objects.select_related("region").order_by("code"))
         self.filters["market"].extra["choices"] = ReadOnce(lambda: market_choices(markets()))
         self.filters["region"].extra["choices"] = ReadOnce(lambda: region_choices(markets()))
@@ -297,7 +301,8 @@ class QueueFilter(OrderFilter):
         for name, field in self.form.fields.items():
             if name == "per_page" or name not in self.form.cleaned_data:
                 continue
-            labels = {str(k): v for k, v in field.choices} if hasattr(field, "choices") else {}
+            choices = getattr(field, "choices", getattr(field.widget, "choices", ()))
+            labels = {str(k): v for k, v in choices}
             for value in dict.fromkeys(self.data.getlist(name)):
                 if value.strip():
                     text = str(labels.get(value, value))

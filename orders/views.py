@@ -323,7 +323,7 @@ def queue_export(request, fmt):
         selectors.order_export_header(),
         selectors.order_export_rows(orders.qs.order_by(*ordering)),
         query=request.GET,
-        names=orders.form.fields,
+        names=[name for name in orders.form.fields if name != "per_page"],
     )
 
 
