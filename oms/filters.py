@@ -71,6 +71,19 @@ class Rfc3339DateTimeField(forms.Field):
         return parsed
 
 
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD (the OpenAPI `date` format, and what an
+    `<input type="date">` sends); any other spelling is an error."""
+
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Give a date as YYYY-MM-DD, e.g. 2026-11-01."}
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
+
+
 class YesNoSelect(forms.Select):
     """Any / Yes / No in the back office; the query value is passed on as sent."""
 

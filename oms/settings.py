@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Trigram index expressions (oms.text_search); nothing of it runs on SQLite.
+    "django.contrib.postgres",
     "simple_history",
     "django_htmx",
     "rest_framework",

@@ -10,7 +10,7 @@ from oms import untrusted
 from oms.actors import ActorKind
 from oms.forms import JSONField
 from orders.choices import Priority, TimelineKind, person_reason_choices
-from orders.models import OrderNote
+from orders.models import OrderNote, SavedView
 from orders.selectors import coordinators, person_name
 
 # Queue orderings: key -> (label, order_by). "Mine first" puts the orders assigned to
@@ -45,6 +45,25 @@ def queue_ordering(sort: str, user) -> tuple:
     if first is None:
         return ordering
     return (Case(When(first, then=Value(0)), default=Value(1)), *ordering)
+
+
+class SavedViewForm(forms.Form):
+    """Save the queue's current filters (its query string) under a name."""
+
+    name = forms.CharField(label="Name", max_length=SavedView.NAME_LENGTH)
+    query = forms.CharField(
+        max_length=SavedView.QUERY_LENGTH * 2, required=False, widget=forms.HiddenInput
+    )
+    is_default = forms.BooleanField(label="Open the queue with it", required=False)
+
+
+class SavedViewChangeForm(forms.Form):
+    """Rename a saved view, make it the default or not, or delete it."""
+
+    ACTIONS = [("rename", "Rename"), ("default", "Make default"), ("undefault", "Not default")]
+    ACTIONS += [("delete", "Delete")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    name = forms.CharField(label="Name", max_length=SavedView.NAME_LENGTH, required=False)
 
 
 class AssignForm(forms.Form):

@@ -322,7 +322,10 @@ class OrderLine(models.Model):
 
     # Looked up by the unique (order, item) index, which starts with the order.
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
-    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="order_lines")
+    # Looked up by the (item, order) index below, which starts with the item.
+    item = models.ForeignKey(
+        "catalog.Item", on_delete=models.PROTECT, related_name="order_lines", db_index=False
+    )
     quantity = models.PositiveIntegerField()
     source = models.CharField(
         max_length=16, choices=LineSource.choices, default=LineSource.UPSTREAM
@@ -364,6 +367,11 @@ class OrderLine(models.Model):
                     returned_quantity__gte=0, returned_quantity__lte=F("released_quantity")
                 ),
             ),
+        ]
+        indexes = [
+            # The lines of an item, with their orders read from the index alone: the
+            # queue's search by item (orders.selectors.orders_matching_text).
+            models.Index(fields=["item", "order"], name="orderline_item_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -536,3 +544,35 @@ class ImportedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class SavedView(models.Model):
+    """A person's named filters of the order queue: the query string of the queue's URL
+    (checked by the queue's filter and written in one order when saved, without the page).
+    Anyone with the link sees the same orders; only its owner sees it listed, renames,
+    deletes or makes it their default (the view /orders/ opens with)."""
+
+    NAME_LENGTH = 80
+    QUERY_LENGTH = 2000
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=NAME_LENGTH)
+    query = models.CharField(max_length=QUERY_LENGTH, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedview_unique_name"),
+            models.UniqueConstraint(
+                fields=["owner"], condition=Q(is_default=True), name="savedview_one_default"
+            ),
+            models.CheckConstraint(name="savedview_name_not_blank", condition=~Q(name="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from catalog.models import Item
 from oms.roles import Role
+from oms.text_search import text_match
 from orders.choices import OrderStatus, TimelineKind
-from orders.models import Order, OrderLine, OrderNote, Project
+from orders.models import Order, OrderLine, OrderNote, Project, SavedView
 from warehouse.models import Return, ReturnLine
 
 
@@ -353,27 +355,59 @@ def person_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-# A prefix that matches more projects than this is searched with a subquery instead of
-# a list of ids (a long list would be sent, and planned, with every query of the page).
+# Text that matches more projects (or items) than this is searched with a subquery
+# instead of a list of ids (a long list would be sent, and planned, with every query of
+# the page).
 PROJECT_IDS_LISTED = 1000
+ITEM_IDS_LISTED = 1000
 
 
 def orders_matching_text(orders, text: str):
-    """Orders whose number, project ID or site code starts with the text (any case).
+    """The orders that match the text (see text_condition)."""
+    return orders.filter(text_condition(text))
 
-    The projects are looked up first, in their own small table, so that the orders are
-    searched on their own columns: the number (an index on PostgreSQL) or one of the
-    matching project ids, instead of an OR across the joined tables."""
-    projects = Project.objects.filter(
-        Q(external_id__istartswith=text) | Q(site_code__istartswith=text)
-    ).values_list("id", flat=True)
+
+def text_condition(text: str) -> Q:
+    """Orders whose number, project ID, site code or site name holds the text, or with
+    a line whose item code or description holds it, in any case (text shorter than
+    oms.text_search.TRIGRAM_MIN_LENGTH matches the start of those values). The projects
+    and items are read now; the condition holds their ids.
+
+    The projects and items are looked up first, in their own small tables (trigram
+    indexes on PostgreSQL), so that the orders are searched on their own columns: the
+    number (a trigram index), one of the matching project ids (the stream index), or an
+    order id among the lines of the matching items (the lines' item index), instead of
+    an OR across the joined tables."""
+    # Unordered, so that PostgreSQL reads the trigram indexes rather than walk the
+    # tables' ordering indexes for the first matches.
+    projects = (
+        Project.objects.filter(text_match(["external_id", "site_code", "name"], text))
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    items = (
+        Item.objects.filter(text_match(["code", "description"], text))
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    condition = text_match(["number"], text)
     project_ids = list(projects[: PROJECT_IDS_LISTED + 1])
-    by_number = Q(number__istartswith=text)
-    if not project_ids:
-        return orders.filter(by_number)
     if len(project_ids) > PROJECT_IDS_LISTED:
-        return orders.filter(by_number | Q(project_id__in=projects))
-    return orders.filter(by_number | Q(project_id__in=project_ids))
+        condition |= Q(project_id__in=projects)
+    elif project_ids:
+        condition |= Q(project_id__in=project_ids)
+    item_ids = list(items[: ITEM_IDS_LISTED + 1])
+    if item_ids:
+        lines = OrderLine.objects.filter(
+            item_id__in=items if len(item_ids) > ITEM_IDS_LISTED else item_ids
+        )
+        condition |= Q(pk__in=lines.values("order_id"))
+    return condition
+
+
+def saved_views(user):
+    """The person's saved views of the queue, by name."""
+    return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
 def order_detail():

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +26,9 @@ from oms.errors import DomainError, StaleVersion
 from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
 from orders import ingestion, live, selectors, services
+from orders.choices import OrderStatus
 from orders.event_words import in_field_order
-from orders.filters import OrderFilter
+from orders.filters import PAGE_SIZES, QueueFilter
 from orders.forms import (
     MINE_FIRST,
     SORTS,
@@ -40,12 +41,15 @@ from orders.forms import (
     ReasonForm,
     ReplacementForm,
     ReturnResolutionForm,
+    SavedViewChangeForm,
+    SavedViewForm,
     TimelineFilterForm,
     default_sort,
     mine_first,
     queue_ordering,
 )
-from orders.models import DesignEvent, Order
+from orders.models import DesignEvent, Order, SavedView
+from orders.services import saved_views as saved_views_service
 from warehouse.delivery import order_delivery, release_delivery
 from warehouse.dispatch import release_resend
 from warehouse.models import Release, Return
@@ -105,33 +109,57 @@ def _render(request, page: str, partial: str, context: dict):
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def queue(request):
+    """The order queue. Opened with no query string, it shows the person's default view
+    if they have one (`?view=all` shows every order)."""
     # The mark first: a change made while the rows are read shows at the next poll.
     live_etag = live.queue_etag(request)
-    orders, sort, ordering = _queue_filter(request)
+    saved = None if request.htmx else list(selectors.saved_views(request.user))
+    data, default_view = request.GET, None
+    if not request.GET:
+        default_view = (
+            next((v for v in saved if v.is_default), None)
+            if saved is not None
+            else selectors.saved_views(request.user).filter(is_default=True).first()
+        )
+        if default_view is not None:
+            data = QueryDict(default_view.query)
+    orders, sort, ordering = _queue_filter(request, data)
+    per_page = orders.page_size() or PAGE_SIZE
     first = mine_first(sort if sort in SORTS else default_sort(request.user), request.user)
     if first is None:
         paginator = IdsFirstPaginator(
-            orders.qs.order_by(*ordering), PAGE_SIZE, rows=selectors.queue_rows()
+            orders.qs.order_by(*ordering), per_page, rows=selectors.queue_rows()
         )
     else:  # the person's orders, then the others, each by last change
         paginator = FirstPartPaginator(
             orders.qs.order_by(*SORTS[MINE_FIRST][1]),
-            PAGE_SIZE,
+            per_page,
             rows=selectors.queue_rows(),
             first=first,
         )
-    page = paginator.get_page(request.GET.get("page"))
+    tabs = _status_tabs(orders, data)
+    # The tabs' counts hold the page's: it is not counted again.
+    paginator.count = sum(tab.count for tab in tabs[1:] if tab.selected or tabs[0].current)
+    page = paginator.get_page(data.get("page"))
     page.object_list = list(page.object_list)
     for order in page.object_list:
         order.delivery = order_delivery(order.open_releases)
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = data.copy()
+    for name in ("page", "view"):
+        query.pop(name, None)
     context = {
         "filter": orders,
         "page": page,
         "sort": sort,
         "sorts": SORTS,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
         "query": query.urlencode(),
+        "tabs": tabs,
+        "chips": orders.chips(),
+        "clear_url": f"{reverse('orders:queue')}?view=all",
+        "default_view": default_view,
+        "saved_views": saved,
         **exports.export_urls("orders:export_csv", "orders:export_xlsx", query),
         "can_bulk": any(
             request.user.has_perm(services.transition_permission(name))
@@ -163,13 +191,140 @@ def _live_context(etag: str) -> dict:
     }
 
 
-def _queue_filter(request) -> tuple[OrderFilter, str, tuple]:
-    """The queue's filter, sort key and ordering as the query string asks (an unknown
-    sort is the default one)."""
-    orders = OrderFilter(request.GET, queryset=Order.objects.all(), request=request)
+@dataclass(frozen=True)
+class StatusTab:
+    status: str  # "" for every status
+    label: str
+    count: int
+    query: str  # the queue's query string with this status (and no page)
+    current: bool  # the status filter is this tab's, exactly
+    selected: bool  # the status filter holds this tab's status
+
+
+def _status_tabs(orders: QueueFilter, data) -> list[StatusTab]:
+    """All, then one tab per status, each with the number of orders the other filters
+    let through in that status (one query for all of them)."""
+    counts = orders.status_counts()
+    chosen = [str(s) for s in orders.form.cleaned_data.get("status") or []]
+    base = data.copy()
+    for name in ("page", "view", "status"):
+        base.pop(name, None)
+    tabs = [
+        StatusTab(
+            "", "All", sum(counts.values()), base.urlencode() or "view=all", not chosen, False
+        )
+    ]
+    for status in OrderStatus:
+        query = base.copy()
+        query["status"] = status.value
+        tabs.append(
+            StatusTab(
+                status.value,
+                status.label,
+                counts.get(status.value, 0),
+                query.urlencode(),
+                chosen == [status.value],
+                status.value in chosen,
+            )
+        )
+    return tabs
+
+
+def _queue_filter(request, data=None) -> tuple[QueueFilter, str, tuple]:
+    """The queue's filter, sort key and ordering as the query string (or `data`) asks
+    (an unknown sort is the default one)."""
+    data = request.GET if data is None else data
+    orders = QueueFilter(data, queryset=Order.objects.all(), request=request)
     default = default_sort(request.user)
-    sort = request.GET.get("sort") or default
+    sort = data.get("sort") or default
     return orders, sort, queue_ordering(sort if sort in SORTS else default, request.user)
+
+
+# --- Saved views ------------------------------------------------------------------------
+
+
+def _queue_url(query: str) -> str:
+    """The queue with this query string; with none, every order (not the default view)."""
+    return f"{reverse('orders:queue')}?{query or 'view=all'}"
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+def saved_views(request):
+    """The person's saved views (GET), or save the queue's current filters (POST): a
+    view of the same name takes the new filters."""
+    form = SavedViewForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                view = saved_views_service.saved_view_save(
+                    owner=request.user,
+                    name=form.cleaned_data["name"],
+                    query=form.cleaned_data["query"],
+                    is_default=form.cleaned_data["is_default"],
+                )
+            except DomainError as exc:
+                messages.error(request, _problems_text(exc))
+                return redirect(_queue_url(form.cleaned_data["query"]))
+            messages.success(request, f"Saved the view {view.name}.")
+            return redirect(_queue_url(view.query))
+        messages.error(request, _form_errors_text(form))
+        return redirect(_queue_url(""))
+    views = list(selectors.saved_views(request.user))
+    for view in views:
+        view.url = _queue_url(view.query)
+        view.link = request.build_absolute_uri(view.url)
+        view.chips = QueueFilter(
+            QueryDict(view.query), queryset=Order.objects.none(), request=request
+        ).chips()
+    return render(request, "orders/saved_views.html", {"views": views})
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_POST
+def saved_view_change(request, pk):
+    """Rename, make default (or not), or delete one of the person's saved views. Another
+    person's view is not found."""
+    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
+    form = SavedViewChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors_text(form))
+        return redirect("orders:saved_views")
+    action, name = form.cleaned_data["action"], form.cleaned_data["name"]
+    try:
+        if action == "rename":
+            old = view.name
+            saved_views_service.saved_view_rename(view=view, owner=request.user, name=name)
+            messages.success(request, f"Renamed the view {old} to {view.name}.")
+        elif action == "delete":
+            saved_views_service.saved_view_delete(view=view, owner=request.user)
+            messages.success(request, f"Deleted the view {view.name}.")
+        else:
+            default = action == "default"
+            saved_views_service.saved_view_set_default(
+                view=view, owner=request.user, default=default
+            )
+            messages.success(
+                request,
+                f"The queue opens with {view.name}."
+                if default
+                else f"{view.name} is no longer your default: the queue opens with every order.",
+            )
+    except DomainError as exc:
+        messages.error(request, _problems_text(exc))
+    return redirect("orders:saved_views")
+
+
+def _problems_text(exc: DomainError) -> str:
+    return " ".join(p.message for p in exc.problems) or exc.message
+
+
+def _form_errors_text(form) -> str:
+    return " ".join(
+        f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
 
 
 @login_required
@@ -192,7 +347,7 @@ def queue_export(request, fmt):
         selectors.order_export_header(),
         selectors.order_export_rows(orders.qs.order_by(*ordering)),
         query=request.GET,
-        names=orders.form.fields,
+        names=[name for name in orders.form.fields if name != "per_page"],
     )
 
 

@@ -8,6 +8,7 @@ Content-Security-Policy or the Permissions-Policy).
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -26,7 +27,17 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.browser.screenshots")
+    parser.add_argument("--only", nargs="*", help="take only these screens (by name)")
+    parser.add_argument(
+        "--size",
+        action="append",
+        help="viewport WIDTHxHEIGHT; more than one makes NAME-WIDTHxHEIGHT.png for each "
+        "(default: 1366x900, saved as NAME.png)",
+    )
+    args = parser.parse_args(argv)
+    sizes = [tuple(int(n) for n in size.split("x")) for size in args.size or ["1366x900"]]
     workdir = Path(tempfile.mkdtemp(prefix="oms-shots-"))
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}},
@@ -60,9 +71,13 @@ def main() -> int:
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(f"{base}/")
             revised = _revised_order(env)
+            _save_view(page, base)
             shots = {
                 "dashboard": "/",
                 "queue": "/orders/?status=draft&status=approved&sort=need_by",
+                "queue-controls": "/orders/?status=approved&market=NYC&priority=1&priority=2"
+                "&need_by_to=2027-06-30&q=sea",
+                "saved-views": "/orders/views/",
                 "order": f"/orders/{revised}/",
                 "lines": f"/orders/{revised}/lines/",
                 "dead-letters": "/orders/design-events/?status=invalid",
@@ -73,9 +88,14 @@ def main() -> int:
                 "trends": "/trends/",
             }
             for name, path in shots.items():
-                page.goto(base + path)
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
-                print(f"{OUT.relative_to(ROOT) / (name + '.png')}  {path}")
+                if args.only and name not in args.only:
+                    continue
+                for width, height in sizes:
+                    page.set_viewport_size({"width": width, "height": height})
+                    page.goto(base + path)
+                    file = f"{name}.png" if len(sizes) == 1 else f"{name}-{width}x{height}.png"
+                    page.screenshot(path=str(OUT / file), full_page=False)
+                    print(f"{OUT.relative_to(ROOT) / file}  {path}")
             browser.close()
     finally:
         server.terminate()
@@ -83,6 +103,16 @@ def main() -> int:
     for message in refused:
         print(f"refused by the browser: {message}", file=sys.stderr)
     return 1 if refused else 0
+
+
+def _save_view(page, base: str) -> None:
+    """A saved view of the demo coordinator, for the queue's list of views and the saved
+    views page."""
+    page.goto(f"{base}/orders/?status=draft&priority=1&priority=2&sort=need_by")
+    page.get_by_text("Save these filters as a view").click()
+    page.get_by_label("Name", exact=True).fill("Urgent drafts")
+    page.get_by_role("button", name="Save view").click()
+    page.wait_for_load_state()
 
 
 def _revised_order(env) -> str:

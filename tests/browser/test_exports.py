@@ -32,10 +32,9 @@ def test_the_queue_s_export_buttons_download_the_filtered_orders(sign_in, coordi
     page.get_by_role("link", name="Orders", exact=True).click()
     page.wait_for_url(re.compile(r"/orders/$"), wait_until="load")
     # When the coordinator filters to NYC's drafts
-    page.get_by_label("Status").select_option("draft")
+    page.locator("#status-tabs").get_by_role("link", name="Draft").click()
     expect(page).to_have_url(re.compile(r"status=draft"))
-    page.get_by_label("Market").fill("NYC")
-    page.get_by_label("Market").press("Enter")
+    page.get_by_label("Market", exact=True).select_option("NYC")
     expect(page).to_have_url(re.compile(r"market=NYC"))
     expect(page.locator("#queue-count")).to_contain_text("55 orders, page 1 of 2")
     # and exports them as CSV

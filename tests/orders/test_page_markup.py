@@ -13,6 +13,7 @@ from django.urls import reverse
 from oms.models import JobRun
 from orders import ingestion
 from orders.choices import OrderStatus
+from orders.models import SavedView
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +104,7 @@ def screens(coordinator):
     signed_in.force_login(coordinator)
     urls = {
         "dashboard": reverse("home"),
-        "queue": reverse("orders:queue"),
+        "queue": reverse("orders:queue") + "?view=all",
         "order": reverse("orders:detail", args=[order.number]),
         "lines": reverse("orders:lines", args=[order.number]),
         "dead letters": reverse("orders:design_events"),
@@ -112,7 +113,12 @@ def screens(coordinator):
         "job run": reverse("job", args=[run.pk]),
         "import projects": reverse("orders:import_projects"),
         "import of an upload": reverse("orders:import_run", args=[upload.pk]),
+        "saved views": reverse("orders:saved_views"),
+        "queue with a default view and chips": reverse("orders:queue"),
     }
+    SavedView.objects.create(
+        owner=coordinator, name="Drafts", query="status=draft&priority=1", is_default=True
+    )
     return [("login", Client(), reverse("login"))] + [
         (name, signed_in, url) for name, url in urls.items()
     ]
@@ -202,9 +208,13 @@ def test_line_errors_are_tied_to_their_fields(client, coordinator):
 
 def test_an_invalid_queue_filter_is_shown_next_to_its_field(client, coordinator):
     client.force_login(coordinator)
-    page = parse(client.get(reverse("orders:queue"), {"status": "flying"}))
-    assert described_by(page, "id_status") == ["id_status_error"]
+    response = client.get(reverse("orders:queue"), {"status": "flying", "market": "NOWHERE"})
+    page = parse(response)
+    # A list of checkboxes is described by its error as a group
+    assert '<fieldset id="id_status" aria-describedby="id_status_error">' in response.text
     assert "id_status_error" in page.ids
+    assert described_by(page, "id_market") == ["id_market_error"]
+    assert "id_market_error" in page.ids
 
 
 def test_a_correction_that_is_not_json_is_shown_next_to_the_payload(screens, client, coordinator):

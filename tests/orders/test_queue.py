@@ -34,10 +34,15 @@ def test_search_matches_the_start_of_an_order_number_project_id_or_site_code_in_
     assert search("MO-") == {by_project.number, by_site.number}
 
 
-def test_search_matches_only_at_the_start():
-    factories.make_order(project=factories.ProjectFactory(external_id="PRJ-77", site_code="AB12"))
-    assert search("77") == set()
-    assert search("B12") == set()
+def test_search_matches_any_part_from_three_characters_and_the_start_below():
+    order = factories.make_order(
+        project=factories.ProjectFactory(external_id="PRJ-77", site_code="AB12")
+    )
+    assert search("b12") == {order.number}
+    assert search("j-77") == {order.number}
+    assert search(order.number[-4:]) == {order.number}
+    assert search("77") == set()  # two characters match the start only
+    assert search("AB") == {order.number}
 
 
 def test_search_finds_orders_of_many_matching_projects_through_a_subquery(monkeypatch):
@@ -123,20 +128,46 @@ def plan(queryset) -> str:
 
 
 @pytest.mark.postgres
-def test_the_order_number_search_is_served_by_its_index_on_postgresql():
+def test_the_order_number_search_is_served_by_its_trigram_index_on_postgresql():
     order = factories.make_order()
-    orders = OrderFilter({"q": order.number[:-1].lower()}, queryset=Order.objects.all()).qs
-    assert "order_number_search_idx" in plan(orders.order_by("-updated_at", "-id"))
+    orders = OrderFilter({"q": order.number[3:-1].lower()}, queryset=Order.objects.all()).qs
+    assert "order_number_trgm_idx" in plan(orders.order_by())
 
 
 @pytest.mark.postgres
-def test_the_project_search_is_served_by_its_indexes_on_postgresql():
-    from orders.models import Project
+def test_a_search_shorter_than_a_trigram_is_served_by_the_prefix_index_on_postgresql():
+    factories.make_order()
+    orders = OrderFilter({"q": "mo"}, queryset=Order.objects.all()).qs
+    assert "order_number_search_idx" in plan(orders.order_by())
 
-    project = factories.ProjectFactory()
-    text = project.site_code[:3].lower()
-    projects = Project.objects.filter(external_id__istartswith=text)
-    assert "project_external_id_search_idx" in plan(projects)
-    assert "project_site_code_search_idx" in plan(
-        Project.objects.filter(site_code__istartswith=text)
-    )
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("model", "column", "index"),
+    [
+        ("orders.Project", "external_id", "project_external_id_trgm_idx"),
+        ("orders.Project", "site_code", "project_site_code_trgm_idx"),
+        ("orders.Project", "name", "project_name_trgm_idx"),
+        ("catalog.Item", "code", "item_code_trgm_idx"),
+        ("catalog.Item", "description", "item_description_trgm_idx"),
+    ],
+)
+def test_the_project_and_item_searches_are_served_by_trigram_indexes_on_postgresql(
+    model, column, index
+):
+    from django.apps import apps
+
+    from oms.text_search import text_match
+
+    queryset = apps.get_model(model).objects.filter(text_match([column], "nyc")).order_by()
+    assert index in plan(queryset)
+
+
+@pytest.mark.postgres
+def test_the_lines_of_the_matching_items_are_read_from_their_item_order_index_on_postgresql():
+    from orders.models import OrderLine
+
+    item = factories.ItemFactory()
+    factories.make_order(lines=[(item, 2)])
+    lines = OrderLine.objects.filter(item_id__in=[item.pk]).order_by().values("order_id")
+    assert "orderline_item_order_idx" in plan(lines)
