@@ -27,7 +27,7 @@ from oms.bulk import (
 )
 from oms.errors import Problem
 from orders import gates, services
-from orders.choices import DesignEventType, DesignOutcome, LineSource, OrderStatus
+from orders.choices import DesignEventType, DesignOutcome, OrderStatus
 from orders.ingestion.design import (
     ENGINEERING,
     Design,
@@ -270,52 +270,41 @@ def _revise(work: list[Work]) -> None:
     changed_lines, new_lines, gone = [], [], []
     deltas = {}
     for w in work:
-        current, wanted = by_order[w.order.pk], {s.item.pk: s for s in w.design.lines.values()}
-        delta = {"added": [], "removed": [], "changed": []}
-        shipped = []
-        for item_id, line in current.items():
-            spec = wanted.get(item_id)
-            code = line["item__code"]
-            if spec is None:
-                if line["source"] == LineSource.MANUAL:
-                    continue
-                if line["released_quantity"]:
-                    shipped.append((code, line["released_quantity"]))
-                    continue
-                delta["removed"].append({"item": code, "quantity": line["quantity"]})
-                gone.append((w, line["pk"]))
-                continue
-            kit_id = spec.kit.pk if spec.kit else None
-            if (line["quantity"], line["source"], line["kit_id"]) == (
-                spec.quantity,
-                spec.source,
-                kit_id,
-            ):
-                continue
-            if line["quantity"] != spec.quantity:
-                delta["changed"].append(
-                    {"item": code, "quantity": [line["quantity"], spec.quantity]}
-                )
-            values = {k: v for k, v in line.items() if k != "item__code"}
+        current = {
+            item_id: services.LineState(
+                line["item__code"],
+                line["quantity"],
+                line["source"],
+                line["kit_id"],
+                line["replaces_item_id"],
+                line["released_quantity"],
+                line,
+            )
+            for item_id, line in by_order[w.order.pk].items()
+        }
+        diff = services.diff_lines(current, {s.item.pk: s for s in w.design.lines.values()})
+        delta = diff.delta
+        shipped = [(line.item_code, line.released_quantity) for line in diff.shipped]
+        gone += [(w, line.ref["pk"]) for line in diff.removed]
+        for line, spec in diff.updated:
+            values = {k: v for k, v in line.ref.items() if k != "item__code"}
             values.update(
                 quantity=spec.quantity,
                 source=spec.source,
-                kit_id=kit_id,
+                kit_id=spec.kit.pk if spec.kit else None,
                 replaces_item_id=spec.replaces_item.pk if spec.replaces_item else None,
             )
             changed_lines.append((w, OrderLine(**values)))
-        for item_id, spec in wanted.items():
-            if item_id not in current:
-                line = OrderLine(
-                    order=w.order,
-                    item=spec.item,
-                    quantity=spec.quantity,
-                    source=spec.source,
-                    kit=spec.kit,
-                    replaces_item=spec.replaces_item,
-                )
-                new_lines.append((w, line))
-                delta["added"].append({"item": spec.item.code, "quantity": spec.quantity})
+        for spec in diff.added:
+            line = OrderLine(
+                order=w.order,
+                item=spec.item,
+                quantity=spec.quantity,
+                source=spec.source,
+                kit=spec.kit,
+                replaces_item=spec.replaces_item,
+            )
+            new_lines.append((w, line))
         header = header_values({**w.stream.header, **w.design.header_json()}, w.design.project)
         header_delta = {
             name: [services.jsonable(getattr(w.order, name)), services.jsonable(value)]

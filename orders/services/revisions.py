@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -28,6 +29,84 @@ from orders.services.common import (
 HEADER_FIELDS = ("need_by", "national_priority", "plan_type")
 
 
+@dataclass(frozen=True)
+class LineState:
+    """What a revision compares of one of the order's lines; `ref` is the caller's own
+    line (a model instance, or a row of values in a batch)."""
+
+    item_code: str
+    quantity: int
+    source: str
+    kit_id: int | None
+    replaces_item_id: int | None
+    released_quantity: int
+    ref: object
+
+    @classmethod
+    def of(cls, line: OrderLine) -> LineState:
+        return cls(
+            line.item.code,
+            line.quantity,
+            line.source,
+            line.kit_id,
+            line.replaces_item_id,
+            line.released_quantity,
+            line,
+        )
+
+
+@dataclass
+class LineDiff:
+    """How an order's lines become a new design's (see diff_lines)."""
+
+    removed: list[LineState] = field(default_factory=list)
+    shipped: list[LineState] = field(default_factory=list)
+    updated: list[tuple[LineState, LineSpec]] = field(default_factory=list)
+    added: list[LineSpec] = field(default_factory=list)
+    delta: dict = field(default_factory=lambda: {"added": [], "removed": [], "changed": []})
+
+
+def diff_lines(current: Mapping[int, LineState], wanted: Mapping[int, LineSpec]) -> LineDiff:
+    """The one rule for applying a design's lines (by item id) to an order's, for a
+    single event and for a batch alike:
+
+    - a line the design no longer has is removed, unless a coordinator added it (it
+      stays) or stock was shipped for it (it stays, and the order is flagged: `shipped`);
+    - a line the design has is updated when anything the design sets differs: quantity,
+      source, kit (the same quantity now coming with another kit, or loose) or the item
+      it replaces; the revision's delta lists it as changed only when its quantity is;
+    - an item new to the order is added."""
+    diff = LineDiff()
+    for item_id, line in current.items():
+        spec = wanted.get(item_id)
+        if spec is None:
+            if line.source == LineSource.MANUAL:
+                continue
+            if line.released_quantity:
+                diff.shipped.append(line)
+                continue
+            diff.removed.append(line)
+            diff.delta["removed"].append({"item": line.item_code, "quantity": line.quantity})
+            continue
+        now = (line.quantity, line.source, line.kit_id, line.replaces_item_id)
+        if now == (spec.quantity, spec.source, _pk(spec.kit), _pk(spec.replaces_item)):
+            continue
+        diff.updated.append((line, spec))
+        if line.quantity != spec.quantity:
+            diff.delta["changed"].append(
+                {"item": line.item_code, "quantity": [line.quantity, spec.quantity]}
+            )
+    for item_id, spec in wanted.items():
+        if item_id not in current:
+            diff.added.append(spec)
+            diff.delta["added"].append({"item": spec.item.code, "quantity": spec.quantity})
+    return diff
+
+
+def _pk(instance) -> int | None:
+    return instance.pk if instance is not None else None
+
+
 def order_revise(
     *,
     order: Order,
@@ -46,59 +125,41 @@ def order_revise(
                 f"Order {order.number} is {order.get_status_display().lower()}; only a draft "
                 "is revised in place."
             )
-        current = {line.item_id: line for line in lock_lines(order)}
-        wanted = {spec.item.pk: spec for spec in lines}
+        current = {line.item_id: LineState.of(line) for line in lock_lines(order)}
+        diff = diff_lines(current, {spec.item.pk: spec for spec in lines})
         header_delta = {
             name: [jsonable(getattr(order, name)), jsonable(value)]
             for name, value in header.items()
             if getattr(order, name) != value
         }
-        added, removed, changed = [], [], []
-        gone = [
-            line
-            for item_id, line in current.items()
-            if item_id not in wanted and line.source != LineSource.MANUAL
-        ]
-        kept = [line for line in gone if line.released_quantity]
-        gone = [line for line in gone if not line.released_quantity]
-        if kept:
+        if diff.shipped:
             add_flags(
-                order, shipped_notes((line.item.code, line.released_quantity) for line in kept)
+                order,
+                shipped_notes((line.item_code, line.released_quantity) for line in diff.shipped),
             )
         with audit.acting(actor, reason=event_id or "upstream revision"):
-            unlink_from_stock(line.pk for line in gone)
-            for line in gone:
-                removed.append({"item": line.item.code, "quantity": line.quantity})
-                line.delete()
-            for item_id, line in current.items():
-                spec = wanted.get(item_id)
-                if spec is None:
-                    continue
-                elif line.quantity != spec.quantity or line.source != spec.source:
-                    if line.quantity != spec.quantity:
-                        changed.append(
-                            {"item": line.item.code, "quantity": [line.quantity, spec.quantity]}
-                        )
-                    line.quantity, line.source = spec.quantity, spec.source
-                    line.kit, line.replaces_item = spec.kit, spec.replaces_item
-                    line.save()
-            for item_id, spec in wanted.items():
-                if item_id not in current:
-                    OrderLine.objects.create(
-                        order=order,
-                        item=spec.item,
-                        quantity=spec.quantity,
-                        source=spec.source,
-                        kit=spec.kit,
-                        replaces_item=spec.replaces_item,
-                    )
-                    added.append({"item": spec.item.code, "quantity": spec.quantity})
+            unlink_from_stock(line.ref.pk for line in diff.removed)
+            for line in diff.removed:
+                line.ref.delete()
+            for line, spec in diff.updated:
+                line.ref.quantity, line.ref.source = spec.quantity, spec.source
+                line.ref.kit, line.ref.replaces_item = spec.kit, spec.replaces_item
+                line.ref.save()
+            for spec in diff.added:
+                OrderLine.objects.create(
+                    order=order,
+                    item=spec.item,
+                    quantity=spec.quantity,
+                    source=spec.source,
+                    kit=spec.kit,
+                    replaces_item=spec.replaces_item,
+                )
             for name, value in header.items():
                 setattr(order, name, value)
             order.revision += 1
             order.version += 1
             order.save()
-        delta = {"lines": {"added": added, "removed": removed, "changed": changed}}
+        delta = {"lines": diff.delta}
         if header_delta:
             delta["header"] = header_delta
         OrderRevision.objects.create(

@@ -450,6 +450,39 @@ def test_a_kit_expands_through_the_version_effective_at_the_event(project, items
     assert (line.quantity, line.source) == (13, "upstream")
 
 
+def _kit(code, item, quantity) -> Kit:
+    with audit.acting(SETUP):
+        kit = Kit.objects.create(code=code, name=code)
+    version = catalog_services.kit_version_draft(
+        kit=kit, effective_from=datetime.date(2026, 1, 1), actor=SETUP
+    )
+    catalog_services.kit_version_set_components(
+        version=version, components=[(item, quantity)], actor=SETUP
+    )
+    catalog_services.kit_version_publish(version=version, actor=SETUP)
+    return kit
+
+
+@SEND
+def test_a_draft_line_now_coming_with_another_kit_follows_the_design_at_the_same_quantity(
+    project, items, send
+):
+    _kit("KIT-S", items["JMP-C"], 6)
+    kit_t = _kit("KIT-T", items["JMP-C"], 6)
+    order = send(payload(project, {"RRU-A": 1}, kits=[{"kit": "KIT-S", "quantity": 1}])).order
+
+    event = send(payload(project, {"RRU-A": 2}, minutes=5, kits=[{"kit": "KIT-T", "quantity": 1}]))
+
+    assert (event.outcome, event.order) == (DesignOutcome.REVISED, order)
+    jumper = order.lines.get(item=items["JMP-C"])
+    assert (jumper.quantity, jumper.source, jumper.kit) == (6, "kit", kit_t)
+    assert order.revisions.order_by("number").last().delta["lines"] == {
+        "added": [],
+        "removed": [],
+        "changed": [{"item": "RRU-A", "quantity": [1, 2]}],
+    }
+
+
 def test_a_project_before_the_creation_milestone_is_refused(items):
     early = ProjectFactory(design_complete_on=None)
     event = ingest(payload(early, {"RRU-A": 1}))
