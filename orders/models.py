@@ -111,6 +111,14 @@ class Project(models.Model):
         return [(m.label, self.milestone_date(m)) for m in Milestone]
 
 
+# An order's number: MO- and its value from the "order" counter, seven digits at least.
+ORDER_NUMBER_PATTERN = r"MO-[0-9]+"
+
+
+def order_number(value: int) -> str:
+    return f"MO-{value:07d}"
+
+
 class Order(FSMModelMixin, models.Model):
     """A material order for one project. The status changes only through transitions,
     and transitions are called only by the services in orders.services."""

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from oms import counters
 from orders.choices import OrderStatus, OrderType, PlanType
-from orders.models import Order
+from orders.models import Order, order_number
 
 
 def body(response) -> bytes:
@@ -46,7 +46,7 @@ def many_orders(count: int, *, project, status=OrderStatus.DRAFT, **fields) -> l
         return Order.objects.bulk_create(
             [
                 Order(
-                    number=f"MO-{number:07d}",
+                    number=order_number(number),
                     project=project,
                     order_type=fields.get("order_type", OrderType.RADIO),
                     plan_type=fields.get("plan_type", PlanType.NEW_BUILD),

@@ -17,9 +17,9 @@ from oms.scopes import Scope
 from orders import project_import, selectors, services
 from orders.api import serializers as s
 from orders.filters import OrderFilter, ProjectFilter
-from orders.models import Order, OrderNote, OrderRevision, Project
+from orders.models import ORDER_NUMBER_PATTERN, Order, OrderNote, OrderRevision, Project
 
-NUMBER = r"MO-[0-9]+"
+NUMBER = ORDER_NUMBER_PATTERN
 
 
 class OrderListApi(ApiMixin, generics.ListAPIView):

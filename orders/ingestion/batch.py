@@ -37,7 +37,14 @@ from orders.ingestion.design import (
     schema_problems_many,
 )
 from orders.ingestion.rules import JOB_COUNT, process
-from orders.models import DesignEvent, DesignStream, Order, OrderLine, OrderRevision
+from orders.models import (
+    DesignEvent,
+    DesignStream,
+    Order,
+    OrderLine,
+    OrderRevision,
+    order_number,
+)
 
 FAST_TYPES = {DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED}
 
@@ -178,7 +185,7 @@ def _create(work: list[Work], invalid: dict) -> None:
         header = header_values(w.design.header_json(), w.design.project)
         gate = gates.release_gate(w.design.project, w.design.order_type)
         w.order = Order(
-            number=f"MO-{number:07d}",
+            number=order_number(number),
             project=w.design.project,
             order_type=w.design.order_type,
             gated=bool(gate),

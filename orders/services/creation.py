@@ -16,7 +16,7 @@ from orders.choices import (
     OrderKind,
     RevisionSource,
 )
-from orders.models import Order, OrderLine, OrderRevision, Project
+from orders.models import Order, OrderLine, OrderRevision, Project, order_number
 from orders.services.common import (
     LineSpec,
     lock_order,
@@ -73,7 +73,7 @@ def order_create(
             parent = lock_order(parent)
         (value,) = counters.take("order")
         order = Order.objects.create(
-            number=f"MO-{value:07d}",
+            number=order_number(value),
             project=project,
             order_type=order_type,
             kind=kind,

@@ -71,7 +71,7 @@ def data(options: dict) -> dict:
     from catalog.models import Item
     from oms import audit
     from oms.actors import Actor
-    from orders.models import Market, Order, OrderLine, Project, Region
+    from orders.models import Market, Order, OrderLine, Project, Region, order_number
     from warehouse.models import StockLevel, StockMovement, Warehouse, WarehouseMarket
 
     rng = random.Random(options["seed"])
@@ -143,7 +143,7 @@ def data(options: dict) -> dict:
             orders.append(
                 (
                     order_base + n,
-                    f"MO-{n + 1:07d}",
+                    order_number(n + 1),
                     base + project,
                     ORDER_TYPES[n % len(ORDER_TYPES)],
                     "original",

@@ -11,7 +11,7 @@ from catalog.models import Item
 from oms import audit
 from oms.actors import Actor
 from orders.choices import OrderStatus, OrderType, PlanType
-from orders.models import Market, Order, OrderLine, Project, Region
+from orders.models import Market, Order, OrderLine, Project, Region, order_number
 
 LOADER = Actor.system("bench")
 REGIONS = ["EAST", "WEST", "SOUTH", "CENTRAL"]
@@ -67,7 +67,7 @@ def load(orders: int, seed: int = 42) -> None:
         made = Order.objects.bulk_create(
             (
                 Order(
-                    number=f"MO-{n:07d}",
+                    number=order_number(n),
                     project=(project := rng.choice(projects)),
                     order_type=rng.choice(OrderType.values),
                     plan_type=project.plan_type,

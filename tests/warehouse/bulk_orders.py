@@ -14,7 +14,7 @@ from allocation.models import Allocation
 from oms import counters
 from oms.models import OutboxEvent
 from orders.choices import OrderStatus, OrderType, PlanType
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, order_number
 from tests.factories import SETUP, ItemFactory, ProjectFactory, WarehouseFactory
 from warehouse.choices import MovementKind
 from warehouse.models import Release, StockLevel, StockMovement
@@ -30,7 +30,7 @@ def released_orders(count: int, *, items: int = 12, seed: int = 5) -> list[Order
         orders = Order.objects.bulk_create(
             [
                 Order(
-                    number=f"MO-{number:07d}",
+                    number=order_number(number),
                     project=projects[n % len(projects)],
                     order_type=OrderType.RADIO,
                     plan_type=PlanType.NEW_BUILD,
