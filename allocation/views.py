@@ -19,6 +19,7 @@ from allocation.models import AllocationRun
 from allocation.ranking import Ranking
 from oms import exports
 from oms.actors import Actor
+from oms.pages import render_page
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "allocation.view_allocationrun"
@@ -81,9 +82,7 @@ def run(request, pk):
         "blocking": run.blocking[:5],
         "ranking": Ranking.from_json(run.ranking).describe() if run.ranking else [],
     }
-    if request.htmx:
-        return render(request, "allocation/partials/outcomes.html", context)
-    return render(request, "allocation/run.html", context)
+    return render_page(request, "allocation/run.html", "allocation/partials/outcomes.html", context)
 
 
 @login_required

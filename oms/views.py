@@ -22,6 +22,7 @@ from oms.actors import Actor
 from oms.api.problems import database_unavailable_response
 from oms.job_details import job_report
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
+from oms.pages import render_page
 from oms.webhook_states import delivery_state
 from oms.webhook_states import explain as explain_failure
 from orders.models import DesignEvent
@@ -165,9 +166,7 @@ def deliveries(request):
         "query": query.urlencode(),
         "can_retry": request.user.has_perm("oms.retry_webhookdelivery"),
     }
-    if request.htmx:
-        return render(request, "oms/partials/delivery_list.html", context)
-    return render(request, "oms/deliveries.html", context)
+    return render_page(request, "oms/deliveries.html", "oms/partials/delivery_list.html", context)
 
 
 @login_required

@@ -15,6 +15,7 @@ from oms.actors import Actor
 from oms.errors import DomainError
 from oms.job_details import job_report
 from oms.models import JobRun
+from oms.pages import render_page
 from orders.forms import ProjectUploadForm
 from orders.project_files import JOB
 from orders.project_upload import QUEUED, receive_upload, size_text, too_large_text
@@ -105,8 +106,9 @@ def import_run(request, pk):
     _require_import(request)
     run = _upload_run(request, pk)
     context = _status_context(run)
-    template = "orders/partials/import_status.html" if request.htmx else "orders/import_run.html"
-    return render(request, template, context)
+    return render_page(
+        request, "orders/import_run.html", "orders/partials/import_status.html", context
+    )
 
 
 def _status_context(run: JobRun) -> dict:

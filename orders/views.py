@@ -23,6 +23,7 @@ from allocation.selectors import latest_outcome
 from oms import exports
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
+from oms.pages import render_page
 from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
 from orders import ingestion, live, selectors, services
@@ -98,10 +99,6 @@ def allowed_actions(order: Order, actor: Actor) -> list[Action]:
     return [ACTIONS[name] for name in services.allowed_transitions(order, actor)]
 
 
-def _render(request, page: str, partial: str, context: dict):
-    return render(request, partial if request.htmx else page, context)
-
-
 # --- The queue --------------------------------------------------------------------------
 
 
@@ -168,7 +165,9 @@ def queue(request):
         "reason_form": ReasonForm(),
         **_live_context(live_etag),
     }
-    response = _render(request, "orders/queue.html", "orders/partials/queue_results.html", context)
+    response = render_page(
+        request, "orders/queue.html", "orders/partials/queue_results.html", context
+    )
     response["ETag"] = live_etag
     return response
 
@@ -371,7 +370,7 @@ def bulk(request):
                 row.selected = row.number in failed
                 row.delivery = order_delivery(row.open_releases)
     context = {"form": form, "report": report, "rows": rows, "can_bulk": True}
-    return _render(request, "orders/bulk.html", "orders/partials/bulk_results.html", context)
+    return render_page(request, "orders/bulk.html", "orders/partials/bulk_results.html", context)
 
 
 def _bulk_apply(form: BulkForm, action: Action, actor: Actor) -> bulk_report.BulkReport:

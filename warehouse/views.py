@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from oms.pages import render_page
 from warehouse import selectors
 from warehouse.filters import StockLevelFilter
 from warehouse.models import StockLevel, Warehouse
@@ -29,8 +30,9 @@ def inventory(request):
         "query": query.urlencode(),
         "warehouses": Warehouse.objects.order_by("code").values_list("code", "name"),
     }
-    template = "warehouse/partials/inventory_results.html" if request.htmx else None
-    return render(request, template or "warehouse/inventory.html", context)
+    return render_page(
+        request, "warehouse/inventory.html", "warehouse/partials/inventory_results.html", context
+    )
 
 
 @login_required
