@@ -25,18 +25,26 @@ class IdsFirstPaginator(Paginator):
         self.rows = rows
 
     def page(self, number):
+        number, bottom, top = self._bounds(number)
+        rows = self.rows.filter(pk__in=self._ids(self.object_list, bottom, top))
+        if self.object_list.query.order_by:  # else both have the model's default order
+            rows = rows.order_by(*self.object_list.query.order_by)
+        return self._get_page(rows, number, self)
+
+    def _bounds(self, number) -> tuple[int, int, int]:
+        """The page's number, and where its rows start and end in the whole list."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ordered_ids = self.object_list.values_list("pk", flat=True)
-        small = self.count <= self.read_whole
-        ids = list(ordered_ids)[bottom:top] if small else list(ordered_ids[bottom:top])
-        rows = self.rows.filter(pk__in=ids)
-        if self.object_list.query.order_by:  # else both have the model's default order
-            rows = rows.order_by(*self.object_list.query.order_by)
-        return self._get_page(rows, number, self)
+        return number, bottom, top
+
+    def _ids(self, queryset, bottom: int, top: int) -> list:
+        ordered_ids = queryset.values_list("pk", flat=True)
+        if self.count <= self.read_whole:
+            return list(ordered_ids)[bottom:top]
+        return list(ordered_ids[bottom:top])
 
 
 class FirstPartPaginator(IdsFirstPaginator):
@@ -61,11 +69,7 @@ class FirstPartPaginator(IdsFirstPaginator):
         return self.object_list.filter(self.first).count()
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        number, bottom, top = self._bounds(number)
         split = self.first_count
         ids = []
         if bottom < split:
@@ -75,9 +79,3 @@ class FirstPartPaginator(IdsFirstPaginator):
             ids += self._ids(others, max(bottom - split, 0), top - split)
         by_id = {row.pk: row for row in self.rows.filter(pk__in=ids)}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
-
-    def _ids(self, queryset, bottom, top):
-        ordered_ids = queryset.values_list("pk", flat=True)
-        if self.count <= self.read_whole:
-            return list(ordered_ids)[bottom:top]
-        return list(ordered_ids[bottom:top])

@@ -387,8 +387,12 @@ class OrderLine(models.Model):
 
     @property
     def outstanding_quantity(self) -> int:
+        return self.outstanding(self.quantity, self.released_quantity, self.returned_quantity)
+
+    @staticmethod
+    def outstanding(quantity: int, released: int, returned: int) -> int:
         """What the site still needs: ordered minus what is out there now."""
-        return max(self.quantity - (self.released_quantity - self.returned_quantity), 0)
+        return max(quantity - (released - returned), 0)
 
 
 class OrderRevision(models.Model):

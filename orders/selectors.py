@@ -532,7 +532,6 @@ def order_line_export_rows(order: Order):
         released,
         returned,
     ) in lines.iterator(chunk_size=EXPORT_CHUNK):
-        outstanding = max(quantity - (released - returned), 0)
         yield (
             order.number,
             code,
@@ -545,7 +544,7 @@ def order_line_export_rows(order: Order):
             allocated,
             released,
             returned,
-            outstanding,
+            OrderLine.outstanding(quantity, released, returned),
         )
 
 

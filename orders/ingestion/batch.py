@@ -303,14 +303,7 @@ def _revise(work: list[Work]) -> None:
             )
             changed_lines.append((w, OrderLine(**values)))
         for spec in diff.added:
-            line = OrderLine(
-                order=w.order,
-                item=spec.item,
-                quantity=spec.quantity,
-                source=spec.source,
-                kit=spec.kit,
-                replaces_item=spec.replaces_item,
-            )
+            line = spec.line_of(w.order)
             new_lines.append((w, line))
         header = header_values({**w.stream.header, **w.design.header_json()}, w.design.project)
         header_delta = {

@@ -51,6 +51,17 @@ class LineSpec:
     kit: Kit | None = None
     replaces_item: Item | None = None
 
+    def line_of(self, order: Order) -> OrderLine:
+        """The order's line this spec describes, not saved yet."""
+        return OrderLine(
+            order=order,
+            item=self.item,
+            quantity=self.quantity,
+            source=self.source,
+            kit=self.kit,
+            replaces_item=self.replaces_item,
+        )
+
 
 @dataclass(frozen=True)
 class ReturnSpec:

@@ -16,7 +16,7 @@ from orders.choices import (
     OrderKind,
     RevisionSource,
 )
-from orders.models import Order, OrderLine, OrderRevision, Project, order_number
+from orders.models import Order, OrderRevision, Project, order_number
 from orders.services.common import (
     LineSpec,
     lock_order,
@@ -85,17 +85,7 @@ def order_create(
             parent=parent,
             correlation_id=correlation_id,
         )
-        created = [
-            OrderLine(
-                order=order,
-                item=spec.item,
-                quantity=spec.quantity,
-                source=spec.source,
-                kit=spec.kit,
-                replaces_item=spec.replaces_item,
-            )
-            for spec in lines
-        ]
+        created = [spec.line_of(order) for spec in lines]
         for line in created:
             line.save()
         OrderRevision.objects.create(

@@ -206,14 +206,7 @@ def order_edit_lines(
             for line_id in sorted(removed):
                 lines[line_id].delete()
             for spec in new.values():
-                OrderLine.objects.create(
-                    order=order,
-                    item=spec.item,
-                    quantity=spec.quantity,
-                    source=spec.source,
-                    kit=spec.kit,
-                    replaces_item=spec.replaces_item,
-                )
+                spec.line_of(order).save()
             order.version += 1
             order.lines_edited_by = actor.user if actor.is_person else None
             order.save()

@@ -146,14 +146,7 @@ def order_revise(
                 line.ref.kit, line.ref.replaces_item = spec.kit, spec.replaces_item
                 line.ref.save()
             for spec in diff.added:
-                OrderLine.objects.create(
-                    order=order,
-                    item=spec.item,
-                    quantity=spec.quantity,
-                    source=spec.source,
-                    kit=spec.kit,
-                    replaces_item=spec.replaces_item,
-                )
+                spec.line_of(order).save()
             for name, value in header.items():
                 setattr(order, name, value)
             order.revision += 1
