@@ -3,7 +3,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from allocation.models import (
-    Allocation,
     AllocationOutcome,
     AllocationRun,
     OrderTypeRank,
@@ -12,6 +11,7 @@ from allocation.models import (
     RankingCriterion,
 )
 from oms.admin_base import HistoryAdmin, ReadOnlyAdmin
+from warehouse.ledger.models import Allocation
 
 
 @admin.register(Allocation)

@@ -16,6 +16,7 @@ from operator import attrgetter
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F
+from psycopg import sql
 
 BATCH = 1000
 
@@ -156,12 +157,23 @@ def delete_rows(model, pks: list) -> None:
             cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
+def identifiers(model, *field_names: str) -> dict[str, sql.Identifier]:
+    """The names to compose SQL for the model's table with (psycopg.sql): `table`, `pk`
+    and each named field's column, so that a statement names its columns instead of
+    relying on their order."""
+    meta = model._meta
+    return {
+        "table": sql.Identifier(meta.db_table),
+        "pk": sql.Identifier(meta.pk.column),
+        **{name: sql.Identifier(meta.get_field(name).column) for name in field_names},
+    }
+
+
 def add_to_rows(model, field_name: str, deltas: Mapping[int, int], *, also=None) -> None:
     """Add each row's delta (by primary key) to a numeric field, as F(field) + delta
     would, so a concurrent change is never overwritten; `also` sets other fields to one
     value on every row (e.g. a timestamp). One UPDATE per distinct delta and chunk of
-    rows, inside the caller's transaction. (The allocation run's SQL path on PostgreSQL
-    adds its deltas in one statement of its own.)"""
+    rows, inside the caller's transaction."""
     by_delta = defaultdict(list)
     for pk, delta in deltas.items():
         by_delta[delta].append(pk)

@@ -23,7 +23,8 @@ The relay runs from beat every OMS_RELAY_INTERVAL_SECONDS (`oms.tasks.relay_outb
 and at once after each commit that wrote events (`kick_after_commit`, called by
 `oms.outbox.publish`; off with OMS_RELAY_KICK=false).
 
-Handlers are named by dotted path in HANDLERS, event type -> handlers; the handlers
+Handlers are named by dotted path in HANDLERS, event type -> handlers, which each app
+fills for the events it answers (`register`, from its AppConfig.ready); the handlers
 under ALL_EVENTS get every event. A handler takes one OutboxEvent; if it raises, the
 event stays pending (what its handlers wrote is rolled back), is logged, and is handed
 on again by the next relay, while the other events go on. Adding a handler is one
@@ -57,10 +58,16 @@ RELAY_TASK = "oms.tasks.relay_outbox"
 KICK_WINDOW_SECONDS = 1  # whole seconds: the cache's timeouts
 
 HANDLERS: dict[str, tuple[str, ...]] = {
-    "order.released": ("warehouse.dispatch.send_releases",),
-    "release.resent": ("warehouse.dispatch.send_resent_release",),
     ALL_EVENTS: ("oms.webhooks.relay_event",),
 }
+
+
+def register(event_type: str, path: str) -> None:
+    """Have the handler at that dotted path called for every event of the type. Each
+    app registers the events it answers in its AppConfig.ready, so that the core and
+    the lower apps never name a higher one: an event travels up, an import never."""
+    if path not in HANDLERS.get(event_type, ()):
+        HANDLERS[event_type] = (*HANDLERS.get(event_type, ()), path)
 
 
 @lru_cache

@@ -628,7 +628,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.choices.OrderStatus",
         "ProjectStatusEnum": "orders.choices.ProjectStatus",
-        "ReleaseStatusEnum": "warehouse.choices.ReleaseStatus",
+        "ReleaseStatusEnum": "warehouse.integration.choices.ReleaseStatus",
         "AllocationRunStatusEnum": "allocation.choices.RunStatus",
         "TimelineKindEnum": "orders.choices.TimelineKind",
         "OrderKindEnum": "orders.choices.OrderKind",

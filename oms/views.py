@@ -27,9 +27,9 @@ from oms.webhook_states import delivery_state
 from oms.webhook_states import explain as explain_failure
 from orders.models import DesignEvent
 from orders.selectors import jeopardy, order_flow, status_counts
-from warehouse.delivery import release_delivery
-from warehouse.models import Return, StockLevel
-from warehouse.selectors import unanswered_releases, undelivered_releases
+from warehouse.integration.delivery import release_delivery
+from warehouse.integration.selectors import unanswered_releases, undelivered_releases
+from warehouse.ledger.models import Return, StockLevel
 
 UNANSWERED_SHOWN = 10
 # Rows of each list in the dashboard's "Needs attention" (the rest are counted).

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from allocation.models import AllocationOutcome
 from orders.models import Order, OrderNote
-from warehouse.models import Release
+from warehouse.integration.models import Release
 
 
 def _tag(kind: str, *parts) -> str:

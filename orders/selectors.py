@@ -13,7 +13,7 @@ from oms.roles import Role
 from oms.text_search import text_match
 from orders.choices import OrderStatus, TimelineKind
 from orders.models import Order, OrderLine, OrderNote, Project, SavedView
-from warehouse.models import Return, ReturnLine
+from warehouse.ledger.models import Return, ReturnLine
 
 
 def status_counts() -> list[tuple[OrderStatus, int]]:
@@ -174,8 +174,8 @@ RELEASE_EVENT_ACTIONS = {
 def warehouse_entries(order: Order) -> list[TimelineEntry]:
     """Calls to warehouse systems and release events for the order (two queries)."""
     from oms.models import OutboxEvent
-    from warehouse.delivery import explain
-    from warehouse.models import WarehouseCall
+    from warehouse.integration.delivery import explain
+    from warehouse.integration.models import WarehouseCall
 
     calls = WarehouseCall.objects.filter(release__order_id=order.pk).select_related(
         "warehouse", "release"
@@ -330,7 +330,7 @@ def order_list():
 def queue_rows():
     """Orders for the queue: order_list() with each order's open releases, whose
     delivery the queue shows (one more query per page)."""
-    from warehouse.selectors import open_releases_prefetch
+    from warehouse.integration.selectors import open_releases_prefetch
 
     return order_list().prefetch_related(open_releases_prefetch())
 

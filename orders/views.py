@@ -51,10 +51,12 @@ from orders.forms import (
 )
 from orders.models import DesignEvent, Order, SavedView
 from orders.services import saved_views as saved_views_service
-from warehouse.delivery import order_delivery, release_delivery
-from warehouse.dispatch import release_resend
-from warehouse.models import Release, Return
-from warehouse.selectors import open_releases, order_releases
+from warehouse.integration.delivery import order_delivery, release_delivery
+from warehouse.integration.dispatch import release_resend
+from warehouse.integration.models import Release
+from warehouse.integration.releases import release_order
+from warehouse.integration.selectors import open_releases, order_releases
+from warehouse.ledger.models import Return
 
 PAGE_SIZE = 50
 
@@ -73,7 +75,7 @@ ACTIONS = {
     a.name: a
     for a in [
         Action("approve", "Approve", services.order_approve, "approved", style="primary"),
-        Action("release", "Release to warehouse", services.order_release, "released"),
+        Action("release", "Release to warehouse", release_order, "released"),
         Action("resolve_close", "Close the return", services.order_resolve_close, "closed"),
         Action("reject", "Reject to draft", services.order_reject, "rejected", needs_reason=True),
         Action("reopen", "Reopen to draft", services.order_reopen, "reopened", needs_reason=True),

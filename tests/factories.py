@@ -16,8 +16,9 @@ from oms.roles import STAFF_ROLES
 from orders import services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Market, Project, Region
-from warehouse.models import Warehouse, WarehouseMarket
-from warehouse.services import stock_receive
+from warehouse.integration.releases import release_order
+from warehouse.ledger.models import Warehouse, WarehouseMarket
+from warehouse.ledger.services import stock_receive
 
 SETUP = Actor.system("test-setup")
 
@@ -190,7 +191,7 @@ def order_in(status: OrderStatus, *, warehouse=None, **kwargs):
     order = services.order_allocate(order=order, warehouse=warehouse, actor=SETUP)
     if status == OrderStatus.ALLOCATED:
         return order
-    order = services.order_release(order=order, actor=SETUP)
+    order = release_order(order=order, actor=SETUP)
     if status == OrderStatus.RELEASED:
         return order
     order = services.order_complete(order=order, actor=SETUP)

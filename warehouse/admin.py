@@ -11,16 +11,15 @@ from django.urls import path, reverse
 
 from oms.actors import Actor
 from oms.admin_base import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_service
-from warehouse import dispatch, services
-from warehouse.models import (
-    Release,
+from warehouse.integration import dispatch
+from warehouse.integration.models import Release, WarehouseCall, WarehouseCallback
+from warehouse.ledger import services
+from warehouse.ledger.models import (
     Return,
     ReturnLine,
     StockLevel,
     StockMovement,
     Warehouse,
-    WarehouseCall,
-    WarehouseCallback,
     WarehouseMarket,
 )
 

@@ -5,8 +5,8 @@ sweeps do not (their next run is the retry)."""
 from celery import shared_task
 from django.conf import settings
 
-from warehouse import dispatch
-from warehouse.reconcile import reconcile_stock_job
+from warehouse.integration import dispatch
+from warehouse.ledger.reconcile import reconcile_stock_job
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

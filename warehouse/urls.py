@@ -1,6 +1,6 @@
 from django.urls import path
 
-from warehouse import views
+from warehouse.ledger import views
 
 app_name = "warehouse"
 

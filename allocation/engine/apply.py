@@ -15,7 +15,8 @@ a chunk of decisions at a time, each chunk one short transaction that:
    only if every one still fits what is available now (a stock change since the plan
    may have taken some away); an order that no longer fits gets `changed` and takes
    nothing: all or none per order, always;
-5. writes the allocations (allocation.engine.writes) and the chunk's outcomes.
+5. allocates the orders that still fit (orders.services.orders_allocate, the allocate
+   transition in bulk) and writes the chunk's outcomes.
 
 So a cancellation, a receipt or an adjustment waits at most for the one chunk that
 holds its row, and the next chunk sees it. With nothing else changing, every re-check
@@ -46,14 +47,14 @@ from django.db import OperationalError, transaction
 from allocation.choices import Result
 from allocation.engine.demand import Demand
 from allocation.engine.walk import Decision
-from allocation.engine.writes import OrderAllocation, write_allocations
 from allocation.models import AllocationOutcome, AllocationRun
 from oms import audit
 from oms.actors import Actor
 from oms.bulk import insert_values, rows_by_ids
 from orders.choices import OrderStatus
 from orders.models import Order
-from warehouse.models import StockLevel
+from orders.services import OrderAllocation, orders_allocate
+from warehouse.ledger.models import StockLevel
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def _write_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor
             taken.append(decision)
         else:
             changed[decision.order.id] = STOCK_CHANGED
-    write_allocations(
+    orders_allocate(
         [
             OrderAllocation(
                 d.order.id, d.placements, [demand.warehouses[w] for w in d.warehouse_ids]

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from catalog.models import Item
 from orders.choices import OrderStatus
 from orders.models import Market, Order, OrderLine
-from warehouse.models import StockLevel, Warehouse, WarehouseMarket
+from warehouse.ledger.models import StockLevel, Warehouse, WarehouseMarket
 
 
 @dataclass(slots=True)

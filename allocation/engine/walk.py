@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from allocation.choices import Result
 from allocation.engine.demand import Demand, OrderDemand, Stock
 from allocation.ranking import Ranking
 from catalog.choices import ItemLifecycle
 from orders.choices import ReasonCode
+from warehouse.ledger.reservations import Placement
 
 # When an order has several mismatches, the reason code is the first of these it has.
 REASON_PRECEDENCE = [
@@ -31,16 +31,6 @@ REASON_PRECEDENCE = [
     ReasonCode.UNKNOWN_ITEM,
     ReasonCode.ITEM_NOT_STOCKED,
 ]
-
-
-class Placement(NamedTuple):
-    """Stock of one level reserved for one line."""
-
-    line_id: int
-    level_id: int
-    quantity: int
-    warehouse_id: int
-    item_id: int
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Allocation use cases: stock held for orders, and allocation runs."""
+"""Allocation use cases: allocation runs (the stock they reserve is held in the ledger,
+warehouse.ledger.reservations)."""
 
 from allocation.services.runs import (
     AllocationRunInProgress,
@@ -7,7 +8,6 @@ from allocation.services.runs import (
     allocation_run_request,
     allocation_runs_send_waiting,
 )
-from allocation.services.stock import issue_allocations, place_in_warehouse, release_allocations
 
 __all__ = [
     "AllocationRunInProgress",
@@ -15,7 +15,4 @@ __all__ = [
     "allocation_run_execute",
     "allocation_run_request",
     "allocation_runs_send_waiting",
-    "issue_allocations",
-    "place_in_warehouse",
-    "release_allocations",
 ]

@@ -27,8 +27,8 @@ from oms.demo.data import (
 from oms.roles import STAFF_ROLES
 from orders.choices import PlanType
 from orders.models import Market, Project, Region
-from warehouse.models import StockLevel, Warehouse, WarehouseMarket
-from warehouse.services import stock_receive, stock_set_minimum
+from warehouse.ledger.models import StockLevel, Warehouse, WarehouseMarket
+from warehouse.ledger.services import stock_receive, stock_set_minimum
 
 
 def users() -> None:

@@ -29,10 +29,10 @@ from orders import gates, ingestion
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import DesignStream, Market, Order, Project, Region
-from warehouse import callbacks
-from warehouse.choices import Condition
-from warehouse.models import Warehouse, WarehouseMarket
-from warehouse.services import stock_receive
+from warehouse.integration import callbacks
+from warehouse.ledger.choices import Condition
+from warehouse.ledger.models import Warehouse, WarehouseMarket
+from warehouse.ledger.services import stock_receive
 
 
 def orders(projects, items, today) -> None:

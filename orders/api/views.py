@@ -18,6 +18,7 @@ from orders import project_import, selectors, services
 from orders.api import serializers as s
 from orders.filters import OrderFilter, ProjectFilter
 from orders.models import ORDER_NUMBER_PATTERN, Order, OrderNote, OrderRevision, Project
+from warehouse.integration.releases import release_order
 
 NUMBER = ORDER_NUMBER_PATTERN
 
@@ -222,7 +223,7 @@ class OrderReleaseApi(OrderTransitionApi):
         return super().post(request, number)
 
     def perform(self, order, data):
-        services.order_release(order=order, actor=self.actor)
+        release_order(order=order, actor=self.actor)
 
 
 class OrderResolveReturnApi(OrderTransitionApi):

@@ -45,6 +45,7 @@ from orders.models import (
     OrderRevision,
     order_number,
 )
+from warehouse.ledger import reservations
 
 FAST_TYPES = {DesignEventType.DESIGN_APPROVED, DesignEventType.BOM_REVISED}
 
@@ -359,7 +360,7 @@ def _write_lines(changed, new, gone) -> None:
         insert_rows(OrderLine, [line for _, line in new])
         _history(OrderLine, [line for _, line in new], [w for w, _ in new], "+")
     if gone:
-        services.unlink_from_stock(pk for _, pk in gone)
+        reservations.forget_lines(pk for _, pk in gone)
         audit.bulk_history_of(
             OrderLine.objects.filter(pk__in=[pk for _, pk in gone]),
             history_type="-",

@@ -16,14 +16,15 @@ from orders.services.common import (
     allowed_transitions,
     jsonable,
     transition_permission,
-    unlink_from_stock,
 )
 from orders.services.creation import order_create
 from orders.services.fulfilment import (
+    OrderAllocation,
     order_allocate,
     order_allocations,
     order_complete,
     order_release,
+    orders_allocate,
 )
 from orders.services.notes import order_add_note
 from orders.services.returns import (
@@ -62,6 +63,7 @@ __all__ = [
     "LineEdits",
     "LineSpec",
     "LineState",
+    "OrderAllocation",
     "ReturnSpec",
     "add_flags",
     "allowed_transitions",
@@ -86,10 +88,10 @@ __all__ = [
     "order_reopen",
     "order_resolve_close",
     "order_revise",
+    "orders_allocate",
     "return_close",
     "return_reopen",
     "return_replace",
     "shipped_notes",
     "transition_permission",
-    "unlink_from_stock",
 ]

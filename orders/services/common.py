@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from catalog.models import Item, Kit
-from oms import audit, outbox
+from oms import audit, correlation, outbox
 from oms.actors import Actor
 from oms.errors import (
     ActionForbidden,
@@ -24,7 +24,8 @@ from orders.choices import (
     ReasonCode,
 )
 from orders.models import REASONED_TRANSITIONS, Order, OrderLine
-from warehouse.choices import Condition
+from warehouse.ledger import reservations
+from warehouse.ledger.choices import Condition
 
 S = OrderStatus
 
@@ -167,6 +168,44 @@ def check_transition(order: Order, name: str, *, actor: Actor) -> None:
         )
 
 
+def transition_edge(name: str) -> tuple[str, str]:
+    """The one source status and the target of a transition that has one source (for
+    the transitions made in bulk)."""
+    transitions = getattr(Order, name)._django_fsm.transitions
+    ((source, edge),) = transitions.items()
+    return source, edge.target
+
+
+def transition_event(
+    *,
+    order_id: int,
+    number: str,
+    version: int,
+    name: str,
+    source: str,
+    target: str,
+    actor: Actor,
+    reason_code: str = "",
+    reason_text: str = "",
+    payload: dict | None = None,
+) -> dict:
+    """The outbox event of one transition, made singly (apply_transition) or in bulk."""
+    return {
+        "event_type": TRANSITION_EVENTS[name],
+        "aggregate_type": "order",
+        "aggregate_id": order_id,
+        "payload": {
+            "number": number,
+            "from": source,
+            "to": target,
+            "version": version,
+            "actor": actor.as_payload(),
+            "reason": {"code": reason_code, "text": reason_text.strip()} if reason_code else None,
+            **(payload or {}),
+        },
+    }
+
+
 def apply_transition(
     order: Order,
     name: str,
@@ -197,36 +236,39 @@ def apply_transition(
     with audit.acting(actor, reason=change_reason):
         order.save()
     outbox.publish(
-        event_type=TRANSITION_EVENTS[name],
-        aggregate_type="order",
-        aggregate_id=order.pk,
-        payload={
-            "number": order.number,
-            "from": source,
-            "to": order.status,
-            "version": order.version,
-            "actor": actor.as_payload(),
-            "reason": {"code": reason_code, "text": reason_text.strip()} if reason_code else None,
-            **(payload or {}),
-        },
+        **transition_event(
+            order_id=order.pk,
+            number=order.number,
+            version=order.version,
+            name=name,
+            source=source,
+            target=order.status,
+            actor=actor,
+            reason_code=reason_code,
+            reason_text=reason_text,
+            payload=payload,
+        )
     )
     return order
 
 
-def unlink_from_stock(line_ids: Iterable[int]) -> None:
-    """Before draft lines are deleted: the allocations they once held go (they have all
-    ended, and the ledger tells their story), and their ledger movements keep the order
-    and the item but no longer point at the line. A line still holding stock is never
-    removed: a draft holds none."""
-    from allocation.models import Allocation
-    from warehouse.models import StockMovement
-
-    line_ids = list(line_ids)
-    held = Allocation.objects.filter(order_line__in=line_ids, status=Allocation.Status.ACTIVE)
-    if held.exists():
-        raise TransitionNotAllowed("A line that holds stock cannot be removed.")
-    Allocation.objects.filter(order_line__in=line_ids).delete()
-    StockMovement.objects.filter(order_line__in=line_ids).update(order_line=None)
+def give_back_stock(lines: list[OrderLine], *, actor: Actor, reason: str) -> int:
+    """Give back everything the locked lines hold (the ledger's release_allocations) and
+    set their allocated quantity to nothing, with history. Used by reject, cancel and
+    upstream changes. Returns the units given back."""
+    released = reservations.release_allocations(lines=lines, actor=actor, reason=reason)
+    held = [line for line in lines if line.allocated_quantity]
+    if held:
+        OrderLine.objects.filter(pk__in=[line.pk for line in held]).update(allocated_quantity=0)
+        for line in held:
+            line.allocated_quantity = 0
+        audit.bulk_history_of(
+            OrderLine.objects.filter(pk__in=[line.pk for line in held]),
+            history_type="~",
+            key="id",
+            reasons={line.pk: (audit.current_reason(), correlation.get()) for line in held},
+        )
+    return sum(released.values())
 
 
 def save_lines(lines: Iterable[OrderLine], actor: Actor, reason: str, fields: list[str]) -> None:

@@ -2,44 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 
-from allocation.engine.writes import OrderAllocation, write_allocations
-from allocation.models import Allocation
-from allocation.services import issue_allocations, place_in_warehouse
-from oms import audit
+from oms import audit, outbox
 from oms.actors import Actor
 from oms.errors import (
     Problem,
     TransitionNotAllowed,
     ValidationFailed,
 )
+from orders import writes
 from orders.models import Order
 from orders.services.common import (
     apply_transition,
     check_transition,
     lock_lines,
     lock_order,
+    transition_edge,
+    transition_event,
+    transition_permission,
 )
-from warehouse.choices import ReleaseStatus
-from warehouse.models import Release, Warehouse
+from warehouse.ledger import reservations
+from warehouse.ledger.models import Allocation, Warehouse
+from warehouse.ledger.reservations import Placement
 
 
 def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order:
     """Reserve all of an APPROVED order's lines in one named warehouse, or nothing.
     Allocation runs are the normal way orders get stock; this serves one order from a
-    warehouse someone chose, through the same write as a run."""
+    warehouse someone chose, through the same transition as a run (orders_allocate)."""
     with transaction.atomic():
         order = lock_order(order)
         check_transition(order, "allocate", actor=actor)
         if order.gated:
             raise TransitionNotAllowed(f"Order {order.number} is gated: {order.gate_reason}")
         lines = lock_lines(order)
-        placements = place_in_warehouse(lines=lines, warehouse=warehouse)
-        write_allocations(
+        placements = reservations.place_in_warehouse(lines=lines, warehouse=warehouse)
+        orders_allocate(
             [OrderAllocation(order.pk, placements, [warehouse.code])],
             actor=actor,
             reason=f"allocate at {warehouse.code}",
@@ -47,37 +49,86 @@ def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order
         return Order.objects.select_related("project").get(pk=order.pk)
 
 
+@dataclass(frozen=True)
+class OrderAllocation:
+    """What one order takes: its placements, and the warehouses (codes) it takes them
+    from, in the order stock was taken."""
+
+    order_id: int
+    placements: Sequence[Placement]
+    warehouses: list[str]
+
+
+def orders_allocate(
+    allocations: Sequence[OrderAllocation], *, actor: Actor, reason: str, payload=None
+) -> None:
+    """The allocate transition of many orders at once (an allocation run's chunk), set
+    based: a fixed number of statements however many orders. Each order gets what
+    order_allocate gives one: its placements reserved in the ledger, its lines'
+    allocated quantity raised (with history), its move from APPROVED to ALLOCATED (a
+    new version, with history) and its `order.allocated` event, whose payload is made
+    by the same code as every transition's (plus `payload`). The caller holds the
+    orders locked (lock_orders) and the stock levels after them, and has checked under
+    those locks that every order is APPROVED, not gated and has the stock; an order
+    that left APPROVED meanwhile makes the whole write fail (StaleVersion)."""
+    if not allocations:
+        return
+    actor.require(transition_permission("allocate"), "allocate orders")
+    source, target = transition_edge("allocate")
+    with audit.acting(actor, reason=reason):
+        reservations.reserve(
+            ((a.order_id, a.placements) for a in allocations), actor=actor, reason=reason
+        )
+        allocated: dict[int, int] = {}
+        line_reasons: dict[int, str] = {}
+        for a in allocations:
+            for p in a.placements:
+                allocated[p.line_id] = allocated.get(p.line_id, 0) + p.quantity
+                line_reasons[p.line_id] = f"allocated at {', '.join(a.warehouses)}"
+        writes.add_to_lines("allocated_quantity", allocated, line_reasons)
+        moved = writes.move_orders(
+            [a.order_id for a in allocations], source=source, target=target, reason=reason
+        )
+    outbox.publish_many(
+        [
+            transition_event(
+                order_id=a.order_id,
+                number=moved[a.order_id][0],
+                version=moved[a.order_id][1],
+                name="allocate",
+                source=source,
+                target=target,
+                actor=actor,
+                payload={"warehouses": a.warehouses, **(payload or {})},
+            )
+            for a in allocations
+        ]
+    )
+
+
 def order_release(*, order: Order, actor: Actor) -> Order:
-    """Ask the warehouses holding the order's stock to pick and ship it."""
+    """Ask the warehouses holding the order's stock to pick and ship it. The order is
+    RELEASED; its `order.released` event names what each warehouse is to ship, and the
+    warehouse integration makes a release of each part and sends it."""
     with transaction.atomic():
         order = lock_order(order)
         check_transition(order, "release", actor=actor)
         lines = lock_lines(order)
-        per_warehouse: dict[int, list[dict]] = {}
+        per_warehouse: dict[str, list[dict]] = {}
         for allocation in order_allocations(lines).select_related(
             "stock_level__warehouse", "order_line__item"
         ):
-            per_warehouse.setdefault(allocation.stock_level.warehouse_id, []).append(
+            per_warehouse.setdefault(allocation.stock_level.warehouse.code, []).append(
                 {"item": allocation.order_line.item.code, "quantity": allocation.quantity}
             )
-        releases = [
-            Release.objects.create(
-                order=order, warehouse_id=warehouse_id, lines=per_warehouse[warehouse_id]
-            )
-            for warehouse_id in sorted(per_warehouse)
-        ]
         return apply_transition(
             order,
             "release",
             actor=actor,
             payload={
                 "releases": [
-                    {
-                        "release_id": str(release.release_id),
-                        "warehouse": release.warehouse.code,
-                        "lines": per_warehouse[release.warehouse_id],
-                    }
-                    for release in releases
+                    {"warehouse": code, "lines": per_warehouse[code]}
+                    for code in sorted(per_warehouse)
                 ]
             },
         )
@@ -122,14 +173,11 @@ def order_complete(
                 "The shipped quantities do not fit the order.", problems=problems
             )
         with audit.acting(actor, reason="shipped"):
-            issue_allocations(lines=lines, shipped=shipped, actor=actor)
+            reservations.issue_allocations(lines=lines, shipped=shipped, actor=actor)
             for line in lines:
                 line.released_quantity += shipped.get(line.pk, 0)
                 line.allocated_quantity = 0
                 line.save(update_fields=["released_quantity", "allocated_quantity"])
-        Release.objects.filter(
-            order=order, status__in=[ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED]
-        ).update(status=ReleaseStatus.COMPLETED, finished_at=timezone.now())
         short = [
             {"item": line.item.code, "outstanding": line.outstanding_quantity}
             for line in lines

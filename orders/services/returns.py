@@ -38,9 +38,9 @@ from orders.services.common import (
     transition_permission,
 )
 from orders.services.creation import order_create
-from warehouse.choices import Condition, ReturnResolution
-from warehouse.models import Return, ReturnLine, Warehouse
-from warehouse.services import record_movement, return_kind, stock_level_locked
+from warehouse.ledger.choices import Condition, ReturnResolution
+from warehouse.ledger.models import Return, ReturnLine, Warehouse
+from warehouse.ledger.services import record_movement, return_kind, stock_level_locked
 
 
 def order_record_return(

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from allocation.services import release_allocations
 from catalog.models import Kit
 from catalog.selectors import kit_version_effective
 from oms import audit, outbox
@@ -37,13 +36,12 @@ from orders.services.common import (
     check_reason,
     check_transition,
     check_version,
+    give_back_stock,
     jsonable,
     lock_lines,
     lock_order,
-    unlink_from_stock,
 )
-from warehouse.choices import ReleaseStatus
-from warehouse.models import Release
+from warehouse.ledger import reservations
 
 
 def order_approve(*, order: Order, actor: Actor) -> Order:
@@ -133,10 +131,7 @@ def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
         check_reason(reason_code, reason_text)
         lines = lock_lines(order)
         with audit.acting(actor, reason=f"{name}: {reason_text}"):
-            released = release_allocations(lines=lines, actor=actor, reason=f"order {name}ed")
-        Release.objects.filter(
-            order=order, status__in=[ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED]
-        ).update(status=ReleaseStatus.REJECTED, finished_at=timezone.now())
+            released = give_back_stock(lines, actor=actor, reason=f"order {name}ed")
         return apply_transition(
             order,
             name,
@@ -202,7 +197,7 @@ def order_edit_lines(
                     changed.append({"item": line.item.code, "quantity": [line.quantity, quantity]})
                     line.quantity = quantity
                     line.save(update_fields=["quantity"])
-            unlink_from_stock(removed)
+            reservations.forget_lines(removed)
             for line_id in sorted(removed):
                 lines[line_id].delete()
             for spec in new.values():

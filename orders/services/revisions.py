@@ -23,8 +23,8 @@ from orders.services.common import (
     jsonable,
     lock_lines,
     lock_order,
-    unlink_from_stock,
 )
+from warehouse.ledger import reservations
 
 HEADER_FIELDS = ("need_by", "national_priority", "plan_type")
 
@@ -138,7 +138,7 @@ def order_revise(
                 shipped_notes((line.item_code, line.released_quantity) for line in diff.shipped),
             )
         with audit.acting(actor, reason=event_id or "upstream revision"):
-            unlink_from_stock(line.ref.pk for line in diff.removed)
+            reservations.forget_lines(line.ref.pk for line in diff.removed)
             for line in diff.removed:
                 line.ref.delete()
             for line, spec in diff.updated:

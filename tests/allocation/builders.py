@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from allocation import services
 from allocation.choices import Trigger
-from allocation.models import Allocation, AllocationRun
+from allocation.models import AllocationRun
 from orders import services as order_services
 from orders.models import Order
 from tests.factories import (
@@ -21,8 +21,8 @@ from tests.factories import (
     make_order,
     serve,
 )
-from warehouse.choices import MOVEMENT_EFFECTS
-from warehouse.models import StockLevel, StockMovement
+from warehouse.ledger.choices import MOVEMENT_EFFECTS
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement
 
 
 @dataclass

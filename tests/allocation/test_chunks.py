@@ -12,7 +12,7 @@ from django.db.models import Sum
 from allocation import services
 from allocation.choices import Result, RunStatus, Trigger
 from allocation.engine import apply as engine_apply
-from allocation.models import Allocation, AllocationRun
+from allocation.models import AllocationRun
 from orders import services as order_services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order, OrderLine
@@ -24,7 +24,8 @@ from tests.allocation.builders import (
     stock_is_consistent,
 )
 from tests.factories import SETUP, make_order, stock
-from warehouse.services import stock_adjust, stock_receive
+from warehouse.ledger.models import Allocation
+from warehouse.ledger.services import stock_adjust, stock_receive
 
 # How long a write made between two chunks may take before the test calls it blocked:
 # far more than such a write needs, far less than the run, which waits for the test.

@@ -19,7 +19,7 @@ from orders.models import Order
 from tests.allocation.builders import make_world, stock_is_consistent
 from tests.concurrency import at_once
 from tests.factories import SETUP, stock
-from warehouse.services import stock_adjust, stock_receive
+from warehouse.ledger.services import stock_adjust, stock_receive
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

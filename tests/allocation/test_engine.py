@@ -4,7 +4,6 @@ warehouses; and one order from a chosen warehouse, through the same write."""
 import pytest
 
 from allocation.choices import Result
-from allocation.models import Allocation
 from oms import audit
 from oms.models import OutboxEvent
 from orders import services as order_services
@@ -22,7 +21,7 @@ from tests.factories import (
     make_order,
     stock,
 )
-from warehouse.models import StockMovement
+from warehouse.ledger.models import Allocation, StockMovement
 
 pytestmark = pytest.mark.django_db
 

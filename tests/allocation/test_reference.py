@@ -14,7 +14,7 @@ from allocation.choices import Result
 from allocation.engine import apply as engine_apply
 from allocation.engine.demand import Demand, ItemInfo, OrderDemand, Stock
 from allocation.engine.walk import walk
-from allocation.models import Allocation, OrderTypeRank, PlanTypeRank, RankingConfig
+from allocation.models import OrderTypeRank, PlanTypeRank, RankingConfig
 from allocation.ranking import Ranking
 from catalog.choices import ItemLifecycle
 from oms import audit
@@ -31,7 +31,7 @@ from tests.factories import (
     serve,
     stock,
 )
-from warehouse.models import StockLevel
+from warehouse.ledger.models import Allocation, StockLevel
 
 APPROVED_AT = datetime.datetime(2026, 11, 1, 8, 0, tzinfo=datetime.UTC)
 

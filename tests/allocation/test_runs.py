@@ -11,7 +11,7 @@ from allocation import services
 from allocation.choices import RunStatus, Trigger
 from allocation.engine import apply as engine_apply
 from allocation.engine import run as engine_run
-from allocation.models import Allocation, AllocationRun
+from allocation.models import AllocationRun
 from oms.actors import Actor
 from oms.errors import ActionForbidden
 from oms.models import JobRun, OutboxEvent
@@ -28,7 +28,7 @@ from tests.factories import (
     UserFactory,
     stock,
 )
-from warehouse.models import StockLevel, StockMovement
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_a_run_that_fails_records_why_and_keeps_nothing_of_the_chunk_it_was_writ
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(engine_apply, "write_allocations", broken)
+    monkeypatch.setattr(engine_apply, "orders_allocate", broken)
     with pytest.raises(RuntimeError):
         allocate()
 

@@ -13,11 +13,11 @@ from celery.contrib.testing.worker import start_worker
 from allocation import tasks, triggers
 from allocation.choices import RunStatus, Trigger
 from allocation.models import AllocationRun
-from oms import celery_app
+from oms import celery_app, relay
 from orders.choices import OrderStatus
 from tests.allocation.builders import make_world, status_of
 from tests.factories import SETUP, stock
-from warehouse.services import stock_adjust
+from warehouse.ledger.services import stock_adjust
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,19 +69,23 @@ def test_a_burst_of_arriving_stock_schedules_one_run_soon_after(
         stock(world.a, x, 5)
         stock(world.b, y, 5)
         stock_adjust(warehouse=world.a, item=x, quantity=3, reason="count", actor=SETUP)
+        relay.relay_pending()  # hands on their stock.available events
 
     assert with_broker == [{"countdown": 45}]
     with django_capture_on_commit_callbacks(execute=True):
         stock(world.a, x, 1)  # within the delay: the scheduled run will see it too
+        relay.relay_pending()
     assert with_broker == [{"countdown": 45}]
 
 
 @pytest.mark.django_db
 def test_stock_taken_away_schedules_nothing(world, with_broker, django_capture_on_commit_callbacks):
     x = world.items[0]
-    stock(world.a, x, 5)  # outside the capture: its callback is dropped
+    stock(world.a, x, 5)
+    relay.relay_pending()  # outside the capture: the run it would schedule is dropped
     with django_capture_on_commit_callbacks(execute=True):
         stock_adjust(warehouse=world.a, item=x, quantity=-2, reason="count", actor=SETUP)
+        relay.relay_pending()
     assert with_broker == []
 
 
@@ -97,6 +101,7 @@ def test_stock_given_back_by_a_cancellation_schedules_a_run(
     order = order_services.order_allocate(
         order=world.approved([(x, 2)]), warehouse=world.a, actor=SETUP
     )
+    relay.relay_pending()  # outside the capture: the run it would schedule is dropped
     with django_capture_on_commit_callbacks(execute=True):
         order_services.order_cancel(
             order=order,
@@ -104,6 +109,7 @@ def test_stock_given_back_by_a_cancellation_schedules_a_run(
             reason_code=ReasonCode.NO_LONGER_NEEDED,
             reason_text="site dropped",
         )
+        relay.relay_pending()
     assert with_broker == [{"countdown": 45}]
 
 
@@ -115,6 +121,7 @@ def test_without_a_broker_arriving_stock_schedules_nothing(
     monkeypatch.setattr(tasks.allocation_after_stock, "apply_async", lambda **o: sent.append(o))
     with django_capture_on_commit_callbacks(execute=True):
         stock(world.a, world.items[0], 5)
+        relay.relay_pending()
     assert sent == []
 
 
@@ -148,6 +155,7 @@ def test_beat_runs_allocation_at_the_configured_interval():
 def test_a_worker_allocates_soon_after_stock_arrives(settings):
     # given an approved order waiting for stock, and a worker behind Redis
     settings.OMS_ALLOCATION_AFTER_STOCK_SECONDS = 1
+    settings.OMS_RELAY_KICK = True  # the relay hands stock.available on to allocation
     world = make_world()
     x = world.items[0]
     order = world.approved([(x, 3)])

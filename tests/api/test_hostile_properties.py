@@ -15,7 +15,7 @@ from oms.models import IdempotencyKey
 from orders.choices import OrderStatus
 from orders.models import DesignEvent, Market, Project
 from tests import factories
-from warehouse.models import Release
+from warehouse.integration.models import Release
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 

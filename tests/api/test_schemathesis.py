@@ -21,7 +21,7 @@ from allocation.choices import Trigger
 from oms.actors import Actor
 from orders.choices import OrderStatus
 from tests import factories
-from warehouse.models import Release
+from warehouse.integration.models import Release
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -72,7 +72,7 @@ def data(options: dict) -> dict:
     from oms import audit
     from oms.actors import Actor
     from orders.models import Market, Order, OrderLine, Project, Region, order_number
-    from warehouse.models import StockLevel, StockMovement, Warehouse, WarehouseMarket
+    from warehouse.ledger.models import StockLevel, StockMovement, Warehouse, WarehouseMarket
 
     rng = random.Random(options["seed"])
     markets_n, warehouses_n = options["markets"], options["warehouses"]
@@ -372,8 +372,8 @@ def probe(options: dict) -> dict:
     from orders import services as order_services
     from orders.choices import OrderStatus, ReasonCode
     from orders.models import Order, OrderLine
-    from warehouse.models import StockLevel
-    from warehouse.services import stock_adjust, stock_receive
+    from warehouse.ledger.models import StockLevel
+    from warehouse.ledger.services import stock_adjust, stock_receive
 
     rng = random.Random(options["seed"] + 1)
     actor = Actor.system("bench probe")

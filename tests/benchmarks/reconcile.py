@@ -85,7 +85,7 @@ def prepare_database(args) -> None:
     django.setup()
     call_command("migrate", verbosity=0)
 
-    from warehouse.models import StockLevel, StockMovement
+    from warehouse.ledger.models import StockLevel, StockMovement
 
     levels = args.warehouses * args.items
     movements = levels * args.cycles * len(CYCLE)
@@ -107,10 +107,9 @@ def load(args) -> None:
     line per item, the levels, their movements and one allocation per level."""
     from django.db import connection, transaction
 
-    from allocation.models import Allocation
     from catalog.models import Item
     from orders.models import Market, Order, OrderLine, Project, Region
-    from warehouse.models import StockLevel, StockMovement, Warehouse
+    from warehouse.ledger.models import Allocation, StockLevel, StockMovement, Warehouse
 
     def table(model):
         return connection.ops.quote_name(model._meta.db_table)
@@ -174,7 +173,7 @@ def spoil(count: int) -> list[int]:
     """Change the on hand of `count` levels behind the ledger's back; returns their ids."""
     from django.db.models import F
 
-    from warehouse.models import StockLevel
+    from warehouse.ledger.models import StockLevel
 
     ids = list(StockLevel.objects.order_by("?").values_list("pk", flat=True)[:count])
     StockLevel.objects.filter(pk__in=ids).update(on_hand=F("on_hand") + 1)
@@ -184,7 +183,7 @@ def spoil(count: int) -> list[int]:
 def unspoil(ids: list[int]) -> None:
     from django.db.models import F
 
-    from warehouse.models import StockLevel
+    from warehouse.ledger.models import StockLevel
 
     StockLevel.objects.filter(pk__in=ids).update(on_hand=F("on_hand") - 1)
 
@@ -193,7 +192,7 @@ def time_check(runs: int):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from warehouse.reconcile import reconcile_stock
+    from warehouse.ledger.reconcile import reconcile_stock
 
     best, result, queries = None, None, 0
     for _ in range(runs):
@@ -210,7 +209,7 @@ def time_floor(runs: int) -> float:
     """One plain scan of the movements: the least any check of the ledger reads."""
     from django.db import connection
 
-    from warehouse.models import StockMovement
+    from warehouse.ledger.models import StockMovement
 
     best = None
     with connection.cursor() as cursor:
@@ -228,7 +227,7 @@ def main(argv=None) -> int:
     configure(args)
     prepare_database(args)
 
-    from warehouse.models import StockLevel
+    from warehouse.ledger.models import StockLevel
 
     spoiled = spoil(args.mismatches)
     try:

@@ -15,8 +15,8 @@ from orders import services
 from orders.choices import OrderStatus
 from tests import factories
 from tests.webhook_receiver import Receiver
-from warehouse import dispatch
-from warehouse.models import Release
+from warehouse.integration import dispatch
+from warehouse.integration.models import Release
 
 # The live server runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,8 +11,8 @@ from oms.actors import Actor
 from orders import services
 from orders.choices import OrderStatus
 from tests import factories
-from warehouse.callbacks.releases import release_accepted
-from warehouse.models import Release
+from warehouse.integration.callbacks.releases import release_accepted
+from warehouse.integration.models import Release
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

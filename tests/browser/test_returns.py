@@ -8,8 +8,8 @@ from orders import services
 from orders.choices import OrderKind, OrderStatus
 from orders.models import Order
 from tests import factories
-from warehouse.choices import ReturnResolution
-from warehouse.models import Release
+from warehouse.integration.models import Release
+from warehouse.ledger.choices import ReturnResolution
 
 # The live server runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

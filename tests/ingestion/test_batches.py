@@ -167,7 +167,7 @@ def test_queries_per_batch_do_not_grow_with_the_batch(items):
 
 def test_a_batch_drops_a_line_stock_moved_for_and_keeps_a_shipped_one_flagged(items):
     from tests import factories
-    from warehouse.models import StockMovement
+    from warehouse.ledger.models import StockMovement
 
     project = ProjectFactory(**READY)
     batch([event(project, 1, {"IT-0": 2, "IT-1": 1})])

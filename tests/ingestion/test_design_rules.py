@@ -605,9 +605,8 @@ def test_the_schema_finds_what_the_api_schema_found_and_keeps_nothing(project, c
 def test_a_line_dropped_after_stock_moved_for_it_goes_and_the_ledger_keeps_its_order(
     project, items
 ):
-    from allocation.models import Allocation
-    from warehouse.models import StockMovement
-    from warehouse.reconcile import reconcile_stock
+    from warehouse.ledger.models import Allocation, StockMovement
+    from warehouse.ledger.reconcile import reconcile_stock
 
     order = ingest(payload(project, {"RRU-A": 2, "ANT-B": 1})).order
     warehouse = factories.WarehouseFactory()

@@ -13,8 +13,8 @@ from oms import audit
 from oms.actors import ActorKind
 from orders.choices import OrderStatus
 from tests import factories
-from warehouse.choices import MovementKind
-from warehouse.models import StockLevel, StockMovement
+from warehouse.ledger.choices import MovementKind
+from warehouse.ledger.models import StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
 

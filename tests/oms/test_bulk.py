@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from oms.bulk import insert_rows, rows_by_ids, update_rows
 from oms.models import OutboxEvent
 from tests import factories
-from warehouse.models import StockLevel
+from warehouse.ledger.models import StockLevel
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from oms.models import OutboxEvent
 from orders import ingestion
 from orders.choices import DesignOutcome, OrderStatus
 from orders.models import DesignEvent, Order, OrderNote
-from warehouse.models import StockMovement
+from warehouse.ledger.models import StockMovement
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from allocation.services import runs
 from oms import broker, relay, webhooks
 from orders import project_upload
 from orders.ingestion import receiving
-from warehouse import dispatch
+from warehouse.integration import dispatch
 
 ASKED_FOR = [
     relay.RELAY_TASK,

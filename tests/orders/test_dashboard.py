@@ -61,8 +61,8 @@ def test_the_dashboard_shows_where_orders_pile_up(client, coordinator):
 def test_the_dashboard_points_to_returns_low_stock_and_failed_webhooks(client, coordinator):
     from oms import audit, webhooks
     from oms.models import OutboxEvent, WebhookDelivery
-    from warehouse.models import StockLevel
-    from warehouse.services import stock_set_minimum
+    from warehouse.ledger.models import StockLevel
+    from warehouse.ledger.services import stock_set_minimum
 
     factories.order_in(OrderStatus.PARTIALLY_RETURNED)
     level = StockLevel.objects.first()

@@ -13,7 +13,7 @@ from orders import services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order
 from tests.factories import SETUP, WarehouseFactory, order_in, stock
-from warehouse.models import StockLevel
+from warehouse.ledger.models import StockLevel
 
 S = OrderStatus
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,9 @@ def test_every_allowed_transition_moves_the_order(name, source):
 def test_every_other_transition_is_refused_and_changes_nothing(name, source):
     order = order_in(source)
     history_before = order.history.count()
-    events_before = OutboxEvent.objects.count()
+    # (the stock _call receives for an allocation is not the transition's doing)
+    events = OutboxEvent.objects.exclude(event_type="stock.available")
+    events_before = events.count()
 
     with pytest.raises(TransitionNotAllowed) as refused:
         _call(name, order)
@@ -107,7 +109,7 @@ def test_every_other_transition_is_refused_and_changes_nothing(name, source):
     fresh = Order.objects.get(pk=order.pk)
     assert fresh.status == source
     assert fresh.history.count() == history_before
-    assert OutboxEvent.objects.count() == events_before
+    assert events.count() == events_before
 
 
 @pytest.mark.parametrize("name", list(ALLOWED))

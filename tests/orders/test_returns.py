@@ -10,8 +10,8 @@ from orders import services
 from orders.choices import LineSource, OrderKind, OrderStatus, ReasonCode
 from orders.models import Order
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, make_order, stock
-from warehouse.choices import ReturnResolution
-from warehouse.models import Return
+from warehouse.ledger.choices import ReturnResolution
+from warehouse.ledger.models import Return
 
 pytestmark = pytest.mark.django_db
 

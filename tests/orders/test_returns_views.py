@@ -8,8 +8,8 @@ from django.urls import reverse
 from orders.choices import OrderKind, OrderStatus
 from orders.models import Order
 from tests import factories
-from warehouse.choices import ReturnResolution
-from warehouse.models import Return
+from warehouse.ledger.choices import ReturnResolution
+from warehouse.ledger.models import Return
 
 pytestmark = pytest.mark.django_db
 

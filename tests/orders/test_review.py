@@ -193,8 +193,8 @@ def test_order_numbers_are_unique_and_increasing():
 def test_a_coordinator_removes_a_line_stock_moved_for_and_the_ledger_keeps_its_order(
     coordinator_actor,
 ):
-    from warehouse.models import StockMovement
-    from warehouse.reconcile import reconcile_stock
+    from warehouse.ledger.models import StockMovement
+    from warehouse.ledger.reconcile import reconcile_stock
 
     allocated = order_in(OrderStatus.ALLOCATED, lines=[(ItemFactory(), 2), (ItemFactory(), 3)])
     order = services.order_reject(

@@ -11,16 +11,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from allocation.models import Allocation
 from oms.actors import Actor
 from oms.errors import DomainError
 from orders import services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import Order
 from tests.factories import SETUP, ItemFactory, ProjectFactory, WarehouseFactory, stock
-from warehouse.choices import MOVEMENT_EFFECTS
-from warehouse.models import StockLevel, StockMovement
-from warehouse.services import stock_adjust
+from warehouse.ledger.choices import MOVEMENT_EFFECTS
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement
+from warehouse.ledger.services import stock_adjust
 
 ACTOR = Actor.system("stateful")
 REASON = {"reason_code": ReasonCode.OTHER, "reason_text": "random step"}

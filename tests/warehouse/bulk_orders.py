@@ -10,14 +10,14 @@ import random
 
 from django.db import transaction
 
-from allocation.models import Allocation
 from oms import counters
 from oms.models import OutboxEvent
 from orders.choices import OrderStatus, OrderType, PlanType
 from orders.models import Order, OrderLine, order_number
 from tests.factories import SETUP, ItemFactory, ProjectFactory, WarehouseFactory
-from warehouse.choices import MovementKind
-from warehouse.models import Release, StockLevel, StockMovement
+from warehouse.integration.models import Release
+from warehouse.ledger.choices import MovementKind
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement
 
 
 def released_orders(count: int, *, items: int = 12, seed: int = 5) -> list[Order]:

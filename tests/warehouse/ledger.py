@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count, Sum
 
-from warehouse.choices import MOVEMENT_EFFECTS, MovementKind
-from warehouse.models import StockLevel, StockMovement
+from warehouse.ledger.choices import MOVEMENT_EFFECTS, MovementKind
+from warehouse.ledger.models import StockLevel, StockMovement
 
 
 def level_mismatches() -> list[str]:

@@ -3,8 +3,8 @@ through after the cool-down, closes on success. State lives in the shared cache.
 
 import pytest
 
-from warehouse import breaker
-from warehouse.breaker import Breaker, State
+from warehouse.integration import breaker
+from warehouse.integration.breaker import Breaker, State
 
 
 @pytest.fixture

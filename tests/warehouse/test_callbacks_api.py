@@ -10,8 +10,10 @@ from orders.choices import OrderStatus, ReasonCode
 from tests.apiclient import problem
 from tests.concurrency import at_once
 from tests.factories import ItemFactory, order_in, stock
-from warehouse.choices import CallbackKind, MovementKind, ReleaseStatus
-from warehouse.models import StockLevel, StockMovement, WarehouseCallback
+from warehouse.integration.choices import CallbackKind, ReleaseStatus
+from warehouse.integration.models import WarehouseCallback
+from warehouse.ledger.choices import MovementKind
+from warehouse.ledger.models import StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
 

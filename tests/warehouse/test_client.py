@@ -7,7 +7,7 @@ import pytest
 
 from oms import correlation
 from tests.warehouse.stub_server import Reply
-from warehouse import client
+from warehouse.integration import client
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from orders.choices import OrderKind, OrderStatus
 from orders.models import Order
 from tests.concurrency import at_once
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in, stock
-from warehouse.choices import ReturnResolution
-from warehouse.reconcile import reconcile_stock
-from warehouse.services import stock_adjust
+from warehouse.ledger.choices import ReturnResolution
+from warehouse.ledger.reconcile import reconcile_stock
+from warehouse.ledger.services import stock_adjust
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

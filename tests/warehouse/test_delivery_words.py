@@ -12,10 +12,10 @@ from django.utils import timezone
 from orders.choices import OrderStatus
 from tests import factories
 from tests.warehouse.stub_server import Reply
-from warehouse import client, dispatch
-from warehouse.choices import ReleaseStatus
-from warehouse.delivery import DeliveryState, explain, order_delivery, release_delivery
-from warehouse.models import Release
+from warehouse.integration import client, dispatch
+from warehouse.integration.choices import ReleaseStatus
+from warehouse.integration.delivery import DeliveryState, explain, order_delivery, release_delivery
+from warehouse.integration.models import Release
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from oms.models import OutboxEvent
 from oms.relay import relay_pending
 from tests.factories import SETUP
 from tests.warehouse.stub_server import Reply
-from warehouse import dispatch
-from warehouse.breaker import Breaker, State
-from warehouse.choices import CallOutcome, ReleaseStatus
-from warehouse.models import Release, WarehouseCall
+from warehouse.integration import dispatch
+from warehouse.integration.breaker import Breaker, State
+from warehouse.integration.choices import CallOutcome, ReleaseStatus
+from warehouse.integration.models import Release, WarehouseCall
 from warehouse.tasks import send_release
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in
 from tests.warehouse.bulk_orders import released_orders
 from tests.warehouse.ledger import figures, level_mismatches, movements_per_line
 from tests.warehouse.processes import wait_for
-from warehouse.breaker import Breaker, State
-from warehouse.choices import CallbackKind, CallOutcome, MovementKind, ReleaseStatus
-from warehouse.models import Release, WarehouseCall, WarehouseCallback
+from warehouse.integration.breaker import Breaker, State
+from warehouse.integration.choices import CallbackKind, CallOutcome, ReleaseStatus
+from warehouse.integration.models import Release, WarehouseCall, WarehouseCallback
+from warehouse.ledger.choices import MovementKind
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

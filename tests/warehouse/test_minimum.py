@@ -18,9 +18,9 @@ from tests.factories import (
     make_order,
     stock,
 )
-from warehouse.choices import MovementKind
-from warehouse.models import StockLevel
-from warehouse.services import record_movement, stock_adjust, stock_set_minimum
+from warehouse.ledger.choices import MovementKind
+from warehouse.ledger.models import StockLevel
+from warehouse.ledger.services import record_movement, stock_adjust, stock_set_minimum
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_setting_the_minimum_needs_permission_a_reason_and_a_sane_number(level, 
 
 
 def test_the_inventory_filter_and_the_flag_agree(level):
-    from warehouse.filters import StockLevelFilter
+    from warehouse.ledger.filters import StockLevelFilter
 
     allocate(level, 6)
     other = StockLevel.objects.exclude(pk=level.pk)

@@ -8,12 +8,11 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from allocation.models import Allocation
 from oms.models import JobRun
 from orders.choices import OrderStatus
 from tests.factories import ItemFactory, WarehouseFactory, order_in, stock
-from warehouse.models import StockLevel, StockMovement
-from warehouse.reconcile import ALLOCATIONS, Difference, reconcile_stock
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement
+from warehouse.ledger.reconcile import ALLOCATIONS, Difference, reconcile_stock
 from warehouse.tasks import reconcile_stock as nightly
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from orders.ingestion import receiving
 from orders.models import DesignEvent
 from tests.factories import ItemFactory, ProjectFactory, order_in
 from tests.warehouse.processes import wait_for
-from warehouse.models import Release, WarehouseCall
+from warehouse.integration.models import Release, WarehouseCall
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -126,7 +126,7 @@ def test_redis_down_for_6_seconds_under_gunicorn_celery_and_beat_loses_nothing(
 
     import requests
 
-    from warehouse.choices import CallOutcome
+    from warehouse.integration.choices import CallOutcome
 
     orders = [order_in(OrderStatus.ALLOCATED) for _ in range(12)]
     OutboxEvent.objects.update(delivered_at=timezone.now())

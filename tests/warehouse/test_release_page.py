@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from oms.relay import relay_pending
 from oms.scopes import Scope
-from warehouse import dispatch
-from warehouse.models import Release
+from warehouse.integration import dispatch
+from warehouse.integration.models import Release
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_a_viewer_sees_no_send_again_button_and_cannot_send(released, viewer):
 
 
 def test_a_release_waiting_behind_an_open_circuit_says_so(released, coordinator_client, settings):
-    from warehouse.breaker import Breaker
+    from warehouse.integration.breaker import Breaker
 
     order, release = released
     settings.OMS_WAREHOUSE_BREAKER_FAILURES = 1

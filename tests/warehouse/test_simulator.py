@@ -10,7 +10,7 @@ import requests
 
 from tests.warehouse.processes import wait_for
 from tests.warehouse.stub_server import Reply, StubServer
-from warehouse.simulator import Behaviour, CallbackSender, Simulator, make_server
+from warehouse.integration.simulator import Behaviour, CallbackSender, Simulator, make_server
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
 from orders import services
 from orders.choices import OrderStatus
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in, stock
-from warehouse.choices import MOVEMENT_EFFECTS
-from warehouse.models import StockLevel, StockMovement
-from warehouse.services import stock_adjust
+from warehouse.ledger.choices import MOVEMENT_EFFECTS
+from warehouse.ledger.models import StockLevel, StockMovement
+from warehouse.ledger.services import stock_adjust
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from tests.concurrency import at_once
 from tests.factories import SETUP
 from tests.warehouse.processes import wait_for
 from tests.warehouse.stub_server import Reply
-from warehouse import dispatch
-from warehouse.choices import CallOutcome, ReleaseStatus
-from warehouse.models import Release
-from warehouse.selectors import unanswered_releases
+from warehouse.integration import dispatch
+from warehouse.integration.choices import CallOutcome, ReleaseStatus
+from warehouse.integration.models import Release
+from warehouse.integration.selectors import unanswered_releases
 
 pytestmark = pytest.mark.django_db
 
@@ -238,7 +238,7 @@ def test_the_admin_sends_unanswered_releases_again(
 def test_a_silent_simulated_warehouse_answers_when_asked_again_and_the_order_closes(
     released, live_server, warehouse_token, settings
 ):
-    from warehouse.simulator import Behaviour, CallbackSender, Simulator, make_server
+    from warehouse.integration.simulator import Behaviour, CallbackSender, Simulator, make_server
 
     order, release = released
     sender = CallbackSender(live_server.url, warehouse_token, workers=2)

@@ -8,8 +8,8 @@ from orders import services
 from orders.choices import OrderStatus
 from tests import factories
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in, stock
-from warehouse.models import StockLevel
-from warehouse.services import stock_adjust, stock_set_minimum
+from warehouse.ledger.models import StockLevel
+from warehouse.ledger.services import stock_adjust, stock_set_minimum
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_the_ledger_of_reserved_shows_what_it_is_held_for(coordinator_client):
 
 
 def test_the_running_total_continues_across_pages(coordinator_client):
-    from warehouse import views
+    from warehouse.ledger import views
 
     warehouse, item = WarehouseFactory(), ItemFactory()
     for quantity in range(1, 8):  # 1 + 2 + ... + 7 = 28

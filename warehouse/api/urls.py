@@ -1,6 +1,7 @@
 from django.urls import path
 
-from warehouse.api import callbacks, views
+from warehouse.integration import api as callbacks
+from warehouse.ledger import api as views
 
 RELEASE = "warehouse/releases/<uuid:release_id>"
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from warehouse.reconcile import difference_table, reconcile_stock
+from warehouse.ledger.reconcile import difference_table, reconcile_stock
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from oms.actors import Actor
 from oms.clients import api_client_create, api_client_rotate
 from oms.models import ApiClient
 from oms.scopes import Scope
-from warehouse.simulator import Behaviour, CallbackSender, Simulator, make_server
+from warehouse.integration.simulator import Behaviour, CallbackSender, Simulator, make_server
 
 CLIENT_NAME = "warehouse-simulator"
 

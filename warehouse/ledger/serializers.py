@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from warehouse.models import StockLevel
+from warehouse.ledger.models import StockLevel
 
 
 class StockLevelSerializer(serializers.ModelSerializer):

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from oms.pages import render_page
-from warehouse import selectors
-from warehouse.filters import StockLevelFilter
-from warehouse.models import StockLevel, Warehouse
+from warehouse.ledger import selectors
+from warehouse.ledger.filters import StockLevelFilter
+from warehouse.ledger.models import StockLevel, Warehouse
 
 PAGE_SIZE = 50
 LEDGER_PAGE_SIZE = 50

@@ -7,8 +7,8 @@ stock impossible even for a bug. Locks are taken in primary-key order.
 When a movement takes a level's available stock below its minimum level, a
 `stock.below_minimum` event is published in the same transaction, once per crossing:
 the level's `below_minimum` flag is set when it crosses down and cleared when available
-is back at or above the minimum. A movement that makes stock available has an
-allocation run follow soon (allocation.triggers).
+is back at or above the minimum. A movement that makes stock available publishes
+`stock.available` (the allocation app answers it with a run soon after).
 """
 
 from collections.abc import Iterable
@@ -17,14 +17,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from allocation import triggers
 from catalog.models import Item
 from oms import audit, correlation, outbox
 from oms.actors import Actor
 from oms.bulk import chunked, insert_values
 from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
-from warehouse.choices import MOVEMENT_EFFECTS, Condition, MovementKind
-from warehouse.models import StockLevel, StockMovement, Warehouse
+from warehouse.ledger.choices import MOVEMENT_EFFECTS, Condition, MovementKind
+from warehouse.ledger.models import StockLevel, StockMovement, Warehouse
 
 
 def lock_stock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
@@ -81,8 +80,6 @@ def record_movement(
     )
     level.on_hand, level.reserved, level.damaged = on_hand, reserved, damaged
     level.below_minimum = below
-    if (on_hand_sign - reserved_sign) * quantity > 0:
-        triggers.stock_became_available()
     movement = StockMovement.objects.create(
         kind=kind,
         quantity=quantity,
@@ -96,8 +93,11 @@ def record_movement(
         actor_user=actor.user if actor.is_person else None,
         correlation_id=correlation.get(),
     )
+    cause = f"{kind.value} movement #{movement.pk}"
+    if (on_hand_sign - reserved_sign) * quantity > 0:
+        publish_available([level], actor=actor, cause=cause)
     if crossed_down:
-        _publish_below_minimum(level, actor=actor, cause=f"{kind.value} movement #{movement.pk}")
+        _publish_below_minimum(level, actor=actor, cause=cause)
     return movement
 
 
@@ -113,14 +113,15 @@ def record_movements(
         return
     before = {}
     rows = []
-    became_available = False
+    became_available = {}
     now = timezone.now()
     for level, kind, quantity, order_line in moves:
         before.setdefault(level.pk, (level, level.below_minimum))
         on_hand_sign, reserved_sign, _ = MOVEMENT_EFFECTS[kind]
         on_hand, reserved, damaged = _moved(level, kind, quantity)
         level.on_hand, level.reserved, level.damaged = on_hand, reserved, damaged
-        became_available |= (on_hand_sign - reserved_sign) * quantity > 0
+        if (on_hand_sign - reserved_sign) * quantity > 0:
+            became_available[level.pk] = level
         rows.append(
             {
                 "kind": kind.value,
@@ -147,10 +148,10 @@ def record_movements(
         ["on_hand", "reserved", "damaged", "below_minimum"],
     )
     insert_values(StockMovement, rows)
-    if became_available:
-        triggers.stock_became_available()
+    cause = f"{len(rows)} movements: {reason}"
+    publish_available(became_available.values(), actor=actor, cause=cause)
     for level in crossed:
-        _publish_below_minimum(level, actor=actor, cause=f"{len(rows)} movements: {reason}")
+        _publish_below_minimum(level, actor=actor, cause=cause)
 
 
 def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:
@@ -170,6 +171,34 @@ def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str
         if crossed:
             StockLevel.objects.filter(pk__in=crossed).update(below_minimum=True)
             publish_below_minimum(crossed, actor=actor, cause=cause)
+
+
+def publish_available(levels: Iterable[StockLevel], *, actor: Actor, cause: str) -> None:
+    """One stock.available event for each of these levels, whose available stock a
+    movement has just raised: orders waiting for it may now be served."""
+    levels = {level.pk: level for level in levels}
+    if not levels:
+        return
+    codes = StockLevel.objects.filter(pk__in=levels).values_list(
+        "pk", "warehouse__code", "item__code"
+    )
+    outbox.publish_many(
+        [
+            {
+                "event_type": "stock.available",
+                "aggregate_type": "stock_level",
+                "aggregate_id": pk,
+                "payload": {
+                    "warehouse": warehouse,
+                    "item": item,
+                    "available": levels[pk].available,
+                    "cause": cause,
+                    "actor": actor.as_payload(),
+                },
+            }
+            for pk, warehouse, item in codes.order_by("pk")
+        ]
+    )
 
 
 def publish_below_minimum(level_ids: Iterable[int], *, actor: Actor, cause: str) -> None:

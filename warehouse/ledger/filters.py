@@ -5,7 +5,7 @@ from django.db.models import F, Q
 
 from catalog.choices import ItemCategory
 from oms.filters import StrictFilterSet, YesNoFilter
-from warehouse.models import StockLevel
+from warehouse.ledger.models import StockLevel
 
 
 class StockLevelFilter(StrictFilterSet):

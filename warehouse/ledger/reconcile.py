@@ -14,11 +14,10 @@ from dataclasses import asdict, dataclass
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from allocation.models import Allocation
 from catalog.models import Item
 from oms.jobs import job_run
-from warehouse.models import StockLevel, StockMovement, Warehouse
-from warehouse.selectors import effect_expression
+from warehouse.ledger.models import Allocation, StockLevel, StockMovement, Warehouse
+from warehouse.ledger.selectors import effect_expression
 
 FIELDS = ("on_hand", "reserved", "damaged")
 ALLOCATIONS = "reserved (active allocations)"

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from warehouse import client
-from warehouse.choices import ReleaseStatus
-from warehouse.models import Release
+from warehouse.integration import client
+from warehouse.integration.choices import ReleaseStatus
+from warehouse.integration.models import Release
 
 
 class DeliveryState(enum.StrEnum):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from catalog.models import Item
 from oms.actors import Actor
 from oms.errors import Problem, ValidationFailed
-from warehouse import services as stock_services
-from warehouse.callbacks.receipts import Answer, Effect, receive
-from warehouse.choices import CallbackKind
-from warehouse.models import StockLevel, Warehouse
+from warehouse.integration.callbacks.receipts import Answer, Effect, receive
+from warehouse.integration.choices import CallbackKind
+from warehouse.ledger import services as stock_services
+from warehouse.ledger.models import StockLevel, Warehouse
 
 
 def stock_reported(

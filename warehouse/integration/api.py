@@ -17,9 +17,10 @@ from oms.api.json_types import (
 )
 from oms.api.views import ApiMixin
 from oms.scopes import Scope
-from warehouse import callbacks
-from warehouse.choices import CallbackKind, Condition, ReleaseStatus
-from warehouse.models import Release
+from warehouse.integration import callbacks
+from warehouse.integration.choices import CallbackKind, ReleaseStatus
+from warehouse.integration.models import Release
+from warehouse.ledger.choices import Condition
 
 EVENT_ID = StrictRegexField(
     r"^[A-Za-z0-9._:\-]{1,100}$",

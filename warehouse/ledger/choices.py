@@ -1,3 +1,5 @@
+"""The stock ledger's choices: movement kinds and their effects, and returns."""
+
 from django.db import models
 
 
@@ -24,13 +26,6 @@ MOVEMENT_EFFECTS: dict[str, tuple[int, int, int]] = {
 }
 
 
-class ReleaseStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    COMPLETED = "completed", "Completed"
-
-
 class Condition(models.TextChoices):
     GOOD = "good", "Good"
     DAMAGED = "damaged", "Damaged"
@@ -42,22 +37,3 @@ class ReturnResolution(models.TextChoices):
     CLOSED = "closed", "Closed as final"
     REOPENED = "reopened", "Order reopened to draft"
     REPLACED = "replaced", "Replacement order created"
-
-
-class CallOutcome(models.TextChoices):
-    """What one call to the warehouse system came to."""
-
-    DELIVERED = "delivered", "Delivered"
-    RETRY = "retry", "Failed, will retry"
-    FAILED = "failed", "Failed, not retried"
-
-
-class CallbackKind(models.TextChoices):
-    """The callbacks the warehouse system sends."""
-
-    ACCEPTED = "accepted", "Release accepted"
-    REJECTED = "rejected", "Release rejected"
-    COMPLETED = "completed", "Release completed"
-    RETURNED = "returned", "Return"
-    STOCK_RECEIVED = "stock_received", "Stock receipt"
-    STOCK_ADJUSTED = "stock_adjusted", "Stock adjustment"

@@ -2,9 +2,9 @@ from rest_framework import generics
 
 from oms.api.views import ApiMixin
 from oms.scopes import Scope
-from warehouse.api.serializers import StockLevelSerializer
-from warehouse.filters import StockLevelFilter
-from warehouse.models import StockLevel
+from warehouse.ledger.filters import StockLevelFilter
+from warehouse.ledger.models import StockLevel
+from warehouse.ledger.serializers import StockLevelSerializer
 
 
 class StockLevelListApi(ApiMixin, generics.ListAPIView):

@@ -13,8 +13,9 @@ from oms import correlation
 from oms.actors import Actor
 from oms.errors import Problem, ValidationFailed
 from orders.models import Order
-from warehouse.choices import CallbackKind
-from warehouse.models import Release, Warehouse, WarehouseCallback
+from warehouse.integration.choices import CallbackKind
+from warehouse.integration.models import Release, WarehouseCallback
+from warehouse.ledger.models import Warehouse
 
 
 class EventIdReused(ValidationFailed):

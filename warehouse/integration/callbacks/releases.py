@@ -14,10 +14,17 @@ from orders import services as order_services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order
 from orders.services.common import lock_lines, lock_order
-from warehouse.callbacks.receipts import Answer, Effect, ReturnedLine, ShippedLine, receive
-from warehouse.choices import CallbackKind, ReleaseStatus
-from warehouse.client import release_lines
-from warehouse.models import Release
+from warehouse.integration.callbacks.receipts import (
+    Answer,
+    Effect,
+    ReturnedLine,
+    ShippedLine,
+    receive,
+)
+from warehouse.integration.choices import CallbackKind, ReleaseStatus
+from warehouse.integration.client import release_lines
+from warehouse.integration.models import Release
+from warehouse.integration.releases import finish_open_releases
 
 OPEN = (ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED)
 
@@ -92,6 +99,7 @@ def release_rejected(*, release: Release, event_id: str, reason: str, actor: Act
             reason_code=ReasonCode.WAREHOUSE_REJECTED,
             reason_text=f"{locked.warehouse.code}: {reason}",
         )
+        finish_open_releases(order.pk, ReleaseStatus.REJECTED)
         locked.refresh_from_db()
         locked.reason = reason[:500]
         locked.sent_at = locked.sent_at or timezone.now()
@@ -133,6 +141,7 @@ def release_completed(
         requested = {entry["item"]: entry["quantity"] for entry in release_lines(locked)}
         shipped = _check_shipped(order, requested, lines)
         order = order_services.order_complete(order=order, actor=actor, shipped=shipped)
+        finish_open_releases(order.pk, ReleaseStatus.COMPLETED)
         locked.refresh_from_db()
         locked.shipped = {line.item: line.shipped for line in lines}
         locked.sent_at = locked.sent_at or timezone.now()

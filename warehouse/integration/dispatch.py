@@ -1,14 +1,14 @@
 """Sending release requests to warehouse systems.
 
-The relay hands each `order.released` event to `send_releases`, which starts one
-`warehouse.tasks.send_release` task per release. A task makes one call (through the
-warehouse's circuit breaker) and records it; a failure a retry can fix raises
-RetryLater with the wait (exponential backoff with jitter, at least as long as the
-breaker stays open or the warehouse's Retry-After asks). After the last attempt, or
-for an answer a retry cannot change, the release is marked as not delivered and waits
-for a person to send it again from the order page. A release is sent only while the
-warehouse has not acknowledged or answered it, and always with its release id as the
-idempotency key, so sending twice is harmless.
+For each `order.released` event the relay hands on, warehouse.integration.releases makes
+the releases and starts one `warehouse.tasks.send_release` task per release. A task
+makes one call (through the warehouse's circuit breaker) and records it; a failure a
+retry can fix raises RetryLater with the wait (exponential backoff with jitter, at least
+as long as the breaker stays open or the warehouse's Retry-After asks). After the last
+attempt, or for an answer a retry cannot change, the release is marked as not delivered
+and waits for a person to send it again from the order page. A release is sent only
+while the warehouse has not acknowledged or answered it, and always with its release id
+as the idempotency key, so sending twice is harmless.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from oms import broker, correlation, outbox, relay, retry
 from oms.actors import Actor
 from oms.errors import ActionForbidden, TransitionNotAllowed
 from oms.models import OutboxEvent
-from warehouse import client
-from warehouse.breaker import Breaker
-from warehouse.choices import CallOutcome, ReleaseStatus
-from warehouse.models import Release, WarehouseCall
+from warehouse.integration import client
+from warehouse.integration.breaker import Breaker
+from warehouse.integration.choices import CallOutcome, ReleaseStatus
+from warehouse.integration.models import Release, WarehouseCall
 
 logger = logging.getLogger("oms.warehouse")
 
@@ -55,14 +55,6 @@ def backoff(attempt: int) -> float:
 
 
 # --- The relay's handler ----------------------------------------------------------------
-
-
-def send_releases(event: OutboxEvent) -> None:
-    """order.released: send each release of the event to its warehouse."""
-    ids = [release["release_id"] for release in event.payload.get("releases", [])]
-    pks = Release.objects.filter(release_id__in=ids).order_by("pk").values_list("pk", flat=True)
-    for pk in pks:
-        relay.enqueue(SEND_TASK, pk)
 
 
 def send_resent_release(event: OutboxEvent) -> None:
@@ -333,7 +325,7 @@ def release_ask(*, release_pk: int) -> str:
         release.last_asked_at = timezone.now()
         release.save(update_fields=["asks", "last_asked_at", "updated_at"])
         minutes = int(waited.total_seconds() // 60)
-        _publish_release_event(
+        publish_release_event(
             release,
             "release.asked",
             asks=release.asks,
@@ -381,7 +373,7 @@ def release_leave_unanswered(*, release_pk: int) -> bool:
             return False
         release.unanswered_at = timezone.now()
         release.save(update_fields=["unanswered_at", "updated_at"])
-        _publish_release_event(
+        publish_release_event(
             release,
             "release.unanswered",
             asks=release.asks,
@@ -399,7 +391,7 @@ def release_leave_unanswered(*, release_pk: int) -> bool:
     return True
 
 
-def _publish_release_event(release: Release, event_type: str, **payload) -> None:
+def publish_release_event(release: Release, event_type: str, **payload) -> None:
     outbox.publish(
         event_type=event_type,
         aggregate_type="order",

@@ -9,7 +9,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from warehouse.simulator.wms import BadRequest, Simulator
+from warehouse.integration.simulator.wms import BadRequest, Simulator
 
 logger = logging.getLogger("oms.simulator")
 

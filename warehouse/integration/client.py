@@ -17,7 +17,8 @@ import requests
 from django.conf import settings
 
 from oms import correlation
-from warehouse.models import Release, Warehouse
+from warehouse.integration.models import Release
+from warehouse.ledger.models import Warehouse
 
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = "OMS warehouse client"
@@ -67,7 +68,7 @@ def release_lines(release: Release) -> list[dict]:
     if release.lines:
         return release.lines
     # A release made before lines were stored: its allocations at the warehouse.
-    from allocation.models import Allocation
+    from warehouse.ledger.models import Allocation
 
     allocations = (
         Allocation.objects.filter(

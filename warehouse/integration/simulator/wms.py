@@ -10,8 +10,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from warehouse.simulator.behaviour import Behaviour
-from warehouse.simulator.callbacks import Callback, CallbackSender
+from warehouse.integration.simulator.behaviour import Behaviour
+from warehouse.integration.simulator.callbacks import Callback, CallbackSender
 
 logger = logging.getLogger("oms.simulator")
 

@@ -16,9 +16,9 @@ It is plain Python (http.server and requests), run by
 `manage.py run_warehouse_simulator`.
 """
 
-from warehouse.simulator.behaviour import Behaviour
-from warehouse.simulator.callbacks import CallbackSender
-from warehouse.simulator.server import make_server
-from warehouse.simulator.wms import Simulator
+from warehouse.integration.simulator.behaviour import Behaviour
+from warehouse.integration.simulator.callbacks import CallbackSender
+from warehouse.integration.simulator.server import make_server
+from warehouse.integration.simulator.wms import Simulator
 
 __all__ = ["Behaviour", "CallbackSender", "Simulator", "make_server"]

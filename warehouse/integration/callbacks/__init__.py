@@ -14,20 +14,20 @@ that arrive out of order end in the same state: "completed" before "accepted" cl
 the order, and the late "accepted" changes nothing.
 """
 
-from warehouse.callbacks.receipts import (
+from warehouse.integration.callbacks.receipts import (
     Answer,
     EventIdReused,
     ReturnedLine,
     ShippedLine,
     receive,
 )
-from warehouse.callbacks.releases import (
+from warehouse.integration.callbacks.releases import (
     release_accepted,
     release_completed,
     release_rejected,
     release_returned,
 )
-from warehouse.callbacks.stock import stock_reported
+from warehouse.integration.callbacks.stock import stock_reported
 
 __all__ = [
     "Answer",
