@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allocation.choices import Criterion
+from allocation.models import RankingConfig
 from orders.choices import OrderType, PlanType
 
 # DOMAIN.md names the criteria and their order. It gives no rank tables: by default
@@ -81,8 +82,6 @@ def _ranks(ranks: dict[str, int], choices) -> str:
 
 def current_ranking() -> Ranking:
     """The ranking configured in the admin; the defaults when there is none."""
-    from allocation.models import RankingConfig
-
     config = (
         RankingConfig.objects.prefetch_related("criteria", "plan_type_ranks", "order_type_ranks")
         .filter(pk=1)

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "orders",
     "warehouse",
     "allocation",
+    "oms.shell",
 ]
 
 MIDDLEWARE = [
@@ -136,7 +137,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "oms.urls"
+ROOT_URLCONF = "oms.shell.urls"
 WSGI_APPLICATION = "oms.wsgi.application"
 
 TEMPLATES = [

@@ -12,6 +12,7 @@ from oms.forms import JSONField
 from orders.choices import Priority, TimelineKind, person_reason_choices
 from orders.models import OrderNote, SavedView
 from orders.selectors import coordinators, person_name
+from orders.services import LineEdits
 
 # Queue orderings: key -> (label, order_by). "Mine first" puts the orders assigned to
 # the person looking first (see queue_ordering); it is a coordinator's default.
@@ -275,8 +276,6 @@ class LinesForm(forms.Form):
         return data
 
     def edits(self):
-        from orders.services import LineEdits
-
         data = self.cleaned_data
         kit, count = data.get("add_kit"), data.get("add_kit_count")
         return LineEdits(

@@ -53,7 +53,7 @@ from oms.actors import Actor
 from oms.bulk import insert_values, rows_by_ids
 from orders.choices import OrderStatus
 from orders.models import Order
-from orders.services import OrderAllocation, orders_allocate
+from orders.services import OrderAllocation, order_reject, orders_allocate
 from warehouse.ledger.models import StockLevel
 
 logger = logging.getLogger(__name__)
@@ -224,8 +224,6 @@ def _lock_levels(ids: set[int]) -> dict[int, int]:
 
 
 def _reject(decisions: list[Decision], run, actor: Actor) -> None:
-    from orders.services import order_reject
-
     orders = Order.objects.in_bulk([d.order.id for d in decisions])
     for decision in decisions:
         messages = [p["message"] for p in decision.explanation["problems"]]

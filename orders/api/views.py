@@ -18,6 +18,7 @@ from orders import project_import, selectors, services
 from orders.api import serializers as s
 from orders.filters import OrderFilter, ProjectFilter
 from orders.models import ORDER_NUMBER_PATTERN, Order, OrderNote, OrderRevision, Project
+from orders.web import timeline
 from warehouse.integration.releases import release_order
 
 NUMBER = ORDER_NUMBER_PATTERN
@@ -252,7 +253,7 @@ class OrderTimelineApi(ApiMixin, generics.GenericAPIView):
     @extend_schema(responses=s.TimelineEntrySerializer(many=True))
     def get(self, request, number):
         order = get_object_or_404(Order, number=number)
-        entries = selectors.order_timeline(order)
+        entries = timeline.order_timeline(order)
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
 
 

@@ -260,7 +260,7 @@ def page_kinds(args) -> dict[str, list[Visit]]:
     """The requests each page kind makes, in turn."""
     from catalog.models import Item
     from orders.models import Market, Order, Project
-    from orders.views import PAGE_SIZE
+    from orders.web.views import PAGE_SIZE
 
     rng = random.Random(args.seed)
     numbers = list(Order.objects.order_by("id").values_list("number", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oms.urls import urlpatterns as oms_urlpatterns
+from oms.shell.urls import urlpatterns as oms_urlpatterns
 from tests.benchmarks import floor
 
 urlpatterns = [

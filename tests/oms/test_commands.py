@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Item
-from oms import demo
 from oms.models import OutboxEvent
+from oms.shell import demo
 from orders import ingestion
 from orders.choices import DesignOutcome, OrderStatus
 from orders.models import DesignEvent, Order, OrderNote

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from allocation.choices import RunStatus
 from allocation.models import AllocationRun
-from oms import analysis
 from oms.models import OutboxEvent
+from oms.shell import analysis
 from orders import services
 from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order

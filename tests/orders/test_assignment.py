@@ -15,7 +15,7 @@ from orders.choices import OrderStatus
 from orders.filters import OrderFilter
 from orders.forms import MINE_FIRST, SORTS, mine_first, queue_ordering
 from orders.models import Order
-from orders.selectors import order_timeline
+from orders.web.timeline import order_timeline
 from tests import factories
 from tests.apiclient import problem
 

@@ -17,9 +17,10 @@ from oms.errors import (
     ValidationFailed,
 )
 from oms.models import OutboxEvent
-from orders import selectors, services
+from orders import services
 from orders.choices import LineSource, OrderStatus
 from orders.models import Order
+from orders.web.timeline import order_timeline
 from tests.factories import SETUP, ItemFactory, UserFactory, make_kit, make_order, order_in
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_need_by_and_priority_change_with_the_reason_and_actor_in_the_history(
     record = order.history.latest()
     assert record.history_change_reason == "Site moved up: tower crew booked early"
     assert (record.actor_kind, record.actor_name) == ("person", coordinator.username)
-    entry = next(e for e in selectors.order_timeline(order) if e.reason.startswith("Site"))
+    entry = next(e for e in order_timeline(order) if e.reason.startswith("Site"))
     assert {c.field for c in entry.changes} >= {"need_by", "national_priority"}
     event = OutboxEvent.objects.filter(event_type="order.header_changed").get()
     assert event.payload["changed"] == {

@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from orders import services, views
+from orders import services
 from orders.choices import OrderStatus, Priority, ReasonCode
+from orders.web import views
 from tests import factories
 from tests.exports import csv_rows, filename, many_orders, xlsx_rows
 

@@ -11,7 +11,7 @@ from oms.scopes import Scope
 from orders import services
 from orders.choices import OrderStatus, TimelineKind
 from orders.models import OrderNote
-from orders.selectors import order_timeline
+from orders.web.timeline import order_timeline
 from tests import factories
 from tests.apiclient import problem
 

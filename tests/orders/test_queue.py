@@ -101,7 +101,7 @@ def test_a_page_reads_its_ids_then_its_rows_with_the_related_rows(
 
 
 def test_a_deep_queue_page_runs_as_many_queries_as_the_first(coordinator_client, monkeypatch):
-    monkeypatch.setattr("orders.views.PAGE_SIZE", 2)
+    monkeypatch.setattr("orders.web.views.PAGE_SIZE", 2)
     orders = [factories.make_order() for _ in range(7)]
     coordinator_client.get(reverse("orders:queue"))  # the session is read in once
     with CaptureQueriesContext(connection) as first_queries:

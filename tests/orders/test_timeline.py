@@ -7,7 +7,7 @@ from oms import correlation
 from oms.actors import Actor
 from orders import services
 from orders.choices import OrderStatus
-from orders.selectors import order_timeline, timeline_actions
+from orders.web.timeline import order_timeline, timeline_actions
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, make_order, stock
 
 pytestmark = pytest.mark.django_db

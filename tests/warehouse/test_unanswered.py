@@ -12,7 +12,7 @@ from django.utils import timezone
 from oms.models import OutboxEvent
 from oms.relay import relay_pending
 from oms.scopes import Scope
-from orders.selectors import order_timeline
+from orders.web.timeline import order_timeline
 from tests.concurrency import at_once
 from tests.factories import SETUP
 from tests.warehouse.processes import wait_for

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from oms import correlation
 from warehouse.integration.models import Release
-from warehouse.ledger.models import Warehouse
+from warehouse.ledger.models import Allocation, Warehouse
 
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = "OMS warehouse client"
@@ -68,8 +68,6 @@ def release_lines(release: Release) -> list[dict]:
     if release.lines:
         return release.lines
     # A release made before lines were stored: its allocations at the warehouse.
-    from warehouse.ledger.models import Allocation
-
     allocations = (
         Allocation.objects.filter(
             order_line__order_id=release.order_id,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from oms.demo import MARKETS
+from oms.shell.demo import MARKETS
 from orders import upstream_samples
 
 DEMO_MARKETS = ",".join(f"{code}:{region}" for code, (_, region) in MARKETS.items())

@@ -17,12 +17,13 @@ from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from allocation.selectors import last_run
-from oms import analysis, outages, selectors, untrusted, webhooks
+from oms import outages, selectors, untrusted, webhooks
 from oms.actors import Actor
 from oms.api.problems import database_unavailable_response
 from oms.job_details import job_report
 from oms.models import JobRun, WebhookDelivery, WebhookSubscription
 from oms.pages import render_page
+from oms.shell import analysis
 from oms.webhook_states import delivery_state
 from oms.webhook_states import explain as explain_failure
 from orders.models import DesignEvent

@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group, User
 from catalog import services as catalog_services
 from catalog.choices import ItemLifecycle
 from catalog.models import Item, Kit
-from oms.demo.data import (
+from oms.roles import STAFF_ROLES
+from oms.shell.demo.data import (
     DISCONTINUED,
     FAMILIES,
     KITS,
@@ -24,7 +25,6 @@ from oms.demo.data import (
     USERS,
     WAREHOUSES,
 )
-from oms.roles import STAFF_ROLES
 from orders.choices import PlanType
 from orders.models import Market, Project, Region
 from warehouse.ledger.models import StockLevel, Warehouse, WarehouseMarket

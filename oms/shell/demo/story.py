@@ -14,7 +14,8 @@ from catalog.choices import ItemCategory, ItemLifecycle, Unit
 from catalog.models import Item
 from oms import correlation
 from oms.actors import Actor
-from oms.demo.data import (
+from oms.errors import InsufficientStock
+from oms.shell.demo.data import (
     DEMO_NOTES,
     DEMO_WAREHOUSE,
     DESIGN_SOURCE,
@@ -24,7 +25,6 @@ from oms.demo.data import (
     SEEDER,
     STORY,
 )
-from oms.errors import InsufficientStock
 from orders import gates, ingestion
 from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode

@@ -15,8 +15,8 @@ from django.utils import timezone
 from allocation import services as allocation_services
 from allocation.choices import Trigger
 from oms import audit
-from oms.demo import reference, story
-from oms.demo.data import DEMO_NOTES, MARKETS, SEEDER, USERS
+from oms.shell.demo import reference, story
+from oms.shell.demo.data import DEMO_NOTES, MARKETS, SEEDER, USERS
 from orders.models import Order
 
 __all__ = ["DEMO_NOTES", "MARKETS", "USERS", "load"]

@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.views.decorators.http import condition, require_GET, require_POST
 
 from allocation.selectors import latest_outcome
+from catalog.filters import ItemFilter
 from oms import exports
 from oms.actors import Actor
 from oms.errors import DomainError, StaleVersion
 from oms.pages import render_page
 from oms.paginators import FirstPartPaginator, IdsFirstPaginator
 from orders import bulk as bulk_report
-from orders import ingestion, live, selectors, services
+from orders import ingestion, selectors, services
 from orders.choices import OrderStatus
 from orders.event_words import in_field_order
 from orders.filters import PAGE_SIZES, QueueFilter
@@ -51,11 +52,17 @@ from orders.forms import (
 )
 from orders.models import DesignEvent, Order, SavedView
 from orders.services import saved_views as saved_views_service
+from orders.web import live
+from orders.web.timeline import order_timeline, timeline_actions
 from warehouse.integration.delivery import order_delivery, release_delivery
 from warehouse.integration.dispatch import release_resend
 from warehouse.integration.models import Release
 from warehouse.integration.releases import release_order
-from warehouse.integration.selectors import open_releases, order_releases
+from warehouse.integration.selectors import (
+    open_releases,
+    open_releases_prefetch,
+    order_releases,
+)
 from warehouse.ledger.models import Return
 
 PAGE_SIZE = 50
@@ -96,6 +103,12 @@ FOUR_EYES_HINT = (
 )
 
 
+def queue_rows():
+    """Orders for the queue: the order list with each order's open releases, whose
+    delivery the queue shows (one more query per page)."""
+    return selectors.order_list().prefetch_related(open_releases_prefetch())
+
+
 def allowed_actions(order: Order, actor: Actor) -> list[Action]:
     """The transitions this person may make on the order now."""
     return [ACTIONS[name] for name in services.allowed_transitions(order, actor)]
@@ -126,14 +139,12 @@ def queue(request):
     per_page = orders.page_size() or PAGE_SIZE
     first = mine_first(sort if sort in SORTS else default_sort(request.user), request.user)
     if first is None:
-        paginator = IdsFirstPaginator(
-            orders.qs.order_by(*ordering), per_page, rows=selectors.queue_rows()
-        )
+        paginator = IdsFirstPaginator(orders.qs.order_by(*ordering), per_page, rows=queue_rows())
     else:  # the person's orders, then the others, each by last change
         paginator = FirstPartPaginator(
             orders.qs.order_by(*SORTS[MINE_FIRST][1]),
             per_page,
-            rows=selectors.queue_rows(),
+            rows=queue_rows(),
             first=first,
         )
     tabs = _status_tabs(orders, data)
@@ -367,7 +378,7 @@ def bulk(request):
         report = _bulk_apply(form, action, Actor.person(request.user))
         if request.htmx:
             failed = {o.number for o in report.failures}
-            rows = list(selectors.queue_rows().filter(number__in=form.numbers))
+            rows = list(queue_rows().filter(number__in=form.numbers))
             for row in rows:
                 row.selected = row.number in failed
                 row.delivery = order_delivery(row.open_releases)
@@ -464,12 +475,12 @@ def _timeline_context(order: Order, params) -> dict:
     for (all when it asks for nothing it knows)."""
     form = TimelineFilterForm(params, auto_id="id_timeline_%s")
     wanted = form.cleaned_data if form.is_valid() else {}
-    entries = selectors.order_timeline(order)
+    entries = order_timeline(order)
     return {
-        "timeline": selectors.timeline_actions(
+        "timeline": timeline_actions(
             entries, actor_kind=wanted.get("actor", ""), kind=wanted.get("change", "")
         ),
-        "timeline_latest": next(iter(selectors.timeline_actions(entries[:50])), None),
+        "timeline_latest": next(iter(timeline_actions(entries[:50])), None),
         "timeline_form": form,
         "timeline_filtered": bool(wanted.get("actor") or wanted.get("change")),
     }
@@ -770,8 +781,6 @@ def lines(request, number):
 @require_GET
 def item_search(request):
     """Active items for the add-item autocomplete; a replaced item names its successor."""
-    from catalog.filters import ItemFilter
-
     # Every "add item" row asks with its own field name (add_item, add_item_2, ...).
     q = next((v for k, v in request.GET.items() if k.startswith("add_item")), "").strip()
     items = ItemFilter({"q": q}).qs.select_related("replaced_by")[:12] if len(q) >= 2 else []

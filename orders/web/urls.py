@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import import_views, views
+from orders.web import import_views, views
 
 app_name = "orders"
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from oms import demo
+from oms.shell import demo
 
 
 class Command(BaseCommand):
