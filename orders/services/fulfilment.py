@@ -17,23 +17,30 @@ from oms.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from orders.locks import lock_lines
 from orders.models import Order
 from orders.services.common import (
+    ExpectedVersion,
     apply_transition,
     check_transition,
-    lock_lines,
-    lock_order,
+    lock_unchanged,
 )
 from warehouse.choices import ReleaseStatus
 from warehouse.models import Release, Warehouse
 
 
-def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order:
+def order_allocate(
+    *,
+    order: Order,
+    warehouse: Warehouse,
+    actor: Actor,
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """Reserve all of an APPROVED order's lines in one named warehouse, or nothing.
     Allocation runs are the normal way orders get stock; this serves one order from a
     warehouse someone chose, through the same write as a run."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "allocate", actor=actor)
         if order.gated:
             raise TransitionNotAllowed(f"Order {order.number} is gated: {order.gate_reason}")
@@ -47,10 +54,10 @@ def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order
         return Order.objects.select_related("project").get(pk=order.pk)
 
 
-def order_release(*, order: Order, actor: Actor) -> Order:
+def order_release(*, order: Order, actor: Actor, expected_version: ExpectedVersion = None) -> Order:
     """Ask the warehouses holding the order's stock to pick and ship it."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "release", actor=actor)
         lines = lock_lines(order)
         per_warehouse: dict[int, list[dict]] = {}
@@ -88,13 +95,17 @@ def order_allocations(lines):
 
 
 def order_complete(
-    *, order: Order, actor: Actor, shipped: Mapping[int, int] | None = None
+    *,
+    order: Order,
+    actor: Actor,
+    shipped: Mapping[int, int] | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """The warehouse shipped: stock is issued and the order CLOSED. `shipped` gives the
     shipped quantity per line id (default: everything allocated); what was not shipped
     goes back to available stock and stays outstanding on the line."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "complete", actor=actor)
         lines = lock_lines(order)
         shipped = (
