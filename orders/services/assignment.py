@@ -15,7 +15,7 @@ from oms.actors import Actor
 from oms.errors import Problem, TransitionNotAllowed, ValidationFailed
 from orders.models import Order
 from orders.selectors import is_coordinator, person_name
-from orders.services.common import ExpectedVersion, S, authorize, lock_unchanged
+from orders.services.common import ExpectedVersion, S, lock_unchanged
 
 # Orders nobody takes on any more.
 FINISHED = frozenset({S.CLOSED, S.CANCELLED})
@@ -33,7 +33,7 @@ def order_assign(
     version goes up, the history records the actor with "assigned to <name>" or
     "unassigned" (and the reason, if one is given), and `order.assigned` is published.
     Giving the order to the person who already has it changes nothing."""
-    authorize(actor, "orders.enrich_order", order, "assign")
+    actor.require("orders.enrich_order", f"assign order {order.number}")
     if assignee is not None and not (assignee.is_active and is_coordinator(assignee)):
         problem = Problem(
             code="not_a_coordinator",

@@ -12,7 +12,6 @@ from catalog.models import Item, Kit
 from oms import audit, outbox
 from oms.actors import Actor
 from oms.errors import (
-    ActionForbidden,
     Problem,
     ReasonRequired,
     StaleVersion,
@@ -153,11 +152,6 @@ def _versions_text(expected: int | Collection[int]) -> str:
     return " or ".join(str(v) for v in sorted(expected)) or "unknown"
 
 
-def authorize(actor: Actor, perm: str, order: Order, verb: str) -> None:
-    if not actor.has_perm(perm):
-        raise ActionForbidden(f"{actor} may not {verb} order {order.number}.")
-
-
 def check_reason(reason_code: str, reason_text: str) -> None:
     problems = []
     if reason_code not in ReasonCode.values:
@@ -175,7 +169,7 @@ def check_reason(reason_code: str, reason_text: str) -> None:
 def check_transition(order: Order, name: str, *, actor: Actor) -> None:
     """Refuse a transition the actor may not make or the order's status does not allow."""
     verb = name.replace("_", " ")
-    authorize(actor, transition_permission(name), order, verb)
+    actor.require(transition_permission(name), f"{verb} order {order.number}")
     if not can_proceed(getattr(order, name)):
         raise TransitionNotAllowed(
             f"Order {order.number} is {order.get_status_display().lower()}; "

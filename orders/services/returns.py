@@ -31,7 +31,6 @@ from orders.services.common import (
     ReturnSpec,
     S,
     apply_transition,
-    authorize,
     check_reason,
     check_transition,
     lock_unchanged,
@@ -358,7 +357,9 @@ def _lock_return(
     missing reason."""
     order = lock_unchanged(return_record.order_id, expected_version)
     record = Return.objects.select_for_update().get(pk=return_record.pk)
-    authorize(actor, transition_permission("resolve_close"), order, "resolve the returns of")
+    actor.require(
+        transition_permission("resolve_close"), f"resolve the returns of order {order.number}"
+    )
     if record.resolution:
         raise TransitionNotAllowed(
             f"Return #{record.pk} of {order.number} was already resolved "

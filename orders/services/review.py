@@ -35,7 +35,6 @@ from orders.services.common import (
     LineSpec,
     S,
     apply_transition,
-    authorize,
     check_reason,
     check_transition,
     jsonable,
@@ -352,7 +351,7 @@ def _header_problems(order: Order, wanted: dict, reason: str) -> list[Problem]:
 
 
 def _check_editable(order: Order, actor: Actor) -> None:
-    authorize(actor, "orders.enrich_order", order, "edit")
+    actor.require("orders.enrich_order", f"edit order {order.number}")
     if order.status != S.DRAFT:
         raise TransitionNotAllowed(
             f"Order {order.number} is {order.get_status_display().lower()}; only draft "
