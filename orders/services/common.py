@@ -27,7 +27,7 @@ from orders.choices import (
 # which locks orders through this module until it imports orders.locks itself.
 from orders.locks import lock_lines as lock_lines
 from orders.locks import lock_order
-from orders.models import REASONED_TRANSITIONS, Order, OrderLine
+from orders.models import REASONED_TRANSITIONS, Order, OrderLine, transition_moves
 from warehouse.choices import Condition
 
 S = OrderStatus
@@ -108,8 +108,7 @@ def allowed_transitions(order: Order, actor: Actor) -> list[str]:
 
 
 def transition_permission(name: str) -> str:
-    meta = getattr(Order, name)._django_fsm
-    return next(iter(meta.transitions.values())).permission
+    return transition_moves(name)[0].permission
 
 
 def lock_unchanged(order: Order | int, expected_version: ExpectedVersion = None) -> Order:
