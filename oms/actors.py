@@ -48,7 +48,8 @@ class Actor:
         return perm in self.permissions
 
     def require(self, perm: str, what: str) -> None:
-        """Refuse (ActionForbidden) what the actor may not do: "<actor> may not <what>"."""
+        """Refuse (ActionForbidden) what the actor may not do: "<actor> may not <what>".
+        Services refuse through this one way; has_perm is for deciding what to show."""
         if not self.has_perm(perm):
             raise ActionForbidden(f"{self} may not {what}.")
 

@@ -61,9 +61,14 @@ class FourEyesViolation(DomainError):
 
 
 class StaleVersion(DomainError):
-    """The caller worked on an older version of the object than the one stored."""
+    """The caller worked on an older version of the object than the one stored.
+    `version` is the stored one, when the caller named the version it read."""
 
     code = "stale_version"
+
+    def __init__(self, message: str, *, version: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.version = version
 
 
 class InsufficientStock(DomainError):

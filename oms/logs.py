@@ -4,7 +4,7 @@ in production they are written as one JSON object per line."""
 import json
 import logging
 
-from django.utils.functional import LazyObject, empty
+from django.utils.functional import LazyObject
 
 from oms import audit, correlation
 
@@ -17,9 +17,10 @@ class ContextFilter(logging.Filter):
         record.correlation_id = correlation.get() or getattr(request, "correlation_id", None) or "-"
         actor = audit.current_actor()
         user = getattr(request, "user", None)
-        if isinstance(user, LazyObject) and user._wrapped is empty:
-            # Not read by the request: reading it here would query the database, which
-            # may be why this is logged.
+        if isinstance(user, LazyObject) and not getattr(request, "user_read", False):
+            # The session's user, not read by the request (oms.middleware.ActorMiddleware
+            # marks it once it has): reading it here would query the database, which may
+            # be why this is logged.
             user = None
         if actor is not None:
             record.actor = str(actor)

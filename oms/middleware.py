@@ -43,14 +43,18 @@ class CorrelationIdMiddleware:
 
 
 class ActorMiddleware:
-    """A signed-in person is the actor of everything their request changes."""
+    """A signed-in person is the actor of everything their request changes. Once it has
+    read who signed in, the request says so (`user_read`): the log filter (oms.logs)
+    names the person only then, never loading them itself."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        signed_in = user is not None and user.is_authenticated
+        request.user_read = True
+        if signed_in:
             with audit.acting(Actor.person(user)):
                 return self.get_response(request)
         return self.get_response(request)

@@ -28,23 +28,27 @@ class HistoryByObject(HistoricalRecords):
     indexes of the fields not named in `no_db_index` (the object's id among them), and
     one plain index on the correlation id; the history_date and history_user indexes and
     Django's pattern index on the correlation id are left out. (People are deactivated,
-    not deleted, so nothing looks the user up.)"""
+    not deleted, so nothing looks the user up.)
 
-    # Overrides simple-history's property that reads SIMPLE_HISTORY_DATE_INDEX: no index
-    # on history_date for these tables, whatever the setting.
-    _date_indexing = False
+    simple-history's constructor has no option for this per table (the date index is
+    the project-wide SIMPLE_HISTORY_DATE_INDEX, and history_user_id_field would turn
+    the user's foreign key into a bare integer), so its public hooks that build the
+    historical model adjust the fields and Meta it makes."""
 
     def __init__(self, **kwargs):
         super().__init__(bases=[LeanAuditedHistory], **kwargs)
 
-    def _get_history_user_fields(self):
-        fields = super()._get_history_user_fields()
-        fields["history_user"].db_index = False
-        return fields
+    def get_extra_fields(self, model, fields):
+        extra = super().get_extra_fields(model, fields)
+        extra["history_date"].db_index = False
+        extra["history_user"].db_index = False
+        return extra
 
     def get_meta_options(self, model):
         options = super().get_meta_options(model)
-        # A model with a correlation id of its own (an order) tracks that field as it is.
+        # No index on the date, whatever the setting (a "composite" one comes from here);
+        # a model with a correlation id of its own (an order) tracks that field as it is.
+        options["indexes"] = []
         if not any(field.name == "correlation_id" for field in model._meta.fields):
             name = f"{model._meta.model_name}_hist_corr_idx"
             options["indexes"] = [models.Index(fields=["correlation_id"], name=name)]

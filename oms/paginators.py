@@ -1,6 +1,6 @@
 """Pagination of long back-office lists."""
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
 
 
@@ -29,7 +29,7 @@ class IdsFirstPaginator(Paginator):
         rows = self.rows.filter(pk__in=self._ids(self.object_list, bottom, top))
         if self.object_list.query.order_by:  # else both have the model's default order
             rows = rows.order_by(*self.object_list.query.order_by)
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 
     def _bounds(self, number) -> tuple[int, int, int]:
         """The page's number, and where its rows start and end in the whole list."""
@@ -78,4 +78,4 @@ class FirstPartPaginator(IdsFirstPaginator):
             others = self.object_list.exclude(self.first)
             ids += self._ids(others, max(bottom - split, 0), top - split)
         by_id = {row.pk: row for row in self.rows.filter(pk__in=ids)}
-        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+        return Page([by_id[pk] for pk in ids if pk in by_id], number, self)

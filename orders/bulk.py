@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from oms.errors import ApprovalBlocked, DomainError, FourEyesViolation, TransitionNotAllowed
 from orders.choices import OrderStatus
-from orders.models import Order
+from orders.models import Order, transition_moves
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,11 @@ def _can_leave(order: Order, transition: str) -> bool:
 
 
 def _sources(transition: str) -> set[str]:
-    return set(getattr(Order, transition)._django_fsm.transitions)
+    return {move.source for move in transition_moves(transition)}
 
 
 def _wrong_status(order: Order, transition: str, done_label: str) -> str:
-    meta = getattr(Order, transition)._django_fsm
-    targets = {t.target for t in meta.transitions.values()}
+    targets = {move.target for move in transition_moves(transition)}
     now = status_words(order.status)
     if order.status in targets:
         return f"it is already {now}"

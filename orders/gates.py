@@ -15,6 +15,7 @@ from oms import audit, outbox
 from oms.actors import Actor
 from oms.errors import Problem
 from orders.choices import Milestone, OrderStatus
+from orders.locks import lock_order
 from orders.models import Order, Project
 
 OPEN_STATUSES = [OrderStatus.DRAFT, OrderStatus.APPROVED]
@@ -57,7 +58,7 @@ def lift_gates(project_ids: Iterable[int], actor: Actor) -> int:
         if release_gate(order.project, order.order_type):
             continue
         with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order.pk)
+            order = lock_order(order.pk)
             if not order.gated:
                 continue
             reason = order.gate_reason

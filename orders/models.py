@@ -1,9 +1,10 @@
 import datetime
+import functools
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMModelMixin, Transition, transition
 from simple_history.models import HistoricalRecords
 
 from oms.models import AuditedHistory, HistoryByObject
@@ -321,6 +322,13 @@ class Order(FSMModelMixin, models.Model):
 
 # Transitions that move an order backwards or end it need a reason code and text.
 REASONED_TRANSITIONS = frozenset({"reject", "cancel", "reopen"})
+
+
+@functools.cache
+def transition_moves(name: str) -> tuple[Transition, ...]:
+    """What the transition method `name` declares: one move per source status, each with
+    its target and permission (django-fsm's listing of an order's transitions)."""
+    return tuple(move for move in Order().get_all_status_transitions() if move.name == name)
 
 
 class OrderLine(models.Model):

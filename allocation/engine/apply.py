@@ -52,9 +52,10 @@ from oms import audit
 from oms.actors import Actor
 from oms.bulk import insert_values, rows_by_ids
 from orders.choices import OrderStatus
+from orders.locks import lock_order_values
 from orders.models import Order
 from orders.services import OrderAllocation, order_reject, orders_allocate
-from warehouse.ledger.models import StockLevel
+from warehouse.ledger.services import lock_level_values
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def _write_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor
 
 def _lock_orders(ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     """Lock the orders (by primary key) and read what the re-check compares."""
-    rows = rows_by_ids(Order, ids, ["pk", "status", "version", "gated"], lock=True)
+    rows = lock_order_values(ids, ["pk", "status", "version", "gated"])
     return {pk: (status, version, gated) for pk, status, version, gated in rows}
 
 
@@ -219,7 +220,7 @@ def _read_orders(ids: list[int]) -> dict[int, tuple[str, int, bool]]:
 def _lock_levels(ids: set[int]) -> dict[int, int]:
     """Lock the stock levels (by primary key, after the orders, as every stock service
     does) and read what is available now."""
-    rows = rows_by_ids(StockLevel, ids, ["pk", "on_hand", "reserved"], lock=True)
+    rows = lock_level_values(ids, ["pk", "on_hand", "reserved"])
     return {pk: on_hand - reserved for pk, on_hand, reserved in rows}
 
 

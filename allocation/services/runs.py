@@ -33,7 +33,7 @@ from allocation.models import AllocationOutcome, AllocationRun
 from allocation.selectors import run_list
 from oms import broker, correlation
 from oms.actors import Actor
-from oms.errors import ActionForbidden, DomainError
+from oms.errors import DomainError
 from oms.jobs import job_run
 
 # The key of the PostgreSQL advisory lock held by the executing run.
@@ -85,8 +85,7 @@ def run_actor(run: AllocationRun) -> Actor:
 
 def allocation_run_request(*, actor: Actor, trigger: str, dry_run: bool = False) -> AllocationRun:
     """Queue a run (or a dry run) and have a worker execute it once this commits."""
-    if not actor.has_perm("allocation.run_allocation"):
-        raise ActionForbidden(f"{actor} may not start allocation runs.")
+    actor.require("allocation.run_allocation", "start allocation runs")
     with transaction.atomic():
         active = AllocationRun.objects.select_for_update().filter(active=True).first()
         if active is not None:

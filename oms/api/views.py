@@ -25,7 +25,7 @@ class ApiMixin:
     # Scopes for methods that need another scope than required_scope, e.g. PATCH.
     method_scopes: dict[str, str] = {}
     # Methods that read If-Match: True where it is required, False where optional. The
-    # OpenAPI schema declares the header from this, and check_if_match enforces it.
+    # OpenAPI schema declares the header from this, and preconditions.if_match reads it.
     if_match: dict[str, bool] = {}
 
     def scope_for(self, method: str) -> str:

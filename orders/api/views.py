@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from catalog.models import Item, Kit
 from oms.api.pagination import Rows
-from oms.api.preconditions import check_if_match, etag, not_modified
+from oms.api.preconditions import etag, if_match, not_modified
 from oms.api.views import ApiMixin
 from oms.errors import Problem, ValidationFailed
 from oms.scopes import Scope
@@ -91,11 +91,11 @@ class OrderDetailApi(ApiMixin, generics.GenericAPIView):
             remove=data["remove"],
             kits=[(kits[k["kit"]], k["quantity"]) for k in data["kits"]],
         )
-        with transaction.atomic():
-            order = _locked(number)
-            check_if_match(request, order.version, required=self.if_match["PATCH"])
+        order = get_object_or_404(Order, number=number)
+        # The lines and the header change together or not at all.
+        with if_match(request, required=self.if_match["PATCH"]) as versions, transaction.atomic():
             order = services.order_edit_lines(
-                order=order, edits=edits, actor=self.actor, expected_version=order.version
+                order=order, edits=edits, actor=self.actor, expected_version=versions
             )
             if "need_by" in data or "national_priority" in data:
                 services.order_edit_header(
@@ -130,10 +130,6 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def _locked(number: str) -> Order:
-    return get_object_or_404(Order.objects.select_for_update(of=("self",)), number=number)
-
-
 class OrderTransitionApi(ApiMixin, generics.GenericAPIView):
     """POST one transition. If-Match is optional here; when sent it must match."""
 
@@ -142,15 +138,15 @@ class OrderTransitionApi(ApiMixin, generics.GenericAPIView):
     input_serializer = s.EmptyInput
     serializer_class = s.OrderDetailSerializer
 
-    def perform(self, order: Order, data: dict) -> None:
+    def perform(self, order: Order, data: dict, expected_version: frozenset[int] | None) -> None:
+        """Call the transition's service; `expected_version` is what If-Match names."""
         raise NotImplementedError
 
     def post(self, request, number):
         data = _valid(self.input_serializer, request)
-        with transaction.atomic():
-            order = _locked(number)
-            check_if_match(request, order.version, required=self.if_match["POST"])
-            self.perform(order, data)
+        order = get_object_or_404(Order, number=number)
+        with if_match(request, required=self.if_match["POST"]) as versions:
+            self.perform(order, data, versions)
         return _detail_response(request, self, number)
 
 
@@ -171,8 +167,8 @@ class OrderApproveApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        services.order_approve(order=order, actor=self.actor)
+    def perform(self, order, data, expected_version):
+        services.order_approve(order=order, actor=self.actor, expected_version=expected_version)
 
 
 class OrderRejectApi(OrderTransitionApi):
@@ -184,8 +180,10 @@ class OrderRejectApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        services.order_reject(order=order, actor=self.actor, **data)
+    def perform(self, order, data, expected_version):
+        services.order_reject(
+            order=order, actor=self.actor, expected_version=expected_version, **data
+        )
 
 
 class OrderCancelApi(OrderTransitionApi):
@@ -199,8 +197,10 @@ class OrderCancelApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        services.order_cancel(order=order, actor=self.actor, **data)
+    def perform(self, order, data, expected_version):
+        services.order_cancel(
+            order=order, actor=self.actor, expected_version=expected_version, **data
+        )
 
 
 class OrderReopenApi(OrderTransitionApi):
@@ -214,8 +214,10 @@ class OrderReopenApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        services.order_reopen(order=order, actor=self.actor, **data)
+    def perform(self, order, data, expected_version):
+        services.order_reopen(
+            order=order, actor=self.actor, expected_version=expected_version, **data
+        )
 
 
 class OrderReleaseApi(OrderTransitionApi):
@@ -223,8 +225,8 @@ class OrderReleaseApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        release_order(order=order, actor=self.actor)
+    def perform(self, order, data, expected_version):
+        release_order(order=order, actor=self.actor, expected_version=expected_version)
 
 
 class OrderResolveReturnApi(OrderTransitionApi):
@@ -238,8 +240,10 @@ class OrderResolveReturnApi(OrderTransitionApi):
     def post(self, request, number):
         return super().post(request, number)
 
-    def perform(self, order, data):
-        services.order_resolve_close(order=order, actor=self.actor, note=data["note"])
+    def perform(self, order, data, expected_version):
+        services.order_resolve_close(
+            order=order, actor=self.actor, note=data["note"], expected_version=expected_version
+        )
 
 
 class OrderTimelineApi(ApiMixin, generics.GenericAPIView):

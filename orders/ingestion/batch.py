@@ -37,6 +37,7 @@ from orders.ingestion.design import (
     schema_problems_many,
 )
 from orders.ingestion.rules import JOB_COUNT, process
+from orders.locks import lock_line_values, lock_orders
 from orders.models import (
     DesignEvent,
     DesignStream,
@@ -144,9 +145,7 @@ def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
         .order_by("pk")
         if (s.project_id, s.order_type) in by_stream
     }
-    orders = Order.objects.select_for_update(of=("self",)).in_bulk(
-        [s.order_id for s in streams.values() if s.order_id]
-    )
+    orders = lock_orders(s.order_id for s in streams.values() if s.order_id)
     creations, revisions, one_by_one = [], [], []
     for key, arrived in by_stream.items():
         stream = streams[key]
@@ -269,11 +268,7 @@ def _revise(work: list[Work]) -> None:
     # The drafts' lines as plain values (locked); model instances only for the few
     # that change.
     by_order = defaultdict(dict)
-    lines = OrderLine.objects.select_for_update(of=("self",)).filter(
-        order__in=[w.order for w in work]
-    )
-    for row in lines.order_by("pk").values_list(*LINE_COLUMNS):
-        line = dict(zip(LINE_COLUMNS, row, strict=True))
+    for line in lock_line_values((w.order for w in work), LINE_COLUMNS):
         by_order[line["order_id"]][line["item_id"]] = line
     changed_lines, new_lines, gone = [], [], []
     deltas = {}

@@ -15,18 +15,25 @@ from oms.actors import Actor
 from oms.errors import Problem, TransitionNotAllowed, ValidationFailed
 from orders.models import Order
 from orders.selectors import is_coordinator, person_name
-from orders.services.common import S, authorize, lock_order
+from orders.services.common import ExpectedVersion, S, lock_unchanged
 
 # Orders nobody takes on any more.
 FINISHED = frozenset({S.CLOSED, S.CANCELLED})
 
 
-def order_assign(*, order: Order, assignee, actor: Actor, reason: str = "") -> Order:
+def order_assign(
+    *,
+    order: Order,
+    assignee,
+    actor: Actor,
+    reason: str = "",
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """Give the order to a coordinator (`assignee`), or to nobody (None). The order's
     version goes up, the history records the actor with "assigned to <name>" or
     "unassigned" (and the reason, if one is given), and `order.assigned` is published.
     Giving the order to the person who already has it changes nothing."""
-    authorize(actor, "orders.enrich_order", order, "assign")
+    actor.require("orders.enrich_order", f"assign order {order.number}")
     if assignee is not None and not (assignee.is_active and is_coordinator(assignee)):
         problem = Problem(
             code="not_a_coordinator",
@@ -36,7 +43,7 @@ def order_assign(*, order: Order, assignee, actor: Actor, reason: str = "") -> O
         )
         raise ValidationFailed("Orders are assigned to coordinators only.", problems=[problem])
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         if assignee is not None and order.status in FINISHED:
             raise TransitionNotAllowed(
                 f"Order {order.number} is {order.get_status_display().lower()}; "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -12,7 +12,6 @@ from catalog.models import Item, Kit
 from oms import audit, correlation, outbox
 from oms.actors import Actor
 from oms.errors import (
-    ActionForbidden,
     Problem,
     ReasonRequired,
     StaleVersion,
@@ -23,11 +22,17 @@ from orders.choices import (
     OrderStatus,
     ReasonCode,
 )
-from orders.models import REASONED_TRANSITIONS, Order, OrderLine
+from orders.locks import lock_order
+from orders.models import REASONED_TRANSITIONS, Order, OrderLine, transition_moves
 from warehouse.ledger import reservations
 from warehouse.ledger.choices import Condition
 
 S = OrderStatus
+
+# The versions of an order a caller read, for a service to check on the locked row:
+# one (a page's hidden field), several (an If-Match header may name more than one
+# ETag), or None for no check.
+ExpectedVersion = int | Collection[int] | None
 
 
 TRANSITION_EVENTS = {
@@ -100,25 +105,36 @@ def allowed_transitions(order: Order, actor: Actor) -> list[str]:
 
 
 def transition_permission(name: str) -> str:
-    meta = getattr(Order, name)._django_fsm
-    return next(iter(meta.transitions.values())).permission
+    return transition_moves(name)[0].permission
 
 
-def lock_order(order: Order | int) -> Order:
-    """Lock the order's row and return it fresh. A caller that passes the order as it
-    loaded it acts on that status (see refuse_stale)."""
-    pk = order if isinstance(order, int) else order.pk
-    locked = Order.objects.select_for_update(of=("self",)).select_related("project").get(pk=pk)
-    if isinstance(order, Order):
-        refuse_stale(order, locked)
+def lock_unchanged(order: Order | int, expected_version: ExpectedVersion = None) -> Order:
+    """Lock the order's row and return it fresh, refusing a caller that decided on
+    another version of it (see refuse_stale)."""
+    locked = lock_order(order if isinstance(order, int) else order.pk)
+    refuse_stale(order, locked, expected_version)
     return locked
 
 
-def refuse_stale(seen: Order, locked: Order) -> None:
-    """If someone moved the order since the caller loaded it, the caller decided on
-    stale data: refuse, as django-fsm's concurrent transitions do, instead of applying
-    the decision to a status the caller never saw."""
-    if seen.status != locked.status:
+def refuse_stale(
+    seen: Order | int, locked: Order, expected_version: ExpectedVersion = None
+) -> None:
+    """Refuse (StaleVersion) a caller that decided on data the locked row no longer
+    holds, instead of applying its decision to an order it never saw. A caller that
+    names the versions it read (a page's hidden field, an If-Match header) is refused
+    unless the order is at one of them. One that names none but passes the order as it
+    loaded it is refused if its status changed since, as django-fsm's concurrent
+    transitions are. One that passes only the id acts on the order as it is."""
+    if expected_version is not None:
+        accepted = {expected_version} if isinstance(expected_version, int) else expected_version
+        if locked.version not in accepted:
+            raise StaleVersion(
+                f"Order {locked.number} changed since you loaded it (version "
+                f"{_versions_text(expected_version)}, now {locked.version}). Reload to see "
+                "the latest data.",
+                version=locked.version,
+            )
+    elif isinstance(seen, Order) and seen.status != locked.status:
         raise StaleVersion(
             f"Order {locked.number} changed since you loaded it: it was "
             f"{seen.get_status_display().lower()}, it is now "
@@ -126,13 +142,10 @@ def refuse_stale(seen: Order, locked: Order) -> None:
         )
 
 
-def lock_lines(order: Order) -> list[OrderLine]:
-    return list(order.lines.select_for_update(of=("self",)).select_related("item").order_by("pk"))
-
-
-def authorize(actor: Actor, perm: str, order: Order, verb: str) -> None:
-    if not actor.has_perm(perm):
-        raise ActionForbidden(f"{actor} may not {verb} order {order.number}.")
+def _versions_text(expected: int | Collection[int]) -> str:
+    if isinstance(expected, int):
+        return str(expected)
+    return " or ".join(str(v) for v in sorted(expected)) or "unknown"
 
 
 def check_reason(reason_code: str, reason_text: str) -> None:
@@ -149,18 +162,10 @@ def check_reason(reason_code: str, reason_text: str) -> None:
         raise ReasonRequired("This step needs a reason code and a text.", problems=problems)
 
 
-def check_version(order: Order, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != order.version:
-        raise StaleVersion(
-            f"Order {order.number} changed since you loaded it (version {expected_version}, "
-            f"now {order.version}). Reload to see the latest data."
-        )
-
-
 def check_transition(order: Order, name: str, *, actor: Actor) -> None:
     """Refuse a transition the actor may not make or the order's status does not allow."""
     verb = name.replace("_", " ")
-    authorize(actor, transition_permission(name), order, verb)
+    actor.require(transition_permission(name), f"{verb} order {order.number}")
     if not can_proceed(getattr(order, name)):
         raise TransitionNotAllowed(
             f"Order {order.number} is {order.get_status_display().lower()}; "
@@ -171,9 +176,8 @@ def check_transition(order: Order, name: str, *, actor: Actor) -> None:
 def transition_edge(name: str) -> tuple[str, str]:
     """The one source status and the target of a transition that has one source (for
     the transitions made in bulk)."""
-    transitions = getattr(Order, name)._django_fsm.transitions
-    ((source, edge),) = transitions.items()
-    return source, edge.target
+    (move,) = transition_moves(name)
+    return move.source, move.target
 
 
 def transition_event(

@@ -19,7 +19,7 @@ from orders.choices import (
 from orders.models import Order, OrderRevision, Project, order_number
 from orders.services.common import (
     LineSpec,
-    lock_order,
+    lock_unchanged,
 )
 
 
@@ -70,7 +70,7 @@ def order_create(
 
     with transaction.atomic(), audit.acting(actor, reason=reason or event_id or "created"):
         if parent is not None:
-            parent = lock_order(parent)
+            parent = lock_unchanged(parent)
         (value,) = counters.take("order")
         order = Order.objects.create(
             number=order_number(value),

@@ -15,12 +15,13 @@ from oms.errors import (
     ValidationFailed,
 )
 from orders import writes
+from orders.locks import lock_lines
 from orders.models import Order
 from orders.services.common import (
+    ExpectedVersion,
     apply_transition,
     check_transition,
-    lock_lines,
-    lock_order,
+    lock_unchanged,
     transition_edge,
     transition_event,
     transition_permission,
@@ -30,12 +31,18 @@ from warehouse.ledger.models import Allocation, Warehouse
 from warehouse.ledger.reservations import Placement
 
 
-def order_allocate(*, order: Order, warehouse: Warehouse, actor: Actor) -> Order:
+def order_allocate(
+    *,
+    order: Order,
+    warehouse: Warehouse,
+    actor: Actor,
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """Reserve all of an APPROVED order's lines in one named warehouse, or nothing.
     Allocation runs are the normal way orders get stock; this serves one order from a
     warehouse someone chose, through the same transition as a run (orders_allocate)."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "allocate", actor=actor)
         if order.gated:
             raise TransitionNotAllowed(f"Order {order.number} is gated: {order.gate_reason}")
@@ -106,12 +113,12 @@ def orders_allocate(
     )
 
 
-def order_release(*, order: Order, actor: Actor) -> Order:
+def order_release(*, order: Order, actor: Actor, expected_version: ExpectedVersion = None) -> Order:
     """Ask the warehouses holding the order's stock to pick and ship it. The order is
     RELEASED; its `order.released` event names what each warehouse is to ship, and the
     warehouse integration makes a release of each part and sends it."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "release", actor=actor)
         lines = lock_lines(order)
         per_warehouse: dict[str, list[dict]] = {}
@@ -139,13 +146,17 @@ def order_allocations(lines):
 
 
 def order_complete(
-    *, order: Order, actor: Actor, shipped: Mapping[int, int] | None = None
+    *,
+    order: Order,
+    actor: Actor,
+    shipped: Mapping[int, int] | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """The warehouse shipped: stock is issued and the order CLOSED. `shipped` gives the
     shipped quantity per line id (default: everything allocated); what was not shipped
     goes back to available stock and stays outstanding on the line."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "complete", actor=actor)
         lines = lock_lines(order)
         shipped = (

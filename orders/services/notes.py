@@ -6,13 +6,12 @@ from oms import correlation
 from oms.actors import Actor
 from oms.errors import Problem, ValidationFailed
 from orders.models import Order, OrderNote
-from orders.services.common import authorize
 
 
 def order_add_note(*, order: Order, actor: Actor, text: str) -> OrderNote:
     """Add a note to the order. A note changes nothing else, so it needs no lock and never
     conflicts with someone else's edit; it shows on the order's page and its timeline."""
-    authorize(actor, "orders.enrich_order", order, "add a note to")
+    actor.require("orders.enrich_order", f"add a note to order {order.number}")
     text = (text or "").strip()
     if not text:
         problem = Problem(code="required", field="text", message="Write the note first.")

@@ -23,17 +23,17 @@ from oms.errors import (
     ValidationFailed,
 )
 from orders.choices import LineSource, OrderKind, ReasonCode, RevisionSource
+from orders.locks import lock_lines, lock_order
 from orders.models import Order, OrderLine
 from orders.services.common import (
+    ExpectedVersion,
     LineSpec,
     ReturnSpec,
     S,
     apply_transition,
-    authorize,
     check_reason,
     check_transition,
-    lock_lines,
-    lock_order,
+    lock_unchanged,
     refuse_stale,
     transition_permission,
 )
@@ -50,6 +50,7 @@ def order_record_return(
     lines: Sequence[ReturnSpec],
     actor: Actor,
     external_id: str | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Return:
     """Material came back to a warehouse. Good stock goes back on hand, damaged stock
     is set aside. The order becomes PARTIALLY_ or FULLY_RETURNED. A return carrying an
@@ -60,7 +61,7 @@ def order_record_return(
             existing = Return.objects.filter(external_id=external_id).first()
             if existing:
                 return existing
-        refuse_stale(seen, order)
+        refuse_stale(seen, order, expected_version)
         check_transition(order, "return_partially", actor=actor)
         locked = {line.pk: line for line in lock_lines(order)}
         problems = _return_problems(locked, lines)
@@ -161,11 +162,13 @@ def _return_problems(locked: dict[int, OrderLine], specs: Sequence[ReturnSpec]) 
     return problems
 
 
-def order_resolve_close(*, order: Order, actor: Actor, note: str = "") -> Order:
+def order_resolve_close(
+    *, order: Order, actor: Actor, note: str = "", expected_version: ExpectedVersion = None
+) -> Order:
     """Accept the order's returns as final: the order is CLOSED again and every return
     still waiting is recorded as closed."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "resolve_close", actor=actor)
         waiting = _lock_waiting_returns(order)
         _resolve(
@@ -174,12 +177,19 @@ def order_resolve_close(*, order: Order, actor: Actor, note: str = "") -> Order:
         return _close(order, actor=actor, note=note)
 
 
-def order_reopen(*, order: Order, actor: Actor, reason_code: str, reason_text: str) -> Order:
+def order_reopen(
+    *,
+    order: Order,
+    actor: Actor,
+    reason_code: str,
+    reason_text: str,
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """After a return, send the order back to DRAFT to change its lines and approve it
     again; what is still needed is each line's outstanding quantity. Every return still
     waiting is recorded as reopened."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "reopen", actor=actor)
         check_reason(reason_code, reason_text)
         waiting = _lock_waiting_returns(order)
@@ -192,11 +202,19 @@ def order_reopen(*, order: Order, actor: Actor, reason_code: str, reason_text: s
 # --- Resolving one return (the returns queue) -------------------------------------------
 
 
-def return_close(*, return_record: Return, actor: Actor, reason: str) -> Return:
+def return_close(
+    *,
+    return_record: Return,
+    actor: Actor,
+    reason: str,
+    expected_version: ExpectedVersion = None,
+) -> Return:
     """Accept one return as final. Once no return of the order is waiting any more, the
-    order is CLOSED again."""
+    order is CLOSED again. `expected_version` is the version of the return's order."""
     with transaction.atomic():
-        order, record = _lock_return(return_record, actor=actor, reason=reason)
+        order, record = _lock_return(
+            return_record, actor=actor, reason=reason, expected_version=expected_version
+        )
         _resolve([record], ReturnResolution.CLOSED, order=order, actor=actor, reason=reason)
         _close_when_done(order, actor=actor, note=reason)
         return record
@@ -208,12 +226,15 @@ def return_reopen(
     actor: Actor,
     reason_text: str,
     reason_code: str = ReasonCode.RETURN_REOPENED,
+    expected_version: ExpectedVersion = None,
 ) -> Return:
     """Reopen the returned order to DRAFT, for the coordinator to change its lines and
     approve it again. This resolves every return of the order that is waiting, since
     the reopened order carries all that is outstanding."""
     with transaction.atomic():
-        order, record = _lock_return(return_record, actor=actor, reason=reason_text)
+        order, record = _lock_return(
+            return_record, actor=actor, reason=reason_text, expected_version=expected_version
+        )
         check_transition(order, "reopen", actor=actor)
         check_reason(reason_code, reason_text)
         waiting = _lock_waiting_returns(order)
@@ -236,6 +257,7 @@ def return_replace(
     actor: Actor,
     reason: str,
     quantities: Mapping[int, int] | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """Create a replacement order (DRAFT, parent = the returned order) for what came
     back in one return, for the coordinator to approve as usual: `quantities` says how
@@ -244,7 +266,9 @@ def return_replace(
     released, so the project passed its release milestone. The return is resolved; once
     no return of the order is waiting, the returned order is CLOSED."""
     with transaction.atomic():
-        order, record = _lock_return(return_record, actor=actor, reason=reason)
+        order, record = _lock_return(
+            return_record, actor=actor, reason=reason, expected_version=expected_version
+        )
         lock_lines(order)
         returned = list(record.lines.select_related("order_line__item").order_by("pk"))
         chosen = _replacement_quantities(record, returned, quantities)
@@ -325,12 +349,17 @@ def _replacement_quantities(record: Return, returned: list, quantities) -> dict[
     return chosen
 
 
-def _lock_return(return_record: Return, *, actor: Actor, reason: str) -> tuple[Order, Return]:
-    """Lock the return's order, then the return; refuse a return already resolved, an
-    actor without the permission and a missing reason."""
-    order = lock_order(return_record.order_id)
+def _lock_return(
+    return_record: Return, *, actor: Actor, reason: str, expected_version: ExpectedVersion
+) -> tuple[Order, Return]:
+    """Lock the return's order, then the return; refuse an order at another version than
+    the one expected, a return already resolved, an actor without the permission and a
+    missing reason."""
+    order = lock_unchanged(return_record.order_id, expected_version)
     record = Return.objects.select_for_update().get(pk=return_record.pk)
-    authorize(actor, transition_permission("resolve_close"), order, "resolve the returns of")
+    actor.require(
+        transition_permission("resolve_close"), f"resolve the returns of order {order.number}"
+    )
     if record.resolution:
         raise TransitionNotAllowed(
             f"Return #{record.pk} of {order.number} was already resolved "

@@ -25,30 +25,29 @@ from orders.choices import (
     LineSource,
     Priority,
 )
+from orders.locks import lock_lines
 from orders.models import Order, OrderLine
 from orders.services.bill_of_material import BillOfMaterial
 from orders.services.common import (
+    ExpectedVersion,
     LineEdits,
     LineSpec,
     S,
     apply_transition,
-    authorize,
     check_reason,
     check_transition,
-    check_version,
     give_back_stock,
     jsonable,
-    lock_lines,
-    lock_order,
+    lock_unchanged,
 )
 from warehouse.ledger import reservations
 
 
-def order_approve(*, order: Order, actor: Actor) -> Order:
+def order_approve(*, order: Order, actor: Actor, expected_version: ExpectedVersion = None) -> Order:
     """DRAFT -> APPROVED, when every line is a positive quantity of an active item, the
     project is active and (with four eyes on) the approver did not edit the lines."""
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, "approve", actor=actor)
         lines = lock_lines(order)
         problems = approval_problems(order, lines)
@@ -110,23 +109,47 @@ def approval_problems(order: Order, lines: Sequence[OrderLine]) -> list[Problem]
     return problems
 
 
-def order_reject(*, order: Order, actor: Actor, reason_code: str, reason_text: str) -> Order:
+def order_reject(
+    *,
+    order: Order,
+    actor: Actor,
+    reason_code: str,
+    reason_text: str,
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """Back to DRAFT with a reason; whatever the order held goes back to stock."""
     return _backwards(
-        order, "reject", actor=actor, reason_code=reason_code, reason_text=reason_text
+        order,
+        "reject",
+        actor=actor,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        expected_version=expected_version,
     )
 
 
-def order_cancel(*, order: Order, actor: Actor, reason_code: str, reason_text: str) -> Order:
+def order_cancel(
+    *,
+    order: Order,
+    actor: Actor,
+    reason_code: str,
+    reason_text: str,
+    expected_version: ExpectedVersion = None,
+) -> Order:
     """Cancel an order not yet released; whatever it held goes back to stock."""
     return _backwards(
-        order, "cancel", actor=actor, reason_code=reason_code, reason_text=reason_text
+        order,
+        "cancel",
+        actor=actor,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        expected_version=expected_version,
     )
 
 
-def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
+def _backwards(order, name, *, actor, reason_code, reason_text, expected_version) -> Order:
     with transaction.atomic():
-        order = lock_order(order)
+        order = lock_unchanged(order, expected_version)
         check_transition(order, name, actor=actor)
         check_reason(reason_code, reason_text)
         lines = lock_lines(order)
@@ -143,7 +166,7 @@ def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
 
 
 def order_edit_lines(
-    *, order: Order, edits: LineEdits, actor: Actor, expected_version: int | None = None
+    *, order: Order, edits: LineEdits, actor: Actor, expected_version: ExpectedVersion = None
 ) -> Order:
     """A coordinator changes quantities, adds items and kits and removes lines of a
     DRAFT order. A kit is expanded as a design event expands it (its version in effect
@@ -152,8 +175,8 @@ def order_edit_lines(
     the kit (so the next upstream revision keeps them). Refused as a whole if any edit
     is invalid or the order changed meanwhile."""
     with transaction.atomic():
-        order = lock_order(order)
-        _check_editable(order, actor, expected_version)
+        order = lock_unchanged(order, expected_version)
+        _check_editable(order, actor)
         if edits.is_empty():
             return order
         lines = {line.pk: line for line in lock_lines(order)}
@@ -231,15 +254,15 @@ def order_edit_header(
     reason: str,
     need_by: datetime.date | None = None,
     national_priority: int | None = None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """A coordinator changes the need-by date or the national priority of a DRAFT
     order, saying why. Both decide where the order ranks in allocation, so they count
     as an edit for the four-eyes rule, like a line edit. A need-by date before today
     is refused (an unchanged one is left as it is); nothing changed is no change."""
     with transaction.atomic():
-        order = lock_order(order)
-        _check_editable(order, actor, expected_version)
+        order = lock_unchanged(order, expected_version)
+        _check_editable(order, actor)
         wanted = {"need_by": need_by, "national_priority": national_priority}
         wanted = {name: value for name, value in wanted.items() if value is not None}
         problems = _header_problems(order, wanted, reason)
@@ -322,14 +345,13 @@ def _header_problems(order: Order, wanted: dict, reason: str) -> list[Problem]:
     return problems
 
 
-def _check_editable(order: Order, actor: Actor, expected_version: int | None) -> None:
-    authorize(actor, "orders.enrich_order", order, "edit")
+def _check_editable(order: Order, actor: Actor) -> None:
+    actor.require("orders.enrich_order", f"edit order {order.number}")
     if order.status != S.DRAFT:
         raise TransitionNotAllowed(
             f"Order {order.number} is {order.get_status_display().lower()}; only draft "
             "orders can be edited."
         )
-    check_version(order, expected_version)
 
 
 # The most of one item a line can order (the forms and the API have the same bound).

@@ -16,13 +16,14 @@ from orders.choices import (
     LineSource,
     RevisionSource,
 )
+from orders.locks import lock_lines
 from orders.models import Order, OrderLine, OrderRevision
 from orders.services.common import (
+    ExpectedVersion,
     LineSpec,
     S,
     jsonable,
-    lock_lines,
-    lock_order,
+    lock_unchanged,
 )
 from warehouse.ledger import reservations
 
@@ -114,12 +115,14 @@ def order_revise(
     lines: Sequence[LineSpec],
     actor: Actor,
     event_id: str = "",
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """Apply a new upstream design to a DRAFT order in place: header fields, and the
     upstream and kit lines set to the design (lines a coordinator added stay). A new
-    revision records only what changed."""
+    revision records only what changed. The design applies to the order as it is now,
+    whatever status the caller saw, unless the caller names the version it expects."""
     with transaction.atomic():
-        order = lock_order(order.pk)
+        order = lock_unchanged(order.pk, expected_version)
         if order.status != S.DRAFT:
             raise TransitionNotAllowed(
                 f"Order {order.number} is {order.get_status_display().lower()}; only a draft "
@@ -189,13 +192,19 @@ def shipped_notes(lines) -> list[str]:
 
 
 def order_flag(
-    *, order: Order, note: str, actor: Actor, replaces: str = "", reason: str = ""
+    *,
+    order: Order,
+    note: str,
+    actor: Actor,
+    replaces: str = "",
+    reason: str = "",
+    expected_version: ExpectedVersion = None,
 ) -> Order:
     """Record on the order something upstream asked for that OMS cannot apply itself.
     The notes starting with `replaces` are taken off first: the new note (none when it
     is empty) says what holds now. The history records `reason`, else the note."""
     with transaction.atomic():
-        order = lock_order(order.pk)
+        order = lock_unchanged(order.pk, expected_version)
         if replaces:
             order.upstream_flag = "\n".join(
                 n for n in order.upstream_flag.splitlines() if not n.startswith(replaces)

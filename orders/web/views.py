@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -557,11 +556,16 @@ def transition(request, number, name):
             context = _order_context(request, _get_order(number), sent={action.name: form})
             return render(request, "orders/detail.html", context, status=400)
         kwargs = form.cleaned_data
+    order = get_object_or_404(Order, number=number)
     try:
-        with transaction.atomic():
-            order = get_object_or_404(Order.objects.select_for_update(), number=number)
-            _check_version(request, order)
-            action.service(order=order, actor=Actor.person(request.user), **kwargs)
+        action.service(
+            order=order,
+            actor=Actor.person(request.user),
+            expected_version=_version_sent(request),
+            **kwargs,
+        )
+    except StaleVersion:
+        messages.error(request, f"{action.label}: {_changed_since_opened(order)}")
     except DomainError as exc:
         messages.error(request, f"{action.label}: {exc}")
     else:
@@ -678,13 +682,16 @@ def assign(request, number):
         order = _get_order(number)
         context = {**_order_context(request, order), **_assignee_context(actor, form)}
         return render(request, "orders/detail.html", context, status=400)
+    order = get_object_or_404(Order, number=number)
     try:
-        with transaction.atomic():
-            order = get_object_or_404(Order.objects.select_for_update(), number=number)
-            _check_version(request, order)
-            order = services.order_assign(
-                order=order, assignee=form.cleaned_data["assignee"], actor=actor
-            )
+        order = services.order_assign(
+            order=order,
+            assignee=form.cleaned_data["assignee"],
+            actor=actor,
+            expected_version=form.cleaned_data["version"],
+        )
+    except StaleVersion:
+        messages.error(request, f"Assign: {_changed_since_opened(order)}")
     except DomainError as exc:
         messages.error(request, f"Assign: {exc}")
     else:
@@ -712,13 +719,21 @@ def resend_release(request, number, release_id):
     return redirect("orders:detail", number=number)
 
 
-def _check_version(request, order: Order) -> None:
-    seen = request.POST.get("version")
-    if seen is not None and seen != str(order.version):
-        raise StaleVersion(
-            f"Order {order.number} changed since you opened it. The page now shows the "
-            "latest data; check it and try again."
-        )
+def _version_sent(request) -> int | frozenset[int] | None:
+    """The version of the order the page showed (its forms' hidden `version` field), for
+    the service to check; None when the form sent none. A value that is no version
+    matches none."""
+    sent = request.POST.get("version")
+    if sent is None:
+        return None
+    return int(sent) if sent.isascii() and sent.isdigit() else frozenset()
+
+
+def _changed_since_opened(order: Order) -> str:
+    return (
+        f"Order {order.number} changed since you opened it. The page now shows the "
+        "latest data; check it and try again."
+    )
 
 
 @login_required

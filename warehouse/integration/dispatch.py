@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from oms import broker, correlation, outbox, relay, retry
 from oms.actors import Actor
-from oms.errors import ActionForbidden, TransitionNotAllowed
+from oms.errors import TransitionNotAllowed
 from oms.models import OutboxEvent
 from warehouse.integration import client
 from warehouse.integration.breaker import Breaker
@@ -203,8 +203,7 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
     release.resent event it writes has the relay send it (send_resent_release), so that
     it is sent even if the broker is down when the person asks."""
 
-    if not actor.has_perm("orders.release_order"):
-        raise ActionForbidden(f"{actor} may not send releases.")
+    actor.require("orders.release_order", "send releases")
     with transaction.atomic():
         release = Release.objects.select_for_update().select_related("warehouse").get(pk=release.pk)
         if not release.can_be_sent_again:

@@ -23,6 +23,7 @@ from oms.actors import Actor
 from oms.models import OutboxEvent
 from orders import services as order_services
 from orders.models import Order
+from orders.services.common import ExpectedVersion
 from warehouse.integration.choices import ReleaseStatus
 from warehouse.integration.dispatch import SEND_TASK, publish_release_event
 from warehouse.integration.models import Release
@@ -37,11 +38,13 @@ def release_id(event: OutboxEvent, warehouse: str) -> uuid.UUID:
     return uuid.uuid5(RELEASE_IDS, f"{event.pk}:{warehouse}")
 
 
-def release_order(*, order: Order, actor: Actor) -> Order:
+def release_order(*, order: Order, actor: Actor, expected_version: ExpectedVersion = None) -> Order:
     """Release the order (orders.services.order_release) and make its releases in the
     same transaction. The relay's handler of the event finds them made and sends them."""
     with transaction.atomic():
-        order = order_services.order_release(order=order, actor=actor)
+        order = order_services.order_release(
+            order=order, actor=actor, expected_version=expected_version
+        )
         make_releases(
             OutboxEvent.objects.filter(
                 event_type="order.released", aggregate_type="order", aggregate_id=str(order.pk)

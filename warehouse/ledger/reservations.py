@@ -26,7 +26,7 @@ from warehouse.ledger.choices import MovementKind
 from warehouse.ledger.models import Allocation, StockLevel, StockMovement, Warehouse
 from warehouse.ledger.services import (
     flag_minimum_crossings,
-    lock_stock_levels,
+    lock_levels,
     publish_below_minimum,
     record_movement,
     record_movements,
@@ -58,7 +58,7 @@ def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
             "item_id", "pk"
         )
     )
-    levels = lock_stock_levels(level_ids.values())
+    levels = lock_levels(level_ids.values())
     shortages = []
     placements = []
     for line in sorted(lines, key=lambda line: line.pk):
@@ -179,7 +179,7 @@ def release_allocations(*, lines, actor: Actor, reason: str) -> dict[int, int]:
     )
     if not allocations:
         return {}
-    levels = lock_stock_levels(a.stock_level_id for a in allocations)
+    levels = lock_levels(a.stock_level_id for a in allocations)
     record_movements(
         moves=[
             (levels[a.stock_level_id], MovementKind.UNRESERVE, a.quantity, a.order_line)
@@ -206,7 +206,7 @@ def issue_allocations(*, lines, shipped: dict[int, int], actor: Actor) -> None:
             "order_line_id", "pk"
         )
     )
-    levels = lock_stock_levels(a.stock_level_id for a in allocations)
+    levels = lock_levels(a.stock_level_id for a in allocations)
     by_line = {line.pk: line for line in lines}
     left_to_issue = dict(shipped)
     now = timezone.now()

@@ -11,7 +11,7 @@ is back at or above the minimum. A movement that makes stock available publishes
 `stock.available` (the allocation app answers it with a run soon after).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.db.models import F
@@ -20,16 +20,23 @@ from django.utils import timezone
 from catalog.models import Item
 from oms import audit, correlation, outbox
 from oms.actors import Actor
-from oms.bulk import chunked, insert_values
-from oms.errors import ActionForbidden, InsufficientStock, ValidationFailed
+from oms.bulk import chunked, insert_values, rows_by_ids
+from oms.errors import InsufficientStock, ValidationFailed
 from warehouse.ledger.choices import MOVEMENT_EFFECTS, Condition, MovementKind
 from warehouse.ledger.models import StockLevel, StockMovement, Warehouse
 
 
-def lock_stock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
-    """Lock stock levels in primary-key order and return them by id."""
+def lock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
+    """Lock stock levels in primary-key order and return them by id. Every writer locks
+    them after the orders and lines it writes (orders.locks)."""
     levels = StockLevel.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
     return {level.pk: level for level in levels}
+
+
+def lock_level_values(ids: Iterable[int], columns: Sequence[str]) -> list[tuple]:
+    """The same lock as lock_levels, reading only `columns` of each level, as tuples in
+    primary-key order: for bulk work (an allocation run's chunk)."""
+    return rows_by_ids(StockLevel, ids, list(columns), lock=True)
 
 
 def stock_level_locked(*, warehouse: Warehouse, item: Item) -> StockLevel:
@@ -245,8 +252,7 @@ def stock_set_minimum(
 ) -> StockLevel:
     """Change the minimum level of a stock level, with a reason (kept in its history).
     A minimum raised above the available stock is a crossing like any other."""
-    if not actor.has_perm("warehouse.change_stocklevel"):
-        raise ActionForbidden(f"{actor} may not change minimum stock levels.")
+    actor.require("warehouse.change_stocklevel", "change minimum stock levels")
     if not isinstance(minimum_level, int) or minimum_level < 0:
         raise ValidationFailed(
             "The minimum level is a whole number, 0 or more.", code="invalid_quantity"
@@ -254,7 +260,7 @@ def stock_set_minimum(
     if not reason.strip():
         raise ValidationFailed("Say why the minimum level changes.")
     with transaction.atomic():
-        (level,) = lock_stock_levels([level.pk]).values()
+        (level,) = lock_levels([level.pk]).values()
         if level.minimum_level == minimum_level:
             return level
         before = level.minimum_level
@@ -306,5 +312,4 @@ def return_kind(condition: Condition) -> MovementKind:
 
 
 def _require_stock_permission(actor: Actor) -> None:
-    if not actor.has_perm("warehouse.adjust_stock"):
-        raise ActionForbidden(f"{actor} may not change stock levels.")
+    actor.require("warehouse.adjust_stock", "change stock levels")

@@ -12,8 +12,8 @@ from oms.actors import Actor
 from oms.errors import Problem, TransitionNotAllowed, ValidationFailed
 from orders import services as order_services
 from orders.choices import OrderStatus, ReasonCode
+from orders.locks import lock_lines, lock_order
 from orders.models import Order
-from orders.services.common import lock_lines, lock_order
 from warehouse.integration.callbacks.receipts import (
     Answer,
     Effect,
