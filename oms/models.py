@@ -1,6 +1,8 @@
 """Cross-cutting tables: the audit base of every history table, the outbox, job runs,
 and named counters for human-readable numbers."""
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -34,15 +36,15 @@ class HistoryByObject(HistoricalRecords):
     # on history_date for these tables, whatever the setting.
     _date_indexing = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(bases=[LeanAuditedHistory], **kwargs)
 
-    def _get_history_user_fields(self):
+    def _get_history_user_fields(self) -> dict[str, Any]:
         fields = super()._get_history_user_fields()
         fields["history_user"].db_index = False
         return fields
 
-    def get_meta_options(self, model):
+    def get_meta_options(self, model: type[models.Model]) -> dict[str, Any]:
         options = super().get_meta_options(model)
         # A model with a correlation id of its own (an order) tracks that field as it is.
         if not any(field.name == "correlation_id" for field in model._meta.fields):

@@ -1,6 +1,8 @@
 """ETag and If-Match: a write names the version it was based on, so a lost update is
 impossible. The check runs on the locked row, inside the write's transaction."""
 
+from django.http import HttpRequest
+
 from oms.api.problems import PreconditionFailed, PreconditionRequired
 
 
@@ -12,7 +14,7 @@ def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def check_if_match(request, version: int, *, required: bool) -> None:
+def check_if_match(request: HttpRequest, version: int, *, required: bool) -> None:
     header = request.headers.get("If-Match")
     if header is None:
         if required:
@@ -28,6 +30,6 @@ def check_if_match(request, version: int, *, required: bool) -> None:
         )
 
 
-def not_modified(request, version: int) -> bool:
+def not_modified(request: HttpRequest, version: int) -> bool:
     header = request.headers.get("If-None-Match")
     return header is not None and (etag(version) in _tags(header) or header.strip() == "*")
