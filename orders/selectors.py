@@ -1,19 +1,26 @@
 """Reads for orders: querysets and shapes for pages and the API."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Field, Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Item
 from oms.roles import Role
 from oms.text_search import text_match
 from orders.choices import OrderStatus, TimelineKind
-from orders.models import Order, OrderLine, OrderNote, Project, SavedView
+from orders.models import Order, OrderLine, OrderNote, OrderRevision, Project, SavedView
 from warehouse.models import Return, ReturnLine
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def status_counts() -> list[tuple[OrderStatus, int]]:
@@ -236,7 +243,9 @@ def warehouse_entries(order: Order) -> list[TimelineEntry]:
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _entries(records, model, subject_of) -> list[TimelineEntry]:
+def _entries(
+    records: Iterable[Any], model: type[Model], subject_of: Callable[[Any], str]
+) -> list[TimelineEntry]:
     fields = [
         f
         for f in model._meta.concrete_fields
@@ -292,11 +301,13 @@ def _with_assignee_names(entries: list[TimelineEntry]) -> list[TimelineEntry]:
         for change in entry.changes
         if change.field == "assignee"
         for value in (change.old, change.new)
-        if value is not None
+        if isinstance(value, int)  # a user id (None when there was nobody)
     }
     if not ids:
         return entries
-    names = {user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=ids)}
+    names: dict[object, str] = {
+        user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=ids)
+    }
 
     def named(change: FieldChange) -> FieldChange:
         if change.field != "assignee":
@@ -311,7 +322,7 @@ def _with_assignee_names(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     ]
 
 
-def _shown(field, value):
+def _shown(field: Field[Any, Any], value: object) -> object:
     if value is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
     return value
@@ -320,14 +331,14 @@ def _shown(field, value):
 # --- Lists and details ------------------------------------------------------------------
 
 
-def order_list():
+def order_list() -> QuerySet[Order]:
     """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
     return Order.objects.select_related("project__market__region", "assignee").order_by(
         "-updated_at", "-id"
     )
 
 
-def queue_rows():
+def queue_rows() -> QuerySet[Order]:
     """Orders for the queue: order_list() with each order's open releases, whose
     delivery the queue shows (one more query per page)."""
     from warehouse.selectors import open_releases_prefetch
@@ -335,7 +346,7 @@ def queue_rows():
     return order_list().prefetch_related(open_releases_prefetch())
 
 
-def coordinators():
+def coordinators() -> QuerySet[User]:
     """The people orders can be assigned to: active users with the coordinator role,
     by username."""
     return (
@@ -346,11 +357,11 @@ def coordinators():
     )
 
 
-def is_coordinator(user) -> bool:
+def is_coordinator(user: User) -> bool:
     return user.groups.filter(name=Role.COORDINATOR).exists()
 
 
-def person_name(user) -> str:
+def person_name(user: User) -> str:
     """How a person is named on screens and in the history: full name, else username."""
     return user.get_full_name() or user.get_username()
 
@@ -362,7 +373,7 @@ PROJECT_IDS_LISTED = 1000
 ITEM_IDS_LISTED = 1000
 
 
-def orders_matching_text(orders, text: str):
+def orders_matching_text(orders: QuerySet[Order], text: str) -> QuerySet[Order]:
     """The orders that match the text (see text_condition)."""
     return orders.filter(text_condition(text))
 
@@ -405,12 +416,12 @@ def text_condition(text: str) -> Q:
     return condition
 
 
-def saved_views(user):
+def saved_views(user: User) -> QuerySet[SavedView]:
     """The person's saved views of the queue, by name."""
     return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
-def order_detail():
+def order_detail() -> QuerySet[Order]:
     """Orders with everything the detail page and endpoint show."""
     return Order.objects.select_related(
         "project__market__region", "parent", "assignee"
@@ -466,12 +477,19 @@ def order_export_header() -> list[str]:
     ]
 
 
-def order_export_rows(orders):
+def _labels(model: type[Model], name: str) -> dict[Any, str]:
+    """The labels of a choice field's values."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{name} is a field of {model.__name__}"
+    return dict(field.flatchoices)
+
+
+def order_export_rows(orders: QuerySet[Order]) -> Iterator[list[Any]]:
     """The rows of an export of `orders` (a filtered, ordered queryset), choices by their
     labels: one query, read EXPORT_CHUNK rows at a time."""
     columns = [column for _, column in _ORDER_EXPORT]
     labels = {
-        column: dict(Order._meta.get_field(column).flatchoices)
+        column: _labels(Order, column)
         for column in ("kind", "status", "reason_code", "order_type", "plan_type")
     }
     positions = [(columns.index(c), choices) for c, choices in labels.items()]
@@ -499,11 +517,10 @@ def order_line_export_header() -> list[str]:
     ]
 
 
-def order_line_export_rows(order: Order):
+def order_line_export_rows(order: Order) -> Iterator[tuple[Any, ...]]:
     """The order's lines for an export, by item code: one query."""
-    sources = dict(OrderLine._meta.get_field("source").flatchoices)
-    item_model = OrderLine._meta.get_field("item").related_model
-    units = dict(item_model._meta.get_field("unit").flatchoices)
+    sources = _labels(OrderLine, "source")
+    units = _labels(Item, "unit")
     lines = (
         OrderLine.objects.filter(order_id=order.pk)
         .order_by("item__code", "id")
@@ -548,7 +565,7 @@ def order_line_export_rows(order: Order):
         )
 
 
-def order_revisions(order: Order):
+def order_revisions(order: Order) -> QuerySet[OrderRevision]:
     return order.revisions.order_by("-number")
 
 
@@ -644,7 +661,7 @@ def order_tracking(order: Order, today: datetime.date) -> Tracking:
     )
 
 
-def jeopardy(today: datetime.date):
+def jeopardy(today: datetime.date) -> QuerySet[Order]:
     """Orders in jeopardy, most urgent first."""
     return (
         Order.objects.filter(jeopardy_condition(today))
@@ -715,7 +732,7 @@ def order_flow(days: int = 30) -> list[StatusFlow]:
 RETURNED_STATUSES = [OrderStatus.PARTIALLY_RETURNED, OrderStatus.FULLY_RETURNED]
 
 
-def _returns_with_lines():
+def _returns_with_lines() -> QuerySet[Return]:
     return Return.objects.select_related(
         "warehouse", "replacement_order", "resolved_by"
     ).prefetch_related(
@@ -726,14 +743,14 @@ def _returns_with_lines():
     )
 
 
-def orders_with_returns():
+def orders_with_returns() -> QuerySet[Order]:
     """Orders with their returns (newest first) and return lines."""
     return Order.objects.select_related("project__market").prefetch_related(
         Prefetch("returns", queryset=_returns_with_lines().order_by("-created_at", "-id"))
     )
 
 
-def returned_orders():
+def returned_orders() -> QuerySet[Order]:
     """Orders waiting in the returns queue, longest waiting first, with their returns
     and return lines: four queries for a page, whatever its size."""
     return (
@@ -743,7 +760,7 @@ def returned_orders():
     )
 
 
-def resolved_returns():
+def resolved_returns() -> QuerySet[Return]:
     """Returns a coordinator resolved, most recent first."""
     return (
         _returns_with_lines()

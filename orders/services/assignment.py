@@ -8,6 +8,8 @@ their own list."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from oms import audit, outbox
@@ -17,11 +19,14 @@ from orders.models import Order
 from orders.selectors import is_coordinator, person_name
 from orders.services.common import S, authorize, lock_order
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Orders nobody takes on any more.
 FINISHED = frozenset({S.CLOSED, S.CANCELLED})
 
 
-def order_assign(*, order: Order, assignee, actor: Actor, reason: str = "") -> Order:
+def order_assign(*, order: Order, assignee: User | None, actor: Actor, reason: str = "") -> Order:
     """Give the order to a coordinator (`assignee`), or to nobody (None). The order's
     version goes up, the history records the actor with "assigned to <name>" or
     "unassigned" (and the reason, if one is given), and `order.assigned` is published.

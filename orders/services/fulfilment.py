@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from allocation.engine.writes import OrderAllocation, write_allocations
@@ -17,7 +18,7 @@ from oms.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.services.common import (
     apply_transition,
     check_transition,
@@ -83,7 +84,7 @@ def order_release(*, order: Order, actor: Actor) -> Order:
         )
 
 
-def order_allocations(lines):
+def order_allocations(lines: Iterable[OrderLine]) -> QuerySet[Allocation]:
     return Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE)
 
 

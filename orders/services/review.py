@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from django.conf import settings
@@ -71,6 +71,7 @@ def four_eyes_forbid(order: Order, actor: Actor) -> bool:
     return bool(
         settings.OMS_FOUR_EYES
         and actor.is_person
+        and actor.user is not None
         and order.lines_edited_by_id is not None
         and order.lines_edited_by_id == actor.user.pk
     )
@@ -126,7 +127,9 @@ def order_cancel(*, order: Order, actor: Actor, reason_code: str, reason_text: s
     )
 
 
-def _backwards(order, name, *, actor, reason_code, reason_text) -> Order:
+def _backwards(
+    order: Order, name: str, *, actor: Actor, reason_code: str, reason_text: str
+) -> Order:
     with transaction.atomic():
         order = lock_order(order)
         check_transition(order, name, actor=actor)
@@ -389,7 +392,9 @@ def _too_large(quantities: Sequence[tuple[str, int]]) -> list[Problem]:
     ]
 
 
-def _line_edit_problems(order, lines, edits: LineEdits) -> list[Problem]:
+def _line_edit_problems(
+    order: Order, lines: Mapping[int, OrderLine], edits: LineEdits
+) -> list[Problem]:
     problems = []
     for line_id, quantity in edits.quantities.items():
         if line_id not in lines:
