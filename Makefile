@@ -71,11 +71,13 @@ bench-reconcile: install
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots
 
+# mypy checks the files listed in pyproject.toml ([tool.mypy]); its cache is .mypy_cache.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(DEV_ENV) $(BIN)/mypy
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) var oms.sqlite3 oms.sqlite3-wal oms.sqlite3-shm celerybeat-schedule* .pytest_cache .hypothesis
+	rm -rf $(VENV) var oms.sqlite3 oms.sqlite3-wal oms.sqlite3-shm celerybeat-schedule* .pytest_cache .hypothesis .mypy_cache

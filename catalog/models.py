@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -99,7 +101,7 @@ class KitVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.kit.code} v{self.number}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
             stored = KitVersion.objects.filter(pk=self.pk).values(*LIVE_FROZEN_FIELDS).first()
             if stored and stored["published_at"] is not None:
@@ -111,7 +113,7 @@ class KitVersion(models.Model):
                     )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.is_live:
             raise KitVersionLive(f"{self} is live and cannot be deleted.")
         return super().delete(*args, **kwargs)
@@ -148,15 +150,15 @@ class KitComponent(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} x {self.item.code}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self._refuse_if_live()
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self._refuse_if_live()
         return super().delete(*args, **kwargs)
 
-    def _refuse_if_live(self):
+    def _refuse_if_live(self) -> None:
         if KitVersion.objects.filter(pk=self.kit_version_id, published_at__isnull=False).exists():
             raise KitVersionLive(
                 f"Components of live version {self.kit_version} cannot change. "

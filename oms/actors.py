@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import models
 
 from oms.errors import ActionForbidden
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class ActorKind(models.TextChoices):
@@ -19,12 +24,12 @@ class ActorKind(models.TextChoices):
 class Actor:
     kind: ActorKind
     name: str
-    user: object | None = None
+    user: User | None = None
     # The Django permissions an external client holds through its scopes.
     permissions: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def person(cls, user) -> Actor:
+    def person(cls, user: User) -> Actor:
         return cls(kind=ActorKind.PERSON, name=user.get_username(), user=user)
 
     @classmethod
@@ -32,7 +37,7 @@ class Actor:
         return cls(kind=ActorKind.SYSTEM, name=job)
 
     @classmethod
-    def client(cls, name: str, permissions=()) -> Actor:
+    def client(cls, name: str, permissions: Iterable[str] = ()) -> Actor:
         return cls(kind=ActorKind.CLIENT, name=name, permissions=frozenset(permissions))
 
     @property
@@ -44,6 +49,7 @@ class Actor:
         if self.kind == ActorKind.SYSTEM:
             return True
         if self.kind == ActorKind.PERSON:
+            assert self.user is not None, "a person acts as a user"
             return self.user.is_active and self.user.has_perm(perm)
         return perm in self.permissions
 

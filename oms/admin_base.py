@@ -6,7 +6,11 @@ pages are read-only views; the services keep the lifecycle, the ledger and the a
 trail consistent.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
+from django.db.models import Model
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from oms.errors import DomainError
@@ -15,13 +19,13 @@ from oms.errors import DomainError
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A view of records that only the services write."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -30,13 +34,13 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -44,7 +48,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """Admin for audited reference data, with its change history."""
 
 
-def run_service(model_admin, request, label: str, call) -> bool:
+def run_service(
+    model_admin: admin.ModelAdmin, request: HttpRequest, label: str, call: Callable[[], object]
+) -> bool:
     """Call a service; a refused domain rule becomes an error message, not a 500."""
     try:
         call()

@@ -5,7 +5,7 @@ class OmsConfig(AppConfig):
     name = "oms"
     verbose_name = "OMS core"
 
-    def ready(self):
+    def ready(self) -> None:
         from oms import audit, correlation
 
         audit.connect_signals()

@@ -7,16 +7,23 @@ made outside any actor context is refused, so no change can be anonymous.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from django.db import connection
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from oms import correlation
 from oms.actors import Actor
 from oms.bulk import insert_values
+
+# A model class with simple-history's HistoricalRecords (`model.history`), which has no
+# types of its own.
+AuditedModel: TypeAlias = Any
 
 
 class MissingActor(RuntimeError):
@@ -33,7 +40,7 @@ _context: ContextVar[AuditContext | None] = ContextVar("audit_context", default=
 
 
 @contextmanager
-def acting(actor: Actor, *, reason: str = ""):
+def acting(actor: Actor, *, reason: str = "") -> Iterator[None]:
     token = _context.set(AuditContext(actor=actor, reason=reason))
     try:
         yield
@@ -52,7 +59,7 @@ def current_reason() -> str:
     return context.reason if context else ""
 
 
-def stamp_historical_record(sender, history_instance, **kwargs) -> None:
+def stamp_historical_record(sender: type[Model], history_instance: Any, **kwargs: object) -> None:
     context = _context.get()
     if context is None:
         raise MissingActor(
@@ -67,7 +74,7 @@ def stamp_historical_record(sender, history_instance, **kwargs) -> None:
         history_instance.history_change_reason = context.reason
 
 
-def refuse_anonymous_write(sender, **kwargs) -> None:
+def refuse_anonymous_write(sender: type[Model], **kwargs: object) -> None:
     """Stop a write to an audited model before it happens when no actor is known."""
     if _context.get() is None and hasattr(sender._meta, "simple_history_manager_attribute"):
         raise MissingActor(
@@ -86,7 +93,14 @@ def connect_signals() -> None:
     )
 
 
-def bulk_history(model, instances, *, history_type: str, reasons, correlation_ids) -> None:
+def bulk_history(
+    model: AuditedModel,
+    instances: Iterable[Model | dict[str, Any]],
+    *,
+    history_type: str,
+    reasons: Iterable[str],
+    correlation_ids: Iterable[str],
+) -> None:
     """History rows for objects (or {attname: value} rows) written in bulk, which send no
     signals, each with its own reason and correlation id and the current actor."""
     common = _common_columns(model, history_type)
@@ -102,7 +116,13 @@ def bulk_history(model, instances, *, history_type: str, reasons, correlation_id
     insert_values(model.history.model, rows)
 
 
-def bulk_history_of(queryset, *, history_type: str, key: str, reasons: dict) -> None:
+def bulk_history_of(
+    queryset: QuerySet[Any],
+    *,
+    history_type: str,
+    key: str,
+    reasons: dict[Any, tuple[str, str]],
+) -> None:
     """History rows for the rows a queryset selects, as they are in the database now,
     with the current actor. Each row's reason and correlation id are looked up by the
     value of its `key` column: reasons = {key value: (reason, correlation id)}.
@@ -147,8 +167,8 @@ def bulk_history_of(queryset, *, history_type: str, key: str, reasons: dict) -> 
 
 
 def history_insert_sql(
-    model, *, source: str, reason: str, correlation_id: str, history_type: str
-) -> tuple[str, list]:
+    model: AuditedModel, *, source: str, reason: str, correlation_id: str, history_type: str
+) -> tuple[str, list[Any]]:
     """An INSERT ... SELECT of history rows (PostgreSQL) for the model's rows, which
     `source` (SQL for a FROM clause) names `t`, with the current actor. `reason` and
     `correlation_id` are SQL expressions for each row's. Returns the statement and the
@@ -168,7 +188,7 @@ def history_insert_sql(
     return sql, list(common.values())
 
 
-def _common_columns(model, history_type: str) -> dict:
+def _common_columns(model: AuditedModel, history_type: str) -> dict[str, Any]:
     """The history columns that are the same for every row of one bulk write."""
     context = _context.get()
     if context is None:
@@ -177,7 +197,7 @@ def _common_columns(model, history_type: str) -> dict:
     return {
         "history_date": timezone.now(),
         "history_type": history_type,
-        "history_user_id": actor.user.pk if actor.is_person else None,
+        "history_user_id": actor.user.pk if actor.is_person and actor.user else None,
         "actor_kind": actor.kind.value,
         "actor_name": actor.name,
     }

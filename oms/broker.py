@@ -29,6 +29,7 @@ at once, raising its errors.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from celery import Task, current_app
 from django.conf import settings
@@ -59,12 +60,12 @@ def task(name: str) -> Task:
     return current_app.tasks[name]
 
 
-def send(name: str, *args, countdown: float | None = None) -> bool:
+def send(name: str, *args: object, countdown: float | None = None) -> bool:
     """Publish the task of that name now (run it, where tasks run in-process). Whether
     it was handed to the broker; False while the broker cannot be reached (see the
     module docstring)."""
     work = task(name)
-    options = {"args": args} if args else {}
+    options: dict[str, Any] = {"args": args} if args else {}
     if countdown:
         options["countdown"] = countdown
     if current_app.conf.task_always_eager:
@@ -81,7 +82,7 @@ def send(name: str, *args, countdown: float | None = None) -> bool:
     return True
 
 
-def send_after_commit(name: str, *args, countdown: float | None = None) -> None:
+def send_after_commit(name: str, *args: object, countdown: float | None = None) -> None:
     """Publish the task of that name once the current transaction commits, for work the
     transaction keeps in the database where a sweep finds it again (see the module
     docstring)."""
@@ -93,8 +94,12 @@ def reachable() -> bool:
     timeout = settings.OMS_READY_BROKER_TIMEOUT_SECONDS
     try:
         with current_app.connection_for_write() as connection:
+            # kombu takes a timeout in (fractional) seconds; its stubs say int.
             connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=timeout
+                max_retries=1,
+                interval_start=0,
+                interval_step=0,
+                timeout=timeout,  # type: ignore[arg-type]
             )
             client = getattr(connection.default_channel, "client", None)
             if client is not None:  # Redis: a connection is only made by a command

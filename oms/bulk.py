@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import F
+from django.db.models import F, Field, Model
 from psycopg import sql
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models.options import Options
+
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 BATCH = 1000
 
 
 @contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a block that builds many objects at
     once (a batch of thousands of rows). Left on, it runs every few hundred new objects
     and, as the batch grows, scans every live object again and again: a tenth or more
@@ -38,12 +48,12 @@ def gc_paused():
         gc.enable()
 
 
-def insert_rows(model, objs: list) -> None:
+def insert_rows(model: type[M], objs: Sequence[M]) -> None:
     """Insert the objects, giving each its primary key."""
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=BATCH)
+        model._default_manager.bulk_create(objs, batch_size=BATCH)
         return
     meta = model._meta
     with connection.cursor() as cursor:
@@ -58,18 +68,18 @@ def insert_rows(model, objs: list) -> None:
         obj._state.db = connection.alias
 
 
-def insert_missing(model, objs: list) -> None:
+def insert_missing(model: type[M], objs: Sequence[M]) -> None:
     """Insert the objects whose rows do not exist yet: where a row would break a unique
     constraint, the row already there is kept, as with bulk_create(ignore_conflicts=
     True). The objects get no ids."""
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
+        model._default_manager.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=True) as staged:
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
@@ -77,7 +87,9 @@ def insert_missing(model, objs: list) -> None:
         )
 
 
-def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
+def insert_values(
+    model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids: bool = False
+) -> None:
     """Insert rows given as {attname: value}, all with the same keys, without building
     model instances (for large writes). With `with_ids`, each row gets its primary key
     (under the pk's attname), as bulk_create gives objects theirs."""
@@ -86,7 +98,7 @@ def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
     meta = model._meta
     pk = meta.pk.attname
     if connection.vendor != "postgresql":
-        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
+        objs = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=BATCH)
         if with_ids:
             for row, obj in zip(rows, objs, strict=True):
                 row[pk] = obj.pk
@@ -104,7 +116,7 @@ def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
         else None
         for f in fields
     ]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
     with (
         connection.cursor() as cursor,
@@ -121,26 +133,26 @@ def insert_values(model, rows: list[dict], *, with_ids: bool = False) -> None:
             )
 
 
-def update_rows(model, objs: list, field_names: list[str]) -> None:
+def update_rows(model: type[M], objs: Sequence[M], field_names: list[str]) -> None:
     """Write the named fields of the objects (by primary key)."""
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, field_names, batch_size=BATCH)
+        model._default_manager.bulk_update(objs, field_names, batch_size=BATCH)
         return
     meta = model._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
+    fields = [meta.pk, *(_concrete(meta, name) for name in field_names)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=False) as staged:
-        assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
-        pk = quote(meta.pk.column)
+        assignments = ", ".join(f"{_column(f)} = u.{_column(f)}" for f in fields[1:])
+        pk = _column(meta.pk)
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM {staged} AS u WHERE t.{pk} = u.{pk}"
         )
 
 
-def delete_rows(model, pks: list) -> None:
+def delete_rows(model: type[Model], pks: Sequence[Any]) -> None:
     """Delete rows by primary key in one statement. Like the writes above it sends no
     signals and collects nothing, so the caller writes the history; a row that others
     still refer to is refused by the database's foreign keys."""
@@ -148,7 +160,7 @@ def delete_rows(model, pks: list) -> None:
         return
     meta = model._meta
     quote = connection.ops.quote_name
-    delete = f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)}"
+    delete = f"DELETE FROM {quote(meta.db_table)} WHERE {_column(meta.pk)}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"{delete} = ANY(%s)", [list(pks)])
@@ -157,11 +169,12 @@ def delete_rows(model, pks: list) -> None:
             cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
-def identifiers(model, *field_names: str) -> dict[str, sql.Identifier]:
+def identifiers(model: type[Model], *field_names: str) -> dict[str, sql.Identifier]:
     """The names to compose SQL for the model's table with (psycopg.sql): `table`, `pk`
     and each named field's column, so that a statement names its columns instead of
     relying on their order."""
     meta = model._meta
+    assert meta.pk is not None
     return {
         "table": sql.Identifier(meta.db_table),
         "pk": sql.Identifier(meta.pk.column),
@@ -169,22 +182,30 @@ def identifiers(model, *field_names: str) -> dict[str, sql.Identifier]:
     }
 
 
-def add_to_rows(model, field_name: str, deltas: Mapping[int, int], *, also=None) -> None:
+def add_to_rows(
+    model: type[Model],
+    field_name: str,
+    deltas: Mapping[int, int],
+    *,
+    also: Mapping[str, Any] | None = None,
+) -> None:
     """Add each row's delta (by primary key) to a numeric field, as F(field) + delta
     would, so a concurrent change is never overwritten; `also` sets other fields to one
     value on every row (e.g. a timestamp). One UPDATE per distinct delta and chunk of
     rows, inside the caller's transaction."""
-    by_delta = defaultdict(list)
+    by_delta: defaultdict[int, list[int]] = defaultdict(list)
     for pk, delta in deltas.items():
         by_delta[delta].append(pk)
     for delta, pks in by_delta.items():
         for chunk in chunked(pks):
-            model.objects.filter(pk__in=chunk).update(
+            model._default_manager.filter(pk__in=chunk).update(
                 **{field_name: F(field_name) + delta}, **(also or {})
             )
 
 
-def rows_by_ids(model, ids: Iterable[int], columns: list[str], *, lock: bool = False) -> list:
+def rows_by_ids(
+    model: type[Model], ids: Iterable[int], columns: list[str], *, lock: bool = False
+) -> list[tuple[Any, ...]]:
     """The `columns` of the rows with these primary keys, as tuples in primary-key
     order; with `lock`, the rows are locked FOR UPDATE in that order. On PostgreSQL the
     ids go as one array parameter (`= ANY`): one short statement for thousands of ids,
@@ -193,13 +214,13 @@ def rows_by_ids(model, ids: Iterable[int], columns: list[str], *, lock: bool = F
     if not ids:
         return []
     if connection.vendor != "postgresql":
-        rows = model.objects.filter(pk__in=ids).order_by("pk")
+        rows = model._default_manager.filter(pk__in=ids).order_by("pk")
         return list((rows.select_for_update() if lock else rows).values_list(*columns))
     meta = model._meta
     quote = connection.ops.quote_name
-    fields = [meta.pk if c == "pk" else meta.get_field(c) for c in columns]
-    names = ", ".join(quote(f.column) for f in fields)
-    pk = quote(meta.pk.column)
+    fields = [_concrete(meta, c) for c in columns]
+    names = ", ".join(_column(f) for f in fields)
+    pk = _column(meta.pk)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {names} FROM {quote(meta.db_table)} WHERE {pk} = ANY(%s) ORDER BY {pk}"
@@ -209,9 +230,9 @@ def rows_by_ids(model, ids: Iterable[int], columns: list[str], *, lock: bool = F
         return cursor.fetchall()
 
 
-def chunked(values: Iterable, size: int = BATCH * 5) -> Iterator[list]:
+def chunked(values: Iterable[T], size: int = BATCH * 5) -> Iterator[list[T]]:
     """The values in lists of at most `size` (for IN lists of many ids)."""
-    chunk = []
+    chunk: list[T] = []
     for value in values:
         chunk.append(value)
         if len(chunk) == size:
@@ -221,7 +242,7 @@ def chunked(values: Iterable, size: int = BATCH * 5) -> Iterator[list]:
         yield chunk
 
 
-def _next_ids(cursor, meta, count: int) -> list[int]:
+def _next_ids(cursor: CursorWrapper, meta: Options[Any], count: int) -> list[int]:
     """Take `count` primary keys from the table's sequence."""
     cursor.execute(
         "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -231,10 +252,17 @@ def _next_ids(cursor, meta, count: int) -> list[int]:
 
 
 @contextmanager
-def _staged(cursor, meta, fields, objs, *, add: bool):
+def _staged(
+    cursor: CursorWrapper,
+    meta: Options[Any],
+    fields: Sequence[Field[Any, Any]],
+    objs: Sequence[Model],
+    *,
+    add: bool,
+) -> Iterator[str]:
     """The fields of the objects COPYed into a temporary table with the same columns as
     the model's table; yields its name, and drops it after the block."""
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     cursor.execute(
         "CREATE TEMP TABLE oms_bulk_staged ON COMMIT DROP AS "
         f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WITH NO DATA"
@@ -244,10 +272,17 @@ def _staged(cursor, meta, fields, objs, *, add: bool):
     cursor.execute("DROP TABLE oms_bulk_staged")
 
 
-def _copy_objects(cursor, table: str, fields, objs, *, add: bool) -> None:
+def _copy_objects(
+    cursor: CursorWrapper,
+    table: str,
+    fields: Sequence[Field[Any, Any]],
+    objs: Sequence[Model],
+    *,
+    add: bool,
+) -> None:
     """COPY the fields of the objects into the table (add: as for an insert, filling in
     auto_now_add)."""
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     values = _value_readers(fields, add=add)
     with (
         connection.wrap_database_errors,
@@ -259,23 +294,39 @@ def _copy_objects(cursor, table: str, fields, objs, *, add: bool) -> None:
             copy.write_row([value(obj) for value in values])
 
 
-def _value_readers(fields, *, add: bool):
+def _value_readers(fields: Sequence[Field[Any, Any]], *, add: bool) -> list[Callable[[Model], Any]]:
     """For each field, how to read its database value from an object. psycopg adapts
     plain values itself; fields that fill themselves in (auto_now) or need converting
     (JSON) go through Django's own preparation."""
     conn = connections[DEFAULT_DB_ALIAS]
-    readers = []
+    readers: list[Callable[[Model], Any]] = []
     for field in fields:
         if (
             field.get_internal_type() == "JSONField"
             or getattr(field, "auto_now", False)
             or (add and getattr(field, "auto_now_add", False))
         ):
-            readers.append(
-                lambda obj, f=field: f.get_db_prep_save(
-                    f.pre_save(obj, add) if add else getattr(obj, f.attname), conn
-                )
-            )
+            readers.append(partial(_prepared, field, add, conn))
         else:
             readers.append(attrgetter(field.attname))
     return readers
+
+
+def _prepared(field: Field[Any, Any], add: bool, conn: BaseDatabaseWrapper, obj: Model) -> Any:
+    """The field's value on the object as Django prepares it for the database."""
+    return field.get_db_prep_save(
+        field.pre_save(obj, add) if add else getattr(obj, field.attname), conn
+    )
+
+
+def _concrete(meta: Options[Any], name: str) -> Field[Any, Any]:
+    """The model's field of that name ("pk": the primary key), one with a column."""
+    field = meta.pk if name == "pk" else meta.get_field(name)
+    assert isinstance(field, Field), f"{name} is not a field with a column"
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    """The field's column, quoted."""
+    assert field.column is not None, f"{field} has no column"
+    return connection.ops.quote_name(field.column)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """REMOTE_ADDR, or behind OMS_PROXY_COUNT proxies that each append the address they
     received from to X-Forwarded-For, the entry the outermost proxy appended. Entries
     further left are whatever the client sent and are never trusted."""

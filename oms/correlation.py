@@ -5,10 +5,17 @@ X-Correlation-ID header (or makes one); history records, outbox events and log l
 read it; Celery carries it in task headers and restores it in the worker.
 """
 
+from __future__ import annotations
+
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from celery import Task
 
 HEADER = "X-Correlation-ID"
 # Celery uses "correlation_id" itself (the task id), so ours has its own name.
@@ -31,7 +38,7 @@ def get() -> str:
 
 
 @contextmanager
-def use(correlation_id: str | None):
+def use(correlation_id: str | None) -> Iterator[str]:
     """Run a block under the given correlation id (a new one when empty)."""
     token = _current.set(correlation_id or new_id())
     try:
@@ -43,13 +50,13 @@ def use(correlation_id: str | None):
 def connect_celery_signals() -> None:
     from celery.signals import before_task_publish, task_postrun, task_prerun
 
-    def add_header(headers=None, **kwargs):
+    def add_header(headers: dict[str, Any] | None = None, **kwargs: object) -> None:
         if headers is not None and get():
             headers.setdefault(CELERY_HEADER, get())
 
-    tokens: dict[str, object] = {}
+    tokens: dict[str, Token[str]] = {}
 
-    def restore(task_id=None, task=None, **kwargs):
+    def restore(task_id: str, task: Task, **kwargs: object) -> None:
         # A task run in-process (the test suite) is not published: it keeps the caller's id.
         value = (
             getattr(task.request, CELERY_HEADER, None)
@@ -58,7 +65,7 @@ def connect_celery_signals() -> None:
         )
         tokens[task_id] = _current.set(value)
 
-    def clear(task_id=None, **kwargs):
+    def clear(task_id: str, **kwargs: object) -> None:
         token = tokens.pop(task_id, None)
         if token is not None:
             _current.reset(token)

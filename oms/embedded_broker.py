@@ -30,7 +30,9 @@ import time
 import uuid
 from pathlib import Path
 from queue import Empty
+from typing import Any
 
+from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
@@ -54,13 +56,17 @@ def transport_options(folder: Path) -> dict:
 
 
 class Channel(filesystem.Channel):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for folder in (self.data_folder_in, self.data_folder_out, self.processed_folder):
             os.makedirs(folder, exist_ok=True)
         self.control_folder.mkdir(parents=True, exist_ok=True)
 
-    def _put(self, queue, payload, **kwargs):
+    # _put and _get keep the signatures of kombu's filesystem Channel, which differ from
+    # those of its base channel (its stubs ignore the override there too).
+    def _put(  # type: ignore[override]
+        self, queue: str, payload: dict[str, Any], **kwargs: Any
+    ) -> None:
         # The name sorts by time (in nanoseconds, kombu's in milliseconds): messages are
         # taken oldest first.
         name = f"{time.time_ns():020d}_{uuid.uuid4()}.{queue}{SUFFIX}"
@@ -75,7 +81,7 @@ class Channel(filesystem.Channel):
                 os.remove(partial)
             raise ChannelError(f"Cannot add a message to {self.data_folder_out!r}") from exc
 
-    def _get(self, queue):
+    def _get(self, queue: str) -> dict[str, Any]:  # type: ignore[override]
         wanted = f"{queue}{SUFFIX}"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
@@ -101,9 +107,10 @@ class Transport(filesystem.Transport):
     # declaring a binding again for another folder must write it there.
     states: dict[str, virtual.BrokerState] = {}
 
-    def __init__(self, client, **kwargs):
+    def __init__(self, client: Connection, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
-        folder = os.path.abspath(client.transport_options.get("control_folder", CONTROL))
+        options = client.transport_options or {}  # kombu makes it {} when not given
+        folder = os.path.abspath(options.get("control_folder", CONTROL))
         self.state = self.states.setdefault(folder, virtual.BrokerState())
 
 

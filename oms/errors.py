@@ -1,5 +1,6 @@
 """Domain errors. Services raise these; the web, API and task layers translate them."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -23,7 +24,9 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, code: str | None = None, problems=()):
+    def __init__(
+        self, message: str, *, code: str | None = None, problems: Iterable[Problem] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:

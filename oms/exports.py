@@ -21,6 +21,7 @@ import datetime
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -28,10 +29,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,7 +163,7 @@ def csv_response(filename: str, header: Row, rows: Iterable[Row]) -> StreamingHt
 # --- Excel ------------------------------------------------------------------------------
 
 
-def _xlsx_text(sheet, value: str):
+def _xlsx_text(sheet: WriteOnlyWorksheet, value: str) -> Cell | str:
     """Text as a text cell: never a formula or an error code, without the control
     characters XML cannot hold."""
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -172,7 +174,7 @@ def _xlsx_text(sheet, value: str):
     return value
 
 
-def _xlsx_cell(sheet, value: object) -> object:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
     if isinstance(value, str):
         return _xlsx_text(sheet, value)
     if isinstance(value, bool):
@@ -198,7 +200,8 @@ def xlsx_chunks(
     bold = Font(bold=True)
     header_cells = []
     for label in header:
-        cell = WriteOnlyCell(sheet, _xlsx_cell(sheet, label))
+        # openpyxl takes any value a cell can hold here; its stubs list fewer types.
+        cell = WriteOnlyCell(sheet, _xlsx_cell(sheet, label))  # type: ignore[arg-type]
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
@@ -222,7 +225,7 @@ def xlsx_response(
 
 
 def export_response(
-    fmt: str, filename_stem: str, header: Row, rows: Iterable[Row], **name_parts
+    fmt: str, filename_stem: str, header: Row, rows: Iterable[Row], **name_parts: Any
 ) -> StreamingHttpResponse:
     """The CSV or Excel (`fmt`: csv or xlsx) download of the rows."""
     filename = export_filename(filename_stem, fmt, **name_parts)

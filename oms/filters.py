@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import OrderedDict
+from typing import Any
 
 import django_filters
 from django import forms
@@ -59,7 +61,7 @@ def parse_rfc3339(text: str) -> datetime.datetime | None:
 class Rfc3339DateTimeField(forms.Field):
     """An RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z, turned into UTC."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime.datetime | None:
         if value in self.empty_values:
             return None
         parsed = parse_rfc3339(value) if isinstance(value, str) else None
@@ -87,10 +89,10 @@ class IsoDateFilter(django_filters.DateFilter):
 class YesNoSelect(forms.Select):
     """Any / Yes / No in the back office; the query value is passed on as sent."""
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> list[str]:
         return [{True: "true", False: "false"}.get(value, value if isinstance(value, str) else "")]
 
 
@@ -99,7 +101,7 @@ class YesNoField(forms.Field):
 
     widget = YesNoSelect
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> bool | None:
         if value in self.empty_values:
             return None
         if value in ("true", "false"):
@@ -108,15 +110,16 @@ class YesNoField(forms.Field):
 
 
 class YesNoFilter(django_filters.BooleanFilter):
-    field_class = YesNoField
+    # django-filter takes any form field here; its stubs take only the default one.
+    field_class = YesNoField  # type: ignore[assignment]
 
 
 class SinceFilter(django_filters.IsoDateTimeFilter):
     """Rows changed at or after an RFC 3339 date-time."""
 
-    field_class = Rfc3339DateTimeField
+    field_class = Rfc3339DateTimeField  # type: ignore[assignment]  # as in YesNoFilter
 
-    def __init__(self, field_name="updated_at", **kwargs):
+    def __init__(self, field_name: str = "updated_at", **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.")
         super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
 
@@ -134,7 +137,7 @@ class StrictFilterSet(django_filters.FilterSet):
     "no filter" is a configuration error, so no API list ever ignores a bad parameter."""
 
     @classmethod
-    def get_filters(cls):
+    def get_filters(cls) -> OrderedDict[str, django_filters.Filter]:
         filters = super().get_filters()
         for name, declared in filters.items():
             for lenient, strict in _LENIENT.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -16,16 +17,16 @@ class JSONField(forms.JSONField):
     and no NUL or lone surrogate in any string (the error names the first one's path).
     With `indent`, a document is shown pretty-printed, one field a line."""
 
-    def __init__(self, *, indent: int | None = None, **kwargs):
+    def __init__(self, *, indent: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.indent = indent
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, ensure_ascii=False, cls=self.encoder, indent=self.indent)
 
-    def bound_data(self, data, initial):
+    def bound_data(self, data: Any, initial: Any) -> Any:
         # Shown back as typed unless it is acceptable JSON: Django would decode it again
         # unchecked and then fail to encode a lone surrogate or recurse too deep.
         if self.disabled or data is None:
@@ -35,7 +36,7 @@ class JSONField(forms.JSONField):
         except forms.ValidationError:
             return forms.fields.InvalidJSONInput(untrusted.printable(data))
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if self.disabled or not isinstance(value, str) or value in self.empty_values:
             return super().to_python(value)
         try:

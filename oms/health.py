@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from oms import broker, embedded_broker, outages
 from oms.models import OutboxEvent
+
+if TYPE_CHECKING:
+    from oms.api.middleware import GetResponse
 
 logger = logging.getLogger("oms.health")
 
@@ -41,10 +46,10 @@ OK, FAILING, SKIPPED = "ok", "failing", "skipped"
 
 
 class HealthCheckMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         probe = PROBES.get(request.path)
         if probe is None:
             return self.get_response(request)

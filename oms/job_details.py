@@ -109,7 +109,7 @@ def job_report(run: JobRun) -> JobReport:
     return report
 
 
-def _parts(key: str, value) -> tuple[Part, ...]:
+def _parts(key: str, value: object) -> tuple[Part, ...]:
     if key == "allocation_run" and _is_id(value):
         return (Part(f"Allocation run #{value}", _url("allocation:run", value)),)
     if key == "imported_by_job_run" and _is_id(value):
@@ -133,7 +133,7 @@ def _parts(key: str, value) -> tuple[Part, ...]:
     return (Part(_text(value)),)
 
 
-def _table(key: str, value, run: JobRun) -> Table | None:
+def _table(key: str, value: object, run: JobRun) -> Table | None:
     title = TABLES.get(key, _words(key))
     if not isinstance(value, list) or not value:
         return None
@@ -147,14 +147,14 @@ def _table(key: str, value, run: JobRun) -> Table | None:
         return Table(title, heads, rows, note)
     if all(not isinstance(v, dict | list) for v in value):
         return Table(title, (_words(key),), [(_text(v),) for v in value])
-    columns = list(dict.fromkeys(k for v in value if isinstance(v, dict) for k in v))
-    rows = [tuple(_text(v.get(c)) for c in columns) for v in value if isinstance(v, dict)]
-    return Table(title, tuple(_words(c) for c in columns), rows)
+    keys = list(dict.fromkeys(k for v in value if isinstance(v, dict) for k in v))
+    rows = [tuple(_text(v.get(k)) for k in keys) for v in value if isinstance(v, dict)]
+    return Table(title, tuple(_words(k) for k in keys), rows)
 
 
 def _invalid_rows(title: str, value: list, run: JobRun) -> Table:
     """One row per problem: row, project, field, problem."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for row in value:
         if not isinstance(row, dict):
             rows.append(("", "", "", _text(row)))
@@ -175,21 +175,21 @@ def _invalid_rows(title: str, value: list, run: JobRun) -> Table:
     return Table(title, ("Row", "Project", "Field", "Problem"), rows, note)
 
 
-def _kept_note(shown: int, total, what: str) -> str:
+def _kept_note(shown: int, total: object, what: str) -> str:
     if isinstance(total, int) and not isinstance(total, bool) and total > shown:
         return f"The first {shown} of the {total} {what} are kept here."
     return ""
 
 
-def _is_rows(value) -> bool:
+def _is_rows(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def _is_id(value) -> bool:
+def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _url(name: str, arg) -> str:
+def _url(name: str, arg: object) -> str:
     try:
         return reverse(name, args=[arg])
     except NoReverseMatch:
@@ -201,7 +201,7 @@ def _words(key: str) -> str:
     return text[:1].upper() + text[1:] if text else key
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -39,7 +40,9 @@ class JobCounts:
 
 
 @contextmanager
-def job_run(name: str, *, context: dict | None = None, run: JobRun | None = None):
+def job_run(
+    name: str, *, context: dict | None = None, run: JobRun | None = None
+) -> Iterator[JobCounts]:
     """Record one run of a job. The block updates the yielded counts; an exception
     marks the run failed (with the error and context), mails it, and is re-raised, and
     so does counts.fail(), without the exception. A run recorded beforehand (queued

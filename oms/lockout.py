@@ -4,10 +4,12 @@ in the project's page style, with 429 Too Many Requests."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.db.models import Max, Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -25,7 +27,11 @@ def lockout_ends(*, username: str, ip_address: str) -> datetime.datetime:
     return (latest or timezone.now()) + cool_off
 
 
-def locked_out(request, original_response=None, credentials=None):
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     username = get_client_username(request, credentials) or ""
     ends = lockout_ends(username=username, ip_address=client_ip(request))
     minutes = max(1, -(-int((ends - timezone.now()).total_seconds()) // 60))

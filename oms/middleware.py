@@ -1,11 +1,12 @@
 from urllib.parse import parse_qsl
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 
 from oms import audit, correlation, outages, untrusted
 from oms.actors import Actor
-from oms.api.middleware import API_PREFIX
+from oms.api.middleware import API_PREFIX, GetResponse
 from oms.api.problems import database_unavailable_response, problem_response
 
 
@@ -14,13 +15,15 @@ class DatabaseOutageMiddleware:
     oms.outages), not 500. Errors raised in other middleware reach handler500 (DEBUG
     off), which answers the same; DRF views answer it from the API's exception handler."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
         if not outages.database_unreachable(exception):
             return None
         outages.database.failed(exception)
@@ -30,13 +33,14 @@ class DatabaseOutageMiddleware:
 class CorrelationIdMiddleware:
     """Accept X-Correlation-ID (or make one), run the request under it, echo it back."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.headers.get(correlation.HEADER, "")
         with correlation.use(incoming if correlation.is_valid(incoming) else None) as value:
-            request.correlation_id = value
+            # Not read by OMS itself; HttpRequest has no such attribute in its stubs.
+            request.correlation_id = value  # type: ignore[attr-defined]
             response = self.get_response(request)
         response[correlation.HEADER] = value
         return response
@@ -47,10 +51,10 @@ class ActorMiddleware:
     read who signed in, the request says so (`user_read`): the log filter (oms.logs)
     names the person only then, never loading them itself."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
         request.user_read = True
@@ -69,10 +73,10 @@ class BadTextMiddleware:
     bodies by the API's parser.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if reason := untrusted.text_problem(request.path):
             name, detail = "path", f"The path {reason}."
         elif found := _first_bad_pair(request.META.get("QUERY_STRING", "")):
@@ -106,10 +110,10 @@ class NoStoreMiddleware:
     or a proxy (Cache-Control: no-store). Static files are answered before the request
     is signed in (WhiteNoise), so they keep their caching."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated

@@ -1,6 +1,8 @@
 """Cross-cutting tables: the audit base of every history table, the outbox, job runs,
 and named counters for human-readable numbers."""
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -35,16 +37,16 @@ class HistoryByObject(HistoricalRecords):
     the user's foreign key into a bare integer), so its public hooks that build the
     historical model adjust the fields and Meta it makes."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(bases=[LeanAuditedHistory], **kwargs)
 
-    def get_extra_fields(self, model, fields):
+    def get_extra_fields(self, model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
         extra = super().get_extra_fields(model, fields)
         extra["history_date"].db_index = False
         extra["history_user"].db_index = False
         return extra
 
-    def get_meta_options(self, model):
+    def get_meta_options(self, model: type[models.Model]) -> dict[str, Any]:
         options = super().get_meta_options(model)
         # No index on the date, whatever the setting (a "composite" one comes from here);
         # a model with a correlation id of its own (an order) tracks that field as it is.

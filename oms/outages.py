@@ -44,7 +44,7 @@ class Outage:
         now = time.monotonic()
         with self._lock:
             starts = self.down_since is None
-            if starts:
+            if self.down_since is None:
                 self.down_since = now
             self.retry_at = now + settings.OMS_REDIS_RETRY_SECONDS
             remind = not starts and now - self.logged_at >= REMIND_SECONDS

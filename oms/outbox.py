@@ -9,7 +9,9 @@ from oms.bulk import insert_values
 from oms.models import OutboxEvent
 
 
-def publish(*, event_type: str, aggregate_type: str, aggregate_id, payload: dict) -> OutboxEvent:
+def publish(
+    *, event_type: str, aggregate_type: str, aggregate_id: int | str, payload: dict
+) -> OutboxEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox events are written inside the transaction of their change")
     event = OutboxEvent.objects.create(

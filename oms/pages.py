@@ -2,8 +2,15 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 
-def render_page(request: HttpRequest, page: str, fragment: str, context: dict) -> HttpResponse:
+class HtmxHttpRequest(HttpRequest):
+    """A request as views see it: HtmxMiddleware (in every request's path) adds `htmx`."""
+
+    htmx: HtmxDetails
+
+
+def render_page(request: HtmxHttpRequest, page: str, fragment: str, context: dict) -> HttpResponse:
     """The whole page, or only the fragment (the part htmx swaps in) when htmx asks."""
     return render(request, fragment if request.htmx else page, context)

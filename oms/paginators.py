@@ -1,6 +1,11 @@
 """Pagination of long back-office lists."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
 
@@ -19,19 +24,22 @@ class IdsFirstPaginator(Paginator):
     table; without one it reads just the matches and sorts them."""
 
     read_whole = 2000
+    object_list: QuerySet[Any]
 
-    def __init__(self, object_list, per_page, *, rows, **kwargs):
+    def __init__(
+        self, object_list: QuerySet[Any], per_page: int | str, *, rows: QuerySet[Any], **kwargs: Any
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
 
-    def page(self, number):
+    def page(self, number: int | str) -> Page[Any]:
         number, bottom, top = self._bounds(number)
         rows = self.rows.filter(pk__in=self._ids(self.object_list, bottom, top))
         if self.object_list.query.order_by:  # else both have the model's default order
             rows = rows.order_by(*self.object_list.query.order_by)
         return Page(rows, number, self)
 
-    def _bounds(self, number) -> tuple[int, int, int]:
+    def _bounds(self, number: int | str) -> tuple[int, int, int]:
         """The page's number, and where its rows start and end in the whole list."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -40,7 +48,7 @@ class IdsFirstPaginator(Paginator):
             top = self.count
         return number, bottom, top
 
-    def _ids(self, queryset, bottom: int, top: int) -> list:
+    def _ids(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
         ordered_ids = queryset.values_list("pk", flat=True)
         if self.count <= self.read_whole:
             return list(ordered_ids)[bottom:top]
@@ -57,7 +65,15 @@ class FirstPartPaginator(IdsFirstPaginator):
     an index, and the first part is counted apart. A page reads ids from one part, or
     from both when it straddles them (one query more), however many rows there are."""
 
-    def __init__(self, object_list, per_page, *, rows, first, **kwargs):
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int | str,
+        *,
+        rows: QuerySet[Any],
+        first: Q,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(object_list, per_page, rows=rows, **kwargs)
         self.first = first
 
@@ -68,10 +84,10 @@ class FirstPartPaginator(IdsFirstPaginator):
         # index of the column `first` asks about (0.1 ms).
         return self.object_list.filter(self.first).count()
 
-    def page(self, number):
+    def page(self, number: int | str) -> Page[Any]:
         number, bottom, top = self._bounds(number)
         split = self.first_count
-        ids = []
+        ids: list[Any] = []
         if bottom < split:
             ids += self._ids(self.object_list.filter(self.first), bottom, min(top, split))
         if top > split:

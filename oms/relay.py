@@ -129,7 +129,7 @@ def _hand_on(event: OutboxEvent) -> bool:
     return True
 
 
-def enqueue(name: str, *args) -> None:
+def enqueue(name: str, *args: object) -> None:
     """Send the task of that name from a handler (see the module docstring for when it
     is published)."""
     work = broker.task(name)

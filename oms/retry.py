@@ -4,8 +4,10 @@ every task, which retries the errors a retry can fix."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from celery import Task
+from celery.exceptions import Retry
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -46,9 +48,16 @@ class RetryOnOutage(Task):
     retry_jitter = True
     max_retries = 10
 
-    def retry(self, *args, exc=None, **kwargs):
+    def retry(
+        self,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        exc: Exception | None = None,
+        *rest: Any,
+        **options: Any,
+    ) -> Retry:
         if self.request.is_eager and isinstance(exc, TRANSIENT):
             # In-process (the test suite) there is no later to wait for: the caller sees the
             # error, as it would have without a task.
             raise exc
-        return super().retry(*args, exc=exc, **kwargs)
+        return super().retry(args, kwargs, exc, *rest, **options)

@@ -1,6 +1,8 @@
 """API scopes: what an external client may do, and what each scope means in Django
 permissions (for the services' checks) and for a signed-in person using the API."""
 
+from collections.abc import Iterable
+
 from django.db import models
 
 
@@ -56,5 +58,5 @@ PERSON_PERMISSION: dict[str, str] = {
 }
 
 
-def client_permissions(scopes) -> frozenset[str]:
+def client_permissions(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(perm for scope in scopes for perm in CLIENT_PERMISSIONS.get(scope, ()))

@@ -13,11 +13,17 @@ the same lookups run as a plain LIKE."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 from django.db.models import Q
 from django.db.models.functions import Upper
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import ProjectState, StateApps
 
 # The shortest text searched anywhere in a value; shorter text matches the start.
 TRIGRAM_MIN_LENGTH = 3
@@ -44,7 +50,13 @@ class TrigramExtensionOnPostgres(TrigramExtension):
     """pg_trgm on PostgreSQL; nothing on other databases, forwards or backwards (the
     extension stays when migrated back: other indexes may use it)."""
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
         pass
 
 
@@ -54,7 +66,7 @@ def trigram_indexes(app_label: str, model_name: str, indexes: dict[str, str]) ->
     migrated back. On SQLite they do nothing. The indexes are not in the models' Meta
     (SQLite cannot make them), so the migration state does not know them."""
 
-    def create(apps, schema_editor):
+    def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         model = apps.get_model(app_label, model_name)
@@ -63,7 +75,7 @@ def trigram_indexes(app_label: str, model_name: str, indexes: dict[str, str]) ->
         # The planner knows the indexed expressions' values only once it is analyzed.
         schema_editor.execute(f"ANALYZE {schema_editor.quote_name(model._meta.db_table)}")
 
-    def drop(apps, schema_editor):
+    def drop(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         for name in indexes:

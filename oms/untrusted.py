@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 # A JSON string (with its escapes) or one bracket: strings are skipped so that
@@ -43,12 +44,12 @@ def printable(value: str) -> str:
     return _BAD.sub(REPLACEMENT, value)
 
 
-def join_path(prefix: str, key) -> str:
+def join_path(prefix: str, key: object) -> str:
     """`lines[2].item_code` style paths, as the API's field errors name fields."""
     if isinstance(key, int):
         return f"{prefix}[{key}]"
-    key = printable(str(key))
-    return f"{prefix}.{key}" if prefix else key
+    name = printable(str(key))
+    return f"{prefix}.{name}" if prefix else name
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,17 @@ class OutOfRange:
 
     __slots__ = ("text",)
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         self.text = text
 
     def __repr__(self) -> str:
         return f"OutOfRange({self.text[:40]!r})"
 
 
-def refusals(data, prefix: str = "") -> Iterator[Refusal]:
+def refusals(data: object, prefix: str = "") -> Iterator[Refusal]:
     """Every refused string (keys included) and number of a decoded JSON-like structure,
     in document order. Iterative, so depth alone cannot exhaust the stack."""
-    stack = [(prefix, data)]
+    stack: list[tuple[str, object]] = [(prefix, data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
@@ -89,7 +90,7 @@ def refusals(data, prefix: str = "") -> Iterator[Refusal]:
         elif isinstance(value, OutOfRange):
             yield Refusal(path, "out_of_range", f"is a number out of range ({value.text[:40]})")
         elif isinstance(value, dict):
-            children = []
+            children: list[tuple[str, object]] = []
             for key, child in value.items():
                 child_path = join_path(path, key)
                 if isinstance(key, str) and (reason := text_problem(key)):
@@ -101,7 +102,7 @@ def refusals(data, prefix: str = "") -> Iterator[Refusal]:
             stack.extend(reversed([(join_path(path, i), c) for i, c in enumerate(value)]))
 
 
-def first_refusal(data, prefix: str = "") -> Refusal | None:
+def first_refusal(data: object, prefix: str = "") -> Refusal | None:
     return next(refusals(data, prefix), None)
 
 
@@ -139,7 +140,7 @@ def _int(text: str) -> int | OutOfRange:
     return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else OutOfRange(text)
 
 
-def json_loads(text: str | bytes, *, max_depth: int):
+def json_loads(text: str | bytes, *, max_depth: int) -> Any:
     """Decode JSON from outside: nesting deeper than max_depth is refused (TooDeep, a
     ValueError as json's own errors are) before decoding. Numbers that no column can
     hold (1e400, NaN, Infinity, integers of thousands of digits) decode to OutOfRange

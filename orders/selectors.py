@@ -1,11 +1,15 @@
 """Reads for orders: querysets and shapes for pages and the API."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Field, Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Item
@@ -13,8 +17,11 @@ from oms.models import OutboxEvent
 from oms.roles import Role
 from oms.text_search import text_match
 from orders.choices import OrderStatus
-from orders.models import Order, OrderLine, Project, SavedView
+from orders.models import Order, OrderLine, OrderRevision, Project, SavedView
 from warehouse.ledger.models import Return, ReturnLine
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def status_counts() -> list[tuple[OrderStatus, int]]:
@@ -26,14 +33,14 @@ def status_counts() -> list[tuple[OrderStatus, int]]:
 # --- Lists and details ------------------------------------------------------------------
 
 
-def order_list():
+def order_list() -> QuerySet[Order]:
     """Orders for lists, newest change first (ties broken by id, so pages are stable)."""
     return Order.objects.select_related("project__market__region", "assignee").order_by(
         "-updated_at", "-id"
     )
 
 
-def coordinators():
+def coordinators() -> QuerySet[User]:
     """The people orders can be assigned to: active users with the coordinator role,
     by username."""
     return (
@@ -44,11 +51,11 @@ def coordinators():
     )
 
 
-def is_coordinator(user) -> bool:
+def is_coordinator(user: User) -> bool:
     return user.groups.filter(name=Role.COORDINATOR).exists()
 
 
-def person_name(user) -> str:
+def person_name(user: User) -> str:
     """How a person is named on screens and in the history: full name, else username."""
     return user.get_full_name() or user.get_username()
 
@@ -60,7 +67,7 @@ PROJECT_IDS_LISTED = 1000
 ITEM_IDS_LISTED = 1000
 
 
-def orders_matching_text(orders, text: str):
+def orders_matching_text(orders: QuerySet[Order], text: str) -> QuerySet[Order]:
     """The orders that match the text (see text_condition)."""
     return orders.filter(text_condition(text))
 
@@ -103,12 +110,12 @@ def text_condition(text: str) -> Q:
     return condition
 
 
-def saved_views(user):
+def saved_views(user: User) -> QuerySet[SavedView]:
     """The person's saved views of the queue, by name."""
     return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
-def order_detail():
+def order_detail() -> QuerySet[Order]:
     """Orders with everything the detail page and endpoint show."""
     return Order.objects.select_related(
         "project__market__region", "parent", "assignee"
@@ -164,12 +171,19 @@ def order_export_header() -> list[str]:
     ]
 
 
-def order_export_rows(orders):
+def _labels(model: type[Model], name: str) -> dict[Any, str]:
+    """The labels of a choice field's values."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{name} is a field of {model.__name__}"
+    return dict(field.flatchoices)
+
+
+def order_export_rows(orders: QuerySet[Order]) -> Iterator[list[Any]]:
     """The rows of an export of `orders` (a filtered, ordered queryset), choices by their
     labels: one query, read EXPORT_CHUNK rows at a time."""
     columns = [column for _, column in _ORDER_EXPORT]
     labels = {
-        column: dict(Order._meta.get_field(column).flatchoices)
+        column: _labels(Order, column)
         for column in ("kind", "status", "reason_code", "order_type", "plan_type")
     }
     positions = [(columns.index(c), choices) for c, choices in labels.items()]
@@ -197,11 +211,10 @@ def order_line_export_header() -> list[str]:
     ]
 
 
-def order_line_export_rows(order: Order):
+def order_line_export_rows(order: Order) -> Iterator[tuple[Any, ...]]:
     """The order's lines for an export, by item code: one query."""
-    sources = dict(OrderLine._meta.get_field("source").flatchoices)
-    item_model = OrderLine._meta.get_field("item").related_model
-    units = dict(item_model._meta.get_field("unit").flatchoices)
+    sources = _labels(OrderLine, "source")
+    units = _labels(Item, "unit")
     lines = (
         OrderLine.objects.filter(order_id=order.pk)
         .order_by("item__code", "id")
@@ -246,7 +259,7 @@ def order_line_export_rows(order: Order):
         )
 
 
-def order_revisions(order: Order):
+def order_revisions(order: Order) -> QuerySet[OrderRevision]:
     return order.revisions.order_by("-number")
 
 
@@ -342,7 +355,7 @@ def order_tracking(order: Order, today: datetime.date) -> Tracking:
     )
 
 
-def jeopardy(today: datetime.date):
+def jeopardy(today: datetime.date) -> QuerySet[Order]:
     """Orders in jeopardy, most urgent first."""
     return (
         Order.objects.filter(jeopardy_condition(today))
@@ -411,7 +424,7 @@ def order_flow(days: int = 30) -> list[StatusFlow]:
 RETURNED_STATUSES = [OrderStatus.PARTIALLY_RETURNED, OrderStatus.FULLY_RETURNED]
 
 
-def _returns_with_lines():
+def _returns_with_lines() -> QuerySet[Return]:
     return Return.objects.select_related(
         "warehouse", "replacement_order", "resolved_by"
     ).prefetch_related(
@@ -422,14 +435,14 @@ def _returns_with_lines():
     )
 
 
-def orders_with_returns():
+def orders_with_returns() -> QuerySet[Order]:
     """Orders with their returns (newest first) and return lines."""
     return Order.objects.select_related("project__market").prefetch_related(
         Prefetch("returns", queryset=_returns_with_lines().order_by("-created_at", "-id"))
     )
 
 
-def returned_orders():
+def returned_orders() -> QuerySet[Order]:
     """Orders waiting in the returns queue, longest waiting first, with their returns
     and return lines: four queries for a page, whatever its size."""
     return (
@@ -439,7 +452,7 @@ def returned_orders():
     )
 
 
-def resolved_returns():
+def resolved_returns() -> QuerySet[Return]:
     """Returns a coordinator resolved, most recent first."""
     return (
         _returns_with_lines()

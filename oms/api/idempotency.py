@@ -20,9 +20,11 @@ import datetime
 import hashlib
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -30,6 +32,9 @@ from rest_framework.response import Response
 from oms.api.authentication import caller_key
 from oms.api.problems import Conflict, UnprocessableEntity, problem_response
 from oms.models import IdempotencyKey
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 logger = logging.getLogger("oms.api")
 
@@ -44,7 +49,7 @@ _KEY = re.compile(KEY_PATTERN)
 class Replay(Exception):
     """Raised to answer a retry with the stored outcome."""
 
-    def __init__(self, record: IdempotencyKey):
+    def __init__(self, record: IdempotencyKey) -> None:
         self.record = record
 
     def response(self) -> Response:
@@ -58,7 +63,8 @@ class Replay(Exception):
         )
 
 
-def _fingerprint(request) -> str:
+def _fingerprint(request: HttpRequest) -> str:
+    assert request.method is not None, "a request being handled has its method"
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())
@@ -67,7 +73,7 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def begin(request) -> IdempotencyKey | None:
+def begin(request: Request) -> IdempotencyKey | None:
     """Claim the request's key, or raise Replay / Conflict / UnprocessableEntity."""
     key = request.headers.get(HEADER)
     if key is None:
@@ -105,7 +111,7 @@ def begin(request) -> IdempotencyKey | None:
     raise Replay(record)
 
 
-def finish(record: IdempotencyKey, response):
+def finish(record: IdempotencyKey, response: Response) -> Response | HttpResponse:
     """Store a final outcome, or free the key so that a retry runs again. Returns the
     response to send: rendered here, so that an answer that cannot be rendered frees
     the key too (and becomes a 500 problem)."""
@@ -128,7 +134,7 @@ def finish(record: IdempotencyKey, response):
     return response
 
 
-def _store(record: IdempotencyKey, response) -> None:
+def _store(record: IdempotencyKey, response: Response) -> None:
     record.in_progress = False
     record.response_status = response.status_code
     record.response_body = response.data

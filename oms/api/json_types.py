@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
@@ -28,7 +30,7 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {"invalid": "Give a string.", "blank": "Give more than spaces."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         self.trim = kwargs.pop("trim_whitespace", True)
         super().__init__(trim_whitespace=False, **kwargs)
         if not self.allow_blank:
@@ -36,18 +38,19 @@ class StrictCharField(serializers.CharField):
                 RegexValidator(NOT_BLANK, message=self.error_messages["blank"], code="blank")
             )
 
-    def get_value(self, dictionary):
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
         # A query parameter sent empty (?type=) is a value to check, not an absent one.
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+        name = self.field_name  # None only before the field is bound
+        if html.is_html_input(dictionary) and name is not None and dictionary.get(name) == "":
             return ""
         return super().get_value(dictionary)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
 
-    def run_validation(self, data=empty):
+    def run_validation(self, data: Any = empty) -> Any:
         value = super().run_validation(data)
         return value.strip(_SPACE) if self.trim and isinstance(value, str) else value
 
@@ -55,7 +58,7 @@ class StrictCharField(serializers.CharField):
 class StrictRegexField(serializers.RegexField):
     default_error_messages = {"not_a_string": "Give a string."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
@@ -64,7 +67,7 @@ class StrictRegexField(serializers.RegexField):
 class StrictChoiceField(serializers.ChoiceField):
     """One of the choices, as the very value (a string choice is not matched by 5)."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int) or data not in self.choices:
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
@@ -73,7 +76,7 @@ class StrictChoiceField(serializers.ChoiceField):
 class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"invalid": "Give an integer."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> int:
         if isinstance(data, float) and data.is_integer():
             data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
@@ -86,7 +89,7 @@ class StrictNumberField(serializers.FloatField):
 
     default_error_messages = {"invalid": "Give a number."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> float:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -95,7 +98,7 @@ class StrictNumberField(serializers.FloatField):
 class StrictBooleanField(serializers.BooleanField):
     default_error_messages = {"invalid": "Give true or false."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> bool:
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
@@ -104,7 +107,7 @@ class StrictBooleanField(serializers.BooleanField):
 class StrictDateField(serializers.DateField):
     """A full date, YYYY-MM-DD (the schema's `date` format), nothing looser."""
 
-    def to_internal_value(self, value):
+    def to_internal_value(self, value: object) -> datetime.date:
         if not isinstance(value, str) or not _DATE.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DD")
         try:

@@ -2,9 +2,12 @@
 a body too large, a crash in middleware) become problem details too."""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from oms.api.problems import CONTENT_TYPE, problem_response
 
@@ -12,12 +15,15 @@ logger = logging.getLogger("oms.api")
 
 API_PREFIX = "/api/"
 
+# What a middleware is given to answer the request with the rest of the stack.
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
 
 class ApiProblemMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         too_big = self._too_big(request)
@@ -30,7 +36,7 @@ class ApiProblemMiddleware:
             return self._as_problem(response.status_code)
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
         if isinstance(exception, RequestDataTooBig):
@@ -38,7 +44,7 @@ class ApiProblemMiddleware:
         logger.exception("Unhandled error on %s", request.path)
         return problem_response(500, "server_error", "An unexpected error occurred.")
 
-    def _too_big(self, request):
+    def _too_big(self, request: HttpRequest) -> HttpResponse | None:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -47,13 +53,13 @@ class ApiProblemMiddleware:
             return self._payload_too_large()
         return None
 
-    def _payload_too_large(self):
+    def _payload_too_large(self) -> HttpResponse:
         limit = settings.OMS_API_MAX_BODY_BYTES
         return problem_response(
             413, "payload_too_large", f"Request bodies are limited to {limit} bytes."
         )
 
-    def _as_problem(self, status):
+    def _as_problem(self, status: int) -> HttpResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 403: "forbidden"}
         details = {
             404: "There is no such resource.",
@@ -73,10 +79,10 @@ class PlainHttpCredentialsMiddleware:
     have the client send its token again and teach it that plain HTTP works. Pages
     and API requests without credentials are still redirected to HTTPS."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if (
             settings.SECURE_SSL_REDIRECT
             and request.path.startswith(API_PREFIX)
@@ -93,7 +99,7 @@ class PlainHttpCredentialsMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _carries_credentials(request) -> bool:
+    def _carries_credentials(request: HttpRequest) -> bool:
         return bool(
             request.META.get("HTTP_AUTHORIZATION")
             or request.COOKIES.get(settings.SESSION_COOKIE_NAME)

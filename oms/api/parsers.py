@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import IO, Any
+
 from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
@@ -22,14 +25,19 @@ BODY = "body"
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         parser_context = parser_context or {}
         raw = stream.read() if stream is not None else b""
         limit = settings.OMS_API_MAX_JSON_DEPTH
         try:
-            data = untrusted.json_loads(
-                raw.decode(parsers.get_encoding(parser_context)), max_depth=limit
-            )
+            # DRF's parsers module has get_encoding; its stubs do not.
+            encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]
+            data = untrusted.json_loads(raw.decode(encoding), max_depth=limit)
         except untrusted.TooDeep:
             raise ParseError(
                 f"The body nests arrays and objects deeper than {limit} levels.",
@@ -43,7 +51,7 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
-def refuse(data) -> None:
+def refuse(data: object) -> None:
     """Raise a 400 validation error naming the first refused value."""
     if found := untrusted.first_refusal(data):
         raise ValidationError({found.path or BODY: [ErrorDetail(found.message, code=found.code)]})

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.http import HttpRequest
+
 from oms.api.problems import PreconditionFailed, PreconditionRequired
 from oms.errors import StaleVersion
 
@@ -22,7 +24,7 @@ def _tags(header: str) -> set[str]:
 
 
 @contextmanager
-def if_match(request, *, required: bool) -> Iterator[frozenset[int] | None]:
+def if_match(request: HttpRequest, *, required: bool) -> Iterator[frozenset[int] | None]:
     """The versions the request's If-Match names, for the service to check as its
     `expected_version`: None when there is nothing to check (no header where it is
     optional, or `*`), else the set of versions its tags name (empty when none is an
@@ -53,6 +55,6 @@ def if_match(request, *, required: bool) -> Iterator[frozenset[int] | None]:
         ) from exc
 
 
-def not_modified(request, version: int) -> bool:
+def not_modified(request: HttpRequest, version: int) -> bool:
     header = request.headers.get("If-None-Match")
     return header is not None and (etag(version) in _tags(header) or header.strip() == "*")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -61,8 +63,10 @@ class UnprocessableEntity(exceptions.APIException):
     default_code = "unprocessable"
 
 
-def problem(status: int, code: str, detail: str, *, title: str = "", errors_=None) -> dict:
-    body = {
+def problem(
+    status: int, code: str, detail: str, *, title: str = "", errors_: list[dict] | None = None
+) -> dict:
+    body: dict[str, Any] = {
         "type": f"{TYPE_BASE}{code}",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -74,7 +78,14 @@ def problem(status: int, code: str, detail: str, *, title: str = "", errors_=Non
     return body
 
 
-def problem_response(status: int, code: str, detail: str, *, errors_=None, headers=None):
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors_: list[dict] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
     """A Django response, for errors raised outside DRF views (middleware, handlers)."""
     response = HttpResponse(
         json.dumps(problem(status, code, detail, errors_=errors_)),
@@ -86,7 +97,7 @@ def problem_response(status: int, code: str, detail: str, *, errors_=None, heade
     return response
 
 
-def field_errors(detail, prefix: str = "") -> list[dict]:
+def field_errors(detail: object, prefix: str = "") -> list[dict]:
     """Flatten DRF's nested validation detail into [{field, code, message}]."""
     out: list[dict] = []
     if isinstance(detail, dict):
@@ -114,7 +125,7 @@ def field_errors(detail, prefix: str = "") -> list[dict]:
     return out
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes a problem response."""
     headers = {}
     if isinstance(exc, errors.DomainError):
@@ -146,17 +157,18 @@ def exception_handler(exc, context):
             errors_=field_errors(exc.detail),
         )
         return Response(body, status=400, content_type=CONTENT_TYPE)
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if (wait := getattr(exc, "wait", None)) is not None:
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
     body = problem(exc.status_code, code, detail)
     return Response(body, status=exc.status_code, headers=headers, content_type=CONTENT_TYPE)
 
 
-def database_unavailable_response(request) -> HttpResponse:
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: problem details under /api/, a plain page elsewhere (one
     that needs neither the database nor a signed-in user)."""
     headers = outages.unavailable_headers()

@@ -4,6 +4,8 @@ parameter is exactly what the server takes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -26,12 +28,13 @@ class WholeNumberField(serializers.IntegerField):
 
     default_error_messages = {"invalid": "Give a whole number."}
 
-    def get_value(self, dictionary):
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        name = self.field_name  # None only before the field is bound
+        if html.is_html_input(dictionary) and name is not None and dictionary.get(name) == "":
             return ""
         return super().get_value(dictionary)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> int:
         least = self.min_value if self.min_value is not None else 0
         most = self.max_value if self.max_value is not None else 2**63 - 1
         value = whole_number(data, least=least, most=most) if isinstance(data, str) else None

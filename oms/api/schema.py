@@ -2,9 +2,12 @@
 operation needs, the headers it reads, and its problem-details error responses. Each
 header is declared as the server enforces it."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import (
+    Direction,
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -29,7 +32,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = FieldErrorSerializer(many=True, required=False)
+    # A declared field: DRF's metaclass takes it off the class, so it does not hide
+    # Serializer.errors, as its stubs take it to.
+    errors = FieldErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 def problem(description: str) -> OpenApiResponse:
@@ -82,7 +87,7 @@ IF_MATCH_OPTIONAL = OpenApiParameter(
 
 
 class AutoSchema(BaseAutoSchema):
-    def get_operation(self, *args, **kwargs):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
         if operation is not None and hasattr(self.view, "scope_for"):
             scope = self.view.scope_for(self.method)
@@ -90,7 +95,7 @@ class AutoSchema(BaseAutoSchema):
             operation["description"] = f"{description}\n\n**Scope:** `{scope}`".strip()
         return operation
 
-    def get_override_parameters(self):
+    def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), CORRELATION_ID]
         if self.method == "POST":
             parameters.append(IDEMPOTENCY_KEY)
@@ -99,7 +104,9 @@ class AutoSchema(BaseAutoSchema):
             parameters.append(IF_MATCH if if_match else IF_MATCH_OPTIONAL)
         return parameters
 
-    def _get_request_for_media_type(self, serializer, direction="request"):
+    def _get_request_for_media_type(
+        self, serializer: Any, direction: Direction = "request"
+    ) -> tuple[Any, bool]:
         """A body given as a raw schema or as one of several shapes is never optional in
         OMS (drf-spectacular cannot tell from them)."""
         schema, required = super()._get_request_for_media_type(serializer, direction)
@@ -107,7 +114,7 @@ class AutoSchema(BaseAutoSchema):
             required = True
         return schema, required
 
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         """The operation's own responses plus the problem responses it can give (added
         here, after any @extend_schema override, so every operation lists them)."""
         bodies = super()._get_response_bodies(direction)
@@ -135,7 +142,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "oms.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: BaseAutoSchema) -> dict[str, Any]:
         return {
             "type": "http",
             "scheme": "bearer",

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -7,6 +10,10 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from oms.api.authentication import caller_key
 from oms.client_ip import client_ip
 from oms.models import ApiClient
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 DURATIONS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400}
 
@@ -21,7 +28,7 @@ class CallerRateThrottle(BaseThrottle):
     """One budget per caller (the client's own rate if set, else OMS_API_THROTTLE_RATE),
     counted in fixed windows: one cache increment per request."""
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
             return True
         rate = settings.OMS_API_THROTTLE_RATE
@@ -53,5 +60,5 @@ class AnonymousRateThrottle(AnonRateThrottle):
     def get_rate(self) -> str:
         return settings.OMS_API_ANON_THROTTLE_RATE
 
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: Request) -> str:
         return client_ip(request)

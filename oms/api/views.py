@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from oms import audit
+from oms.actors import Actor
 from oms.api import idempotency
 from oms.api.authentication import request_actor
 from oms.api.json_types import StrictCharField
 from oms.api.query import WholeNumberField
-from oms.models import OutboxEvent
+from oms.models import IdempotencyKey, OutboxEvent
 from oms.scopes import Scope
 
 
-class ApiMixin:
+class ApiMixin(APIView):
     """Authentication, scope, throttling and problem details come from REST_FRAMEWORK
     settings. This adds, for every view: the request's actor in the audit context and
     Idempotency-Key handling on POST."""
@@ -27,53 +34,61 @@ class ApiMixin:
     # Methods that read If-Match: True where it is required, False where optional. The
     # OpenAPI schema declares the header from this, and preconditions.if_match reads it.
     if_match: dict[str, bool] = {}
+    actor: Actor
+    idempotency: IdempotencyKey | None
+    _acting: AbstractContextManager[None] | None
 
     def scope_for(self, method: str) -> str:
         return self.method_scopes.get(method, self.required_scope)
 
-    def perform_authentication(self, request):
+    def perform_authentication(self, request: Request) -> None:
         try:
             super().perform_authentication(request)
         except exceptions.AuthenticationFailed:
             self._throttle_once(request)  # wrong credentials count as anonymous
             raise
 
-    def check_permissions(self, request):
+    def check_permissions(self, request: Request) -> None:
         # Unauthenticated requests are throttled before they are refused for lacking
         # credentials; DRF would check permissions first and never throttle them.
         if not request.user.is_authenticated:
             self._throttle_once(request)
         super().check_permissions(request)
 
-    def check_throttles(self, request):
+    def check_throttles(self, request: Request) -> None:
         self._throttle_once(request)
 
-    def _throttle_once(self, request):
+    def _throttle_once(self, request: Request) -> None:
         if not getattr(request, "_oms_throttled", False):
-            request._oms_throttled = True
+            request._oms_throttled = True  # type: ignore[attr-defined]  # a mark of our own
             super().check_throttles(request)
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.actor = request_actor(request)
         self._acting = audit.acting(self.actor)
         self._acting.__enter__()
         self.idempotency = idempotency.begin(request) if request.method == "POST" else None
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
             return exc.response()
         return super().handle_exception(exc)
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    # DRF returns whatever response it is given here; its stubs say a Response.
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response | HttpResponse:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "idempotency", None) is not None:
-            record, self.idempotency = self.idempotency, None
-            response = idempotency.finish(record, response)
-        if getattr(self, "_acting", None) is not None:
-            self._acting.__exit__(None, None, None)
+        finished: Response | HttpResponse = response
+        # Neither is set when the request failed before initial() got to it.
+        if (record := getattr(self, "idempotency", None)) is not None:
+            self.idempotency = None
+            finished = idempotency.finish(record, response)
+        if (acting := getattr(self, "_acting", None)) is not None:
+            acting.__exit__(None, None, None)
             self._acting = None
-        return response
+        return finished
 
 
 class OutboxEventSerializer(serializers.ModelSerializer):
@@ -84,7 +99,7 @@ class OutboxEventSerializer(serializers.ModelSerializer):
         model = OutboxEvent
         fields = ["cursor", "event_type", "aggregate", "payload", "correlation_id", "created_at"]
 
-    def get_aggregate(self, event) -> dict:
+    def get_aggregate(self, event: OutboxEvent) -> dict:
         return {"type": event.aggregate_type, "id": event.aggregate_id}
 
 
@@ -113,7 +128,7 @@ class EventFeedApi(ApiMixin, GenericAPIView):
     serializer_class = OutboxEventSerializer
 
     @extend_schema(parameters=[EventQuery], responses=EventPageSerializer)
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         query = EventQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]

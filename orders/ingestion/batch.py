@@ -11,9 +11,12 @@ correlation id), revisions with their delta, outbox events, and the event's outc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from oms import audit, counters, outbox
@@ -26,11 +29,13 @@ from oms.bulk import (
     update_rows,
 )
 from oms.errors import Problem
+from oms.jobs import JobCounts
 from orders import gates, services
 from orders.choices import DesignEventType, DesignOutcome, OrderStatus
 from orders.ingestion.design import (
     ENGINEERING,
     Design,
+    DesignEventBody,
     Lookups,
     header_values,
     resolve,
@@ -56,7 +61,14 @@ class Work:
     event: DesignEvent
     design: Design
     stream: DesignStream
+    # The stream's draft, for a revision; for a new order, set once _create makes it.
     order: Order | None = None
+
+    @property
+    def target(self) -> Order:
+        """The order this work writes: every work has one once _create has run."""
+        assert self.order is not None, f"{self.reason} has no order yet"
+        return self.order
 
     @property
     def reason(self) -> str:
@@ -68,7 +80,7 @@ class Work:
 
 
 @gc_paused()
-def process_batch(events, counts) -> None:
+def process_batch(events: Iterable[DesignEvent], counts: JobCounts) -> None:
     """Process stored events (DesignEvent instances, read at any time before), counting
     each outcome. Only the events still RECEIVED are processed, the others (a retry of
     the batch) are skipped; what can change while an event waits (a correction, its
@@ -105,17 +117,21 @@ def process_batch(events, counts) -> None:
             counts.detail.setdefault("invalid", []).append(event.event_id)
 
 
-def _invalid_events(events, invalid):
+def _invalid_events(
+    events: list[DesignEvent], invalid: Mapping[int, list[Problem]]
+) -> list[DesignEvent]:
     return [event for event in events if event.pk in invalid]
 
 
-def _validate(events) -> tuple[list[tuple[DesignEvent, Design]], dict]:
+def _validate(
+    events: list[DesignEvent],
+) -> tuple[list[tuple[DesignEvent, Design]], dict[int, list[Problem]]]:
     """Shape, then references, for all events together."""
     invalid: dict[int, list[Problem]] = {}
-    parsed = {}
+    parsed: dict[int, DesignEventBody] = {}
     read = schema_problems_many([event.current_payload for event in events])
     for event, (values, problems) in zip(events, read, strict=True):
-        if problems:
+        if values is None:  # problems found
             invalid[event.pk] = problems
         else:
             parsed[event.pk] = values
@@ -125,16 +141,18 @@ def _validate(events) -> tuple[list[tuple[DesignEvent, Design]], dict]:
         if event.pk not in parsed:
             continue
         design, problems = resolve(parsed[event.pk], lookups)
-        if problems:
+        if design is None:  # problems found
             invalid[event.pk] = problems
         else:
             valid.append((event, design))
     return valid, invalid
 
 
-def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
+def _sort(
+    valid: list[tuple[DesignEvent, Design]],
+) -> tuple[list[Work], list[Work], list[DesignEvent]]:
     """Which events take the set-based path, and which the per-event one."""
-    by_stream = defaultdict(list)
+    by_stream: defaultdict[tuple[int, str], list[tuple[DesignEvent, Design]]] = defaultdict(list)
     for event, design in valid:
         by_stream[(design.project.pk, design.order_type)].append((event, design))
     insert_missing(DesignStream, [DesignStream(project_id=p, order_type=t) for p, t in by_stream])
@@ -146,7 +164,9 @@ def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
         if (s.project_id, s.order_type) in by_stream
     }
     orders = lock_orders(s.order_id for s in streams.values() if s.order_id)
-    creations, revisions, one_by_one = [], [], []
+    creations: list[Work] = []
+    revisions: list[Work] = []
+    one_by_one: list[DesignEvent] = []
     for key, arrived in by_stream.items():
         stream = streams[key]
         (event, design), *more = arrived
@@ -163,14 +183,14 @@ def _sort(valid) -> tuple[list[Work], list[Work], list[DesignEvent]]:
     return creations, revisions, one_by_one
 
 
-def _same(design, stream) -> bool:
+def _same(design: Design, stream: DesignStream) -> bool:
     return {**stream.header, **design.header_json()} == stream.header and (design.bom == stream.bom)
 
 
 # --- New orders -------------------------------------------------------------------------
 
 
-def _create(work: list[Work], invalid: dict) -> None:
+def _create(work: list[Work], invalid: dict[int, list[Problem]]) -> None:
     ready = []
     for w in work:
         problem = gates.creation_problem(w.design.project, w.design.order_type)
@@ -193,12 +213,12 @@ def _create(work: list[Work], invalid: dict) -> None:
             correlation_id=w.correlation_id,
             **header,
         )
-    orders = [w.order for w in ready]
+    orders = [w.target for w in ready]
     insert_rows(Order, orders)
     _history(Order, orders, ready, "+")
     lines = [
         {
-            "order_id": w.order.pk,
+            "order_id": w.target.pk,
             "item_id": spec.item.pk,
             "quantity": spec.quantity,
             "source": spec.source,
@@ -216,7 +236,7 @@ def _create(work: list[Work], invalid: dict) -> None:
         OrderLine.objects.filter(order__in=orders),
         history_type="+",
         key="order_id",
-        reasons={w.order.pk: (w.reason, w.correlation_id) for w in ready},
+        reasons={w.target.pk: (w.reason, w.correlation_id) for w in ready},
     )
     added = {w.event.pk: _added(w.design.lines) for w in ready}
     _revisions(ready, lambda w: 1, lambda w: {"lines": added[w.event.pk]})
@@ -224,9 +244,9 @@ def _create(work: list[Work], invalid: dict) -> None:
         ready,
         "order.created",
         lambda w: {
-            "number": w.order.number,
+            "number": w.target.number,
             "project": w.design.project.external_id,
-            "kind": w.order.kind,
+            "kind": w.target.kind,
             "parent": None,
             "lines": added[w.event.pk]["added"],
             "actor": ENGINEERING.as_payload(),
@@ -267,12 +287,15 @@ def _revise(work: list[Work]) -> None:
         return
     # The drafts' lines as plain values (locked); model instances only for the few
     # that change.
-    by_order = defaultdict(dict)
-    for line in lock_line_values((w.order for w in work), LINE_COLUMNS):
+    by_order: defaultdict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for line in lock_line_values((w.target for w in work), LINE_COLUMNS):
         by_order[line["order_id"]][line["item_id"]] = line
-    changed_lines, new_lines, gone = [], [], []
-    deltas = {}
+    changed_lines: list[tuple[Work, OrderLine]] = []
+    new_lines: list[tuple[Work, OrderLine]] = []
+    gone: list[tuple[Work, int]] = []
+    deltas: dict[int, dict[str, Any]] = {}
     for w in work:
+        order = w.target
         current = {
             item_id: services.LineState(
                 line["item__code"],
@@ -283,14 +306,14 @@ def _revise(work: list[Work]) -> None:
                 line["released_quantity"],
                 line,
             )
-            for item_id, line in by_order[w.order.pk].items()
+            for item_id, line in by_order[order.pk].items()
         }
         diff = services.diff_lines(current, {s.item.pk: s for s in w.design.lines.values()})
         delta = diff.delta
         shipped = [(line.item_code, line.released_quantity) for line in diff.shipped]
         gone += [(w, line.ref["pk"]) for line in diff.removed]
-        for line, spec in diff.updated:
-            values = {k: v for k, v in line.ref.items() if k != "item__code"}
+        for state, spec in diff.updated:
+            values = {k: v for k, v in state.ref.items() if k != "item__code"}
             values.update(
                 quantity=spec.quantity,
                 source=spec.source,
@@ -299,24 +322,23 @@ def _revise(work: list[Work]) -> None:
             )
             changed_lines.append((w, OrderLine(**values)))
         for spec in diff.added:
-            line = spec.line_of(w.order)
-            new_lines.append((w, line))
+            new_lines.append((w, spec.line_of(order)))
         header = header_values({**w.stream.header, **w.design.header_json()}, w.design.project)
         header_delta = {
-            name: [services.jsonable(getattr(w.order, name)), services.jsonable(value)]
+            name: [services.jsonable(getattr(order, name)), services.jsonable(value)]
             for name, value in header.items()
-            if getattr(w.order, name) != value
+            if getattr(order, name) != value
         }
         for name, value in header.items():
-            setattr(w.order, name, value)
+            setattr(order, name, value)
         if shipped:
-            services.add_flags(w.order, services.shipped_notes(shipped))
+            services.add_flags(order, services.shipped_notes(shipped))
         deltas[w.event.pk] = {"lines": delta, **({"header": header_delta} if header_delta else {})}
-        w.order.revision += 1
-        w.order.version += 1
-        w.order.updated_at = timezone.now()
+        order.revision += 1
+        order.version += 1
+        order.updated_at = timezone.now()
     _write_lines(changed_lines, new_lines, gone)
-    orders = [w.order for w in work]
+    orders = [w.target for w in work]
     update_rows(
         Order,
         orders,
@@ -331,13 +353,13 @@ def _revise(work: list[Work]) -> None:
         ],
     )
     _history(Order, orders, work, "~")
-    _revisions(work, lambda w: w.order.revision, lambda w: deltas[w.event.pk])
+    _revisions(work, lambda w: w.target.revision, lambda w: deltas[w.event.pk])
     _outbox(
         work,
         "order.revised",
         lambda w: {
-            "number": w.order.number,
-            "revision": w.order.revision,
+            "number": w.target.number,
+            "revision": w.target.revision,
             "delta": deltas[w.event.pk],
         },
     )
@@ -345,7 +367,11 @@ def _revise(work: list[Work]) -> None:
         w.event.outcome = DesignOutcome.REVISED
 
 
-def _write_lines(changed, new, gone) -> None:
+def _write_lines(
+    changed: list[tuple[Work, OrderLine]],
+    new: list[tuple[Work, OrderLine]],
+    gone: list[tuple[Work, int]],
+) -> None:
     if changed:
         update_rows(
             OrderLine, [line for _, line in changed], ["quantity", "source", "kit", "replaces_item"]
@@ -360,7 +386,7 @@ def _write_lines(changed, new, gone) -> None:
             OrderLine.objects.filter(pk__in=[pk for _, pk in gone]),
             history_type="-",
             key="order_id",
-            reasons={w.order.pk: (w.reason, w.correlation_id) for w, _ in gone},
+            reasons={w.target.pk: (w.reason, w.correlation_id) for w, _ in gone},
         )
         delete_rows(OrderLine, [pk for _, pk in gone])
 
@@ -368,7 +394,9 @@ def _write_lines(changed, new, gone) -> None:
 # --- Records shared by both -------------------------------------------------------------
 
 
-def _history(model, instances, work: list[Work], history_type: str) -> None:
+def _history(
+    model: type[Model], instances: Sequence[Model], work: list[Work], history_type: str
+) -> None:
     audit.bulk_history(
         model,
         instances,
@@ -378,13 +406,15 @@ def _history(model, instances, work: list[Work], history_type: str) -> None:
     )
 
 
-def _revisions(work, number, delta) -> None:
+def _revisions(
+    work: list[Work], number: Callable[[Work], int], delta: Callable[[Work], dict]
+) -> None:
     now = timezone.now()
     insert_values(
         OrderRevision,
         [
             {
-                "order_id": w.order.pk,
+                "order_id": w.target.pk,
                 "number": number(w),
                 "source": "upstream",
                 "event_id": w.event.event_id,
@@ -399,13 +429,13 @@ def _revisions(work, number, delta) -> None:
     )
 
 
-def _outbox(work, event_type, payload) -> None:
+def _outbox(work: list[Work], event_type: str, payload: Callable[[Work], dict]) -> None:
     outbox.publish_many(
         [
             {
                 "event_type": event_type,
                 "aggregate_type": "order",
-                "aggregate_id": w.order.pk,
+                "aggregate_id": w.target.pk,
                 "payload": payload(w),
                 "correlation_id": w.correlation_id,
             }
@@ -414,7 +444,7 @@ def _outbox(work, event_type, payload) -> None:
     )
 
 
-def _record(done: list[Work], invalid: dict, events) -> None:
+def _record(done: list[Work], invalid: dict[int, list[Problem]], events: list[DesignEvent]) -> None:
     """The streams' new state, and each event's outcome, with history."""
     now = timezone.now()
     streams = []

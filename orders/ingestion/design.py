@@ -118,7 +118,7 @@ def resolve(values: DesignEventBody, lookups: Lookups) -> tuple[Design | None, l
     occurred_at = values.occurred()
     lines, line_problems = _bill_of_material(values, occurred_at.date(), lookups)
     problems += line_problems
-    if problems:
+    if problems or project is None:  # no project is a problem
         return None, problems
     header = {
         "need_by": values.need_by,
@@ -160,22 +160,22 @@ def _bill_of_material(
             )
             continue
         add(item, wanted.quantity, LineSource.UPSTREAM, None, f"items[{index}].item")
-    for index, wanted in enumerate(values.kits):
-        kit = kits.get(wanted.kit)
+    for index, wanted_kit in enumerate(values.kits):
+        kit = kits.get(wanted_kit.kit)
         version = lookups.kit_version(kit, on) if kit else None
-        if version is None:
+        if kit is None or version is None:
             problems.append(
                 Problem(
                     code="unknown_kit",
                     field=f"kits[{index}].kit",
-                    message=f"Kit {wanted.kit} is unknown."
+                    message=f"Kit {wanted_kit.kit} is unknown."
                     if kit is None
                     else f"Kit {kit.code} has no live version on {on}.",
                 )
             )
             continue
         bill.add_kit(
-            kit, version, wanted.quantity, source=LineSource.KIT, field=f"kits[{index}].kit"
+            kit, version, wanted_kit.quantity, source=LineSource.KIT, field=f"kits[{index}].kit"
         )
     return bill.lines, problems
 

@@ -6,9 +6,11 @@ import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -37,7 +39,7 @@ PROCESS_TASK = "orders.tasks.process_design_events"
 NO_ID = Problem(code="required", field="event_id", message="Every event has an event_id.")
 
 
-def _refused(payload) -> Received | None:
+def _refused(payload: object) -> Received | None:
     """An event that cannot even be stored as sent (it holds text or a number that no
     database column or JSON document can keep) is refused by itself, naming the field."""
     found = untrusted.first_refusal(payload)
@@ -49,7 +51,7 @@ def _refused(payload) -> Received | None:
     return Received(None, False, (problem,), event_id=reported)
 
 
-def _event_id(payload) -> str | None:
+def _event_id(payload: object) -> str | None:
     event_id = payload.get("event_id") if isinstance(payload, dict) else None
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
         return None
@@ -61,7 +63,7 @@ def receive_many(payloads: list, *, received_from: str) -> list[Received]:
     """Store many events at once (a few queries), in the order given; each answer as
     receive() gives it. If another writer stores one of them at the same moment, they
     are stored one by one instead."""
-    results: list[Received | None] = [None] * len(payloads)
+    results: dict[int, Received] = {}  # by position
     positions: dict[str, list[int]] = {}
     for index, payload in enumerate(payloads):
         event_id = _event_id(payload)
@@ -98,10 +100,10 @@ def receive_many(payloads: list, *, received_from: str) -> list[Received]:
             )
     except IntegrityError:
         return [receive(payload, received_from=received_from) for payload in payloads]
-    return results
+    return [results[index] for index in range(len(payloads))]
 
 
-def receive(payload, *, received_from: str) -> Received:
+def receive(payload: Any, *, received_from: str) -> Received:
     """Store an event as sent, before anything else. An event id already stored is a
     duplicate and changes nothing. Without an event id there is nothing to store it by."""
     if refused := _refused(payload):
@@ -132,8 +134,8 @@ def _envelope(payload: dict) -> dict:
         occurred_at = OCCURRED_AT.run_validation(payload.get("occurred_at"))
     except (serializers.ValidationError, TypeError):
         occurred_at = None
-    text = {k: payload.get(k) for k in ("type", "project_id", "order_type")}
-    text = {k: v if isinstance(v, str) else "" for k, v in text.items()}
+    sent = {k: payload.get(k) for k in ("type", "project_id", "order_type")}
+    text = {k: v if isinstance(v, str) else "" for k, v in sent.items()}
     return {
         "event_type": text["type"][:32],
         "project_external_id": text["project_id"][:40],
@@ -197,7 +199,7 @@ def reprocess(*, event: DesignEvent, actor: Actor) -> DesignEvent:
     return process(event)
 
 
-def waiting():
+def waiting() -> QuerySet[DesignEvent]:
     """Design events received and still not processed OMS_DESIGN_EVENT_SWEEP_SECONDS
     later: their task never arrived (the broker was down, or lost it)."""
     cutoff = timezone.now() - datetime.timedelta(seconds=settings.OMS_DESIGN_EVENT_SWEEP_SECONDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -34,7 +35,7 @@ S = OrderStatus
 REDUCED_AFTER = "Upstream reduced after "
 
 
-JOB_COUNT = {
+JOB_COUNT: dict[str, str] = {
     DesignOutcome.CREATED: "created",
     DesignOutcome.DELTA_ORDER: "created",
     DesignOutcome.SUPPLEMENTAL_ORDER: "created",
@@ -63,9 +64,9 @@ def process(event: DesignEvent) -> DesignEvent:
         event.attempts += 1
         values, problems = schema_problems(event.current_payload)
         design = None
-        if not problems:
+        if values is not None:  # read without problems
             design, problems = resolve(values, Lookups.load([values]))
-        if problems:
+        if design is None:  # problems found
             return _finish(event, DesignOutcome.INVALID, problems=problems)
         try:
             with transaction.atomic():
@@ -83,7 +84,13 @@ def process(event: DesignEvent) -> DesignEvent:
         return _finish(event, outcome, order=order)
 
 
-def _finish(event, outcome, *, order=None, problems=()) -> DesignEvent:
+def _finish(
+    event: DesignEvent,
+    outcome: str,
+    *,
+    order: Order | None = None,
+    problems: Iterable[Problem] = (),
+) -> DesignEvent:
     event.status = (
         DesignEvent.Status.INVALID
         if outcome == DesignOutcome.INVALID
@@ -134,7 +141,14 @@ def _apply(design: Design) -> tuple[str, Order | None]:
     return outcome, result
 
 
-def _remember(stream, design, order, *, bom, header) -> None:
+def _remember(
+    stream: DesignStream,
+    design: Design,
+    order: Order | None,
+    *,
+    bom: dict[str, int],
+    header: dict,
+) -> None:
     stream.order = order
     stream.bom, stream.header = bom, header
     stream.last_event_id = design.event_id
@@ -147,7 +161,14 @@ def _lines_of(bom: dict[str, int]) -> dict[str, services.LineSpec]:
     return {code: services.LineSpec(item=items[code], quantity=q) for code, q in bom.items()}
 
 
-def _create(design, lines, header, *, kind=OrderKind.ORIGINAL, parent=None) -> Order:
+def _create(
+    design: Design,
+    lines: dict[str, services.LineSpec],
+    header: dict,
+    *,
+    kind: OrderKind = OrderKind.ORIGINAL,
+    parent: Order | None = None,
+) -> Order:
     problem = gates.creation_problem(design.project, design.order_type)
     if problem and kind == OrderKind.ORIGINAL:
         raise ValidationFailed("The project is not ready for this order.", problems=[problem])
@@ -167,7 +188,14 @@ def _create(design, lines, header, *, kind=OrderKind.ORIGINAL, parent=None) -> O
     )
 
 
-def _change(design, order, stream, header, bom, lines) -> tuple[str, Order]:
+def _change(
+    design: Design,
+    order: Order,
+    stream: DesignStream,
+    header: dict,
+    bom: dict[str, int],
+    lines: dict[str, services.LineSpec],
+) -> tuple[str, Order]:
     status = order.status
     values = header_values(header, design.project)
     if status == S.DRAFT:
@@ -212,7 +240,7 @@ def _change(design, order, stream, header, bom, lines) -> tuple[str, Order]:
     return DesignOutcome.UNCHANGED, order
 
 
-def _ordered(order) -> tuple[dict[str, int], set[str]]:
+def _ordered(order: Order) -> tuple[dict[str, int], set[str]]:
     """What is already ordered for the stream whose order is `order` (released or
     closed): the quantities of its lines and of its delta and supplemental orders that
     are not cancelled, by item code; and the items among them that came from the design
@@ -235,7 +263,9 @@ def _ordered(order) -> tuple[dict[str, int], set[str]]:
     return ordered, designed
 
 
-def _reductions(ordered, designed, bom) -> dict[str, tuple[int, int]]:
+def _reductions(
+    ordered: dict[str, int], designed: set[str], bom: dict[str, int]
+) -> dict[str, tuple[int, int]]:
     """The design's items below what is already ordered: code -> (ordered, design)."""
     return {
         code: (ordered[code], bom.get(code, 0))
@@ -244,7 +274,9 @@ def _reductions(ordered, designed, bom) -> dict[str, tuple[int, int]]:
     }
 
 
-def _flag_reductions(design, order, reduced) -> tuple[Order, bool]:
+def _flag_reductions(
+    design: Design, order: Order, reduced: dict[str, tuple[int, int]]
+) -> tuple[Order, bool]:
     """The order's reduction note says what is reduced now, against what is ordered: it
     replaces the note before, and goes when the design is back to what is ordered, so the
     coordinator is never told of a reduction that no longer exists. Whether the flag
@@ -267,7 +299,9 @@ def _flag_reductions(design, order, reduced) -> tuple[Order, bool]:
     return order, True
 
 
-def _revise(design, order, values, lines) -> Order:
+def _revise(
+    design: Design, order: Order, values: dict, lines: dict[str, services.LineSpec]
+) -> Order:
     return services.order_revise(
         order=order,
         header=values,
@@ -281,7 +315,7 @@ def _revise(design, order, values, lines) -> Order:
 CANCELLED_UPSTREAM = (S.DRAFT, S.APPROVED, S.ALLOCATED)
 
 
-def _cancel(design, order) -> str:
+def _cancel(design: Design, order: Order | None) -> str:
     """Cancel the stream's order if it is not released yet. Once it is, flag it, and
     cancel its delta and supplemental orders not released yet: the flag names them, and
     those already released, so no follow-up stays open without the coordinator knowing."""

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime
 import operator
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from django.utils import timezone
@@ -47,9 +48,15 @@ def _choices(values: list[str]) -> Any:
     return Literal[tuple(values)]
 
 
-EventType = _choices(DesignEventType.values)
-OrderTypeValue = _choices(OrderType.values)
-PlanTypeValue = _choices(PlanType.values)
+if TYPE_CHECKING:
+    # Literals made from the choices at run time (for msgspec); to mypy, their text.
+    EventType = str
+    OrderTypeValue = str
+    PlanTypeValue = str
+else:
+    EventType = _choices(DesignEventType.values)
+    OrderTypeValue = _choices(OrderType.values)
+    PlanTypeValue = _choices(PlanType.values)
 
 
 class ItemLine(msgspec.Struct, frozen=True, gc=False):
@@ -93,12 +100,12 @@ OUT_OF_RANGE = Problem(code="overflow", field="occurred_at", message="Datetime v
 Read = tuple[DesignEventBody | None, list[Problem]]
 
 
-def schema_problems(payload) -> Read:
+def schema_problems(payload: object) -> Read:
     """The event's values, or every problem of its shape and types."""
     return schema_problems_many([payload])[0]
 
 
-def schema_problems_many(payloads: list) -> list[Read]:
+def schema_problems_many(payloads: Sequence[object]) -> list[Read]:
     """schema_problems of each payload: plain events are read in one conversion for
     all, any other event by itself."""
     try:
@@ -108,7 +115,7 @@ def schema_problems_many(payloads: list) -> list[Read]:
     return [_finish(body, payload) for body, payload in zip(bodies, payloads, strict=True)]
 
 
-def _one(payload) -> Read:
+def _one(payload: object) -> Read:
     if not isinstance(payload, dict):
         return None, [NOT_AN_OBJECT]
     try:
@@ -118,7 +125,7 @@ def _one(payload) -> Read:
     return _finish(body, payload)
 
 
-def _finish(body: DesignEventBody, payload) -> Read:
+def _finish(body: DesignEventBody, payload: object) -> Read:
     """A converted event whose texts and time are plain, checked across its fields;
     anything else read field by field."""
     if not isinstance(payload, dict) or not _plain(body):
@@ -203,11 +210,13 @@ class DesignEventSerializer(serializers.Serializer):
     need_by = serializers.DateField(required=False)
     national_priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
     plan_type = serializers.ChoiceField(choices=PlanType.choices, required=False)
-    items = ItemQuantity(many=True, required=False, max_length=MAX_LINES)
-    kits = KitQuantity(many=True, required=False, max_length=MAX_LINES)
+    # With many=True a serializer takes max_length (for its ListSerializer); the stubs
+    # do not know it.
+    items = ItemQuantity(many=True, required=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    kits = KitQuantity(many=True, required=False, max_length=MAX_LINES)  # type: ignore[call-arg]
 
 
-def read_by_fields(payload) -> Read:
+def read_by_fields(payload: object) -> Read:
     """The event read by the API's serializer: its values, or every problem of its shape
     and types, then the rules between fields."""
     if not isinstance(payload, dict):

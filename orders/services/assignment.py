@@ -8,6 +8,8 @@ their own list."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from oms import audit, outbox
@@ -17,6 +19,9 @@ from orders.models import Order
 from orders.selectors import is_coordinator, person_name
 from orders.services.common import ExpectedVersion, S, lock_unchanged
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Orders nobody takes on any more.
 FINISHED = frozenset({S.CLOSED, S.CANCELLED})
 
@@ -24,7 +29,7 @@ FINISHED = frozenset({S.CLOSED, S.CANCELLED})
 def order_assign(
     *,
     order: Order,
-    assignee,
+    assignee: User | None,
     actor: Actor,
     reason: str = "",
     expected_version: ExpectedVersion = None,

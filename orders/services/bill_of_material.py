@@ -16,17 +16,21 @@ class BillOfMaterial:
     two asks came from different sources the line takes `mixed_source`, and it keeps
     a kit only when both came from that kit."""
 
-    def __init__(self, *, mixed_source: str = LineSource.UPSTREAM) -> None:
+    def __init__(self, *, mixed_source: LineSource = LineSource.UPSTREAM) -> None:
         self.lines: dict[str, LineSpec] = {}
         self.problems: list[Problem] = []
         self.mixed_source = mixed_source
 
-    def add_kit(self, kit: Kit, version: KitVersion, count: int, *, source: str, field: str):
+    def add_kit(
+        self, kit: Kit, version: KitVersion, count: int, *, source: LineSource, field: str
+    ) -> None:
         """`count` of the kit: each component of the version, its quantity times count."""
         for component in version.components.all():
             self.add(component.item, component.quantity * count, source, kit, field)
 
-    def add(self, item: Item, quantity: int, source: str, kit: Kit | None, field: str) -> None:
+    def add(
+        self, item: Item, quantity: int, source: LineSource, kit: Kit | None, field: str
+    ) -> None:
         lines = self.lines
         if item.lifecycle == ItemLifecycle.ACTIVE and item.code not in lines:  # most lines
             lines[item.code] = LineSpec(item, quantity, source, kit)

@@ -281,5 +281,5 @@ def save_lines(lines: Iterable[OrderLine], actor: Actor, reason: str, fields: li
             line.save(update_fields=fields)
 
 
-def jsonable(value):
+def jsonable(value: object) -> object:
     return value.isoformat() if hasattr(value, "isoformat") else value

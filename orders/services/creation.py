@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -29,7 +30,7 @@ def order_create(
     order_type: str,
     plan_type: str,
     national_priority: int,
-    need_by,
+    need_by: datetime.date,
     lines: Sequence[LineSpec],
     actor: Actor,
     kind: OrderKind = OrderKind.ORIGINAL,

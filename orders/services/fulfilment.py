@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from oms import audit, outbox
 from oms.actors import Actor
@@ -16,7 +17,7 @@ from oms.errors import (
 )
 from orders import writes
 from orders.locks import lock_lines
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.services.common import (
     ExpectedVersion,
     apply_transition,
@@ -141,7 +142,7 @@ def order_release(*, order: Order, actor: Actor, expected_version: ExpectedVersi
         )
 
 
-def order_allocations(lines):
+def order_allocations(lines: Iterable[OrderLine]) -> QuerySet[Allocation]:
     return Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE)
 
 

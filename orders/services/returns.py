@@ -308,7 +308,9 @@ def return_replace(
         return replacement
 
 
-def _replacement_quantities(record: Return, returned: list, quantities) -> dict[int, int]:
+def _replacement_quantities(
+    record: Return, returned: list[ReturnLine], quantities: Mapping[int, int] | None
+) -> dict[int, int]:
     """How many of each returned line the replacement carries; refused, naming each
     line, when a quantity is not between 0 and what came back, a line is not of this
     return, or nothing at all is chosen."""
@@ -322,7 +324,7 @@ def _replacement_quantities(record: Return, returned: list, quantities) -> dict[
         )
         for pk in sorted(set(quantities) - {line.pk for line in returned})
     ]
-    chosen = {}
+    chosen: dict[int, int] = {}
     for line in returned:
         quantity = quantities.get(line.pk, 0)
         if not isinstance(quantity, int) or not 0 <= quantity <= line.quantity:

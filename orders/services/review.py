@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from django.conf import settings
@@ -68,6 +68,7 @@ def four_eyes_forbid(order: Order, actor: Actor) -> bool:
     return bool(
         settings.OMS_FOUR_EYES
         and actor.is_person
+        and actor.user is not None
         and order.lines_edited_by_id is not None
         and order.lines_edited_by_id == actor.user.pk
     )
@@ -147,7 +148,15 @@ def order_cancel(
     )
 
 
-def _backwards(order, name, *, actor, reason_code, reason_text, expected_version) -> Order:
+def _backwards(
+    order: Order,
+    name: str,
+    *,
+    actor: Actor,
+    reason_code: str,
+    reason_text: str,
+    expected_version: ExpectedVersion,
+) -> Order:
     with transaction.atomic():
         order = lock_unchanged(order, expected_version)
         check_transition(order, name, actor=actor)
@@ -406,7 +415,9 @@ def _too_large(quantities: Sequence[tuple[str, int]]) -> list[Problem]:
     ]
 
 
-def _line_edit_problems(order, lines, edits: LineEdits) -> list[Problem]:
+def _line_edit_problems(
+    order: Order, lines: Mapping[int, OrderLine], edits: LineEdits
+) -> list[Problem]:
     problems = []
     for line_id, quantity in edits.quantities.items():
         if line_id not in lines:

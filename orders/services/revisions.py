@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from django.db import transaction
+from django.db.models import Model
 
 from oms import audit, correlation, outbox
 from oms.actors import Actor
@@ -29,9 +31,12 @@ from warehouse.ledger import reservations
 
 HEADER_FIELDS = ("need_by", "national_priority", "plan_type")
 
+# The caller's own line in a LineState: a model instance, or a row of values.
+Ref = TypeVar("Ref")
+
 
 @dataclass(frozen=True)
-class LineState:
+class LineState(Generic[Ref]):
     """What a revision compares of one of the order's lines; `ref` is the caller's own
     line (a model instance, or a row of values in a batch)."""
 
@@ -41,11 +46,11 @@ class LineState:
     kit_id: int | None
     replaces_item_id: int | None
     released_quantity: int
-    ref: object
+    ref: Ref
 
-    @classmethod
-    def of(cls, line: OrderLine) -> LineState:
-        return cls(
+    @staticmethod
+    def of(line: OrderLine) -> LineState[OrderLine]:
+        return LineState(
             line.item.code,
             line.quantity,
             line.source,
@@ -57,17 +62,19 @@ class LineState:
 
 
 @dataclass
-class LineDiff:
+class LineDiff(Generic[Ref]):
     """How an order's lines become a new design's (see diff_lines)."""
 
-    removed: list[LineState] = field(default_factory=list)
-    shipped: list[LineState] = field(default_factory=list)
-    updated: list[tuple[LineState, LineSpec]] = field(default_factory=list)
+    removed: list[LineState[Ref]] = field(default_factory=list)
+    shipped: list[LineState[Ref]] = field(default_factory=list)
+    updated: list[tuple[LineState[Ref], LineSpec]] = field(default_factory=list)
     added: list[LineSpec] = field(default_factory=list)
     delta: dict = field(default_factory=lambda: {"added": [], "removed": [], "changed": []})
 
 
-def diff_lines(current: Mapping[int, LineState], wanted: Mapping[int, LineSpec]) -> LineDiff:
+def diff_lines(
+    current: Mapping[int, LineState[Ref]], wanted: Mapping[int, LineSpec]
+) -> LineDiff[Ref]:
     """The one rule for applying a design's lines (by item id) to an order's, for a
     single event and for a batch alike:
 
@@ -77,7 +84,7 @@ def diff_lines(current: Mapping[int, LineState], wanted: Mapping[int, LineSpec])
       source, kit (the same quantity now coming with another kit, or loose) or the item
       it replaces; the revision's delta lists it as changed only when its quantity is;
     - an item new to the order is added."""
-    diff = LineDiff()
+    diff: LineDiff[Ref] = LineDiff()
     for item_id, line in current.items():
         spec = wanted.get(item_id)
         if spec is None:
@@ -104,7 +111,7 @@ def diff_lines(current: Mapping[int, LineState], wanted: Mapping[int, LineSpec])
     return diff
 
 
-def _pk(instance) -> int | None:
+def _pk(instance: Model | None) -> int | None:
     return instance.pk if instance is not None else None
 
 
@@ -177,12 +184,12 @@ def order_revise(
         return order
 
 
-def add_flags(order: Order, notes) -> None:
+def add_flags(order: Order, notes: Iterable[str]) -> None:
     """Add notes to the order's upstream flag, one per line (the caller saves it)."""
     order.upstream_flag = "\n".join(filter(None, [order.upstream_flag, *notes]))
 
 
-def shipped_notes(lines) -> list[str]:
+def shipped_notes(lines: Iterable[tuple[str, int]]) -> list[str]:
     """The flags for lines, as (item code, shipped), that upstream removed after stock
     was shipped for them: they stay on the order, for the coordinator."""
     return [

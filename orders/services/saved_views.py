@@ -8,6 +8,7 @@ the default (a database constraint), the one the queue opens with."""
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
@@ -17,11 +18,14 @@ from orders.filters import QueueFilter
 from orders.forms import SORTS
 from orders.models import Order, SavedView
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # What a view keeps besides the filters: how the orders are sorted.
 KEPT = ("sort",)
 
 
-def normalized_query(query: str, *, owner) -> str:
+def normalized_query(query: str, *, owner: User) -> str:
     """The query string with the queue's filters, sort and page size in the form's order,
     each choice list in its choices' order, empty values and the page left out. A value
     the queue would refuse is a ValidationFailed naming its field."""
@@ -69,12 +73,12 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _check_owner(view: SavedView, owner) -> None:
+def _check_owner(view: SavedView, owner: User) -> None:
     if view.owner_id != owner.pk:
         raise ActionForbidden("Only the person who saved a view changes it.")
 
 
-def saved_view_save(*, owner, name: str, query: str, is_default: bool = False) -> SavedView:
+def saved_view_save(*, owner: User, name: str, query: str, is_default: bool = False) -> SavedView:
     """Save the queue's filters under a name. A view of that name the person already
     has takes the new filters (and becomes the default if asked)."""
     name = _clean_name(name)
@@ -93,7 +97,7 @@ def saved_view_save(*, owner, name: str, query: str, is_default: bool = False) -
     return view
 
 
-def saved_view_rename(*, view: SavedView, owner, name: str) -> SavedView:
+def saved_view_rename(*, view: SavedView, owner: User, name: str) -> SavedView:
     _check_owner(view, owner)
     name = _clean_name(name)
     if name == view.name:
@@ -115,7 +119,7 @@ def saved_view_rename(*, view: SavedView, owner, name: str) -> SavedView:
     return view
 
 
-def saved_view_set_default(*, view: SavedView, owner, default: bool) -> SavedView:
+def saved_view_set_default(*, view: SavedView, owner: User, default: bool) -> SavedView:
     """Make the view the person's default (the one before it no longer is), or make it
     no longer the default (then the queue opens with every order)."""
     _check_owner(view, owner)
@@ -132,6 +136,6 @@ def saved_view_set_default(*, view: SavedView, owner, default: bool) -> SavedVie
     return view
 
 
-def saved_view_delete(*, view: SavedView, owner) -> None:
+def saved_view_delete(*, view: SavedView, owner: User) -> None:
     _check_owner(view, owner)
     view.delete()
