@@ -1,6 +1,7 @@
 from django.urls import path
 
-from orders.web import import_views, views
+from orders.web import imports as import_views
+from orders.web import views
 
 app_name = "orders"
 
