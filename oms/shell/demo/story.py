@@ -30,6 +30,7 @@ from orders import services as order_services
 from orders.choices import OrderStatus, OrderType, PlanType, ReasonCode
 from orders.models import DesignStream, Market, Order, Project, Region
 from warehouse.integration import callbacks
+from warehouse.integration.releases import release_order
 from warehouse.ledger.choices import Condition
 from warehouse.ledger.models import Warehouse, WarehouseMarket
 from warehouse.ledger.services import stock_receive
@@ -150,7 +151,7 @@ def _drive(order: Order, target: str, project: Project) -> None:
         return
     if target == OrderStatus.ALLOCATED:
         return
-    order = _act(order_services.order_release, order=order, actor=SEEDER)
+    order = _act(release_order, order=order, actor=SEEDER)
     # The warehouse answers through the same callbacks as the warehouse system.
     release = order.releases.get()
     _act(
@@ -324,7 +325,7 @@ def design_events(projects, items, today) -> None:
             actor=SEEDER,
         )
     order = _act(order_services.order_allocate, order=order, warehouse=warehouse, actor=SEEDER)
-    order = _act(order_services.order_release, order=order, actor=SEEDER)
+    order = _act(release_order, order=order, actor=SEEDER)
     _act(order_services.order_complete, order=order, actor=SEEDER)
     send(closed, 2, 60, {"RRU-01": 2, "ANT-02": 2, "CON-03": 4})
     send(invalid, 1, 0, {"RRU-99": 2})
