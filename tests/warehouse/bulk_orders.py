@@ -1,6 +1,6 @@
-"""Many RELEASED orders written in bulk, as order_release leaves them: orders, lines,
-allocations, stock received and reserved (with its movements), releases and their
-`order.released` outbox events. For the fault tests, where going through the services
+"""Many RELEASED orders written in bulk, as release_order leaves them: orders, lines,
+allocations, stock received and reserved (with its movements), `order.released` outbox
+events and the releases made from them. For the fault tests, where going through the services
 order by order would take most of the test's time."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from orders.choices import OrderStatus, OrderType, PlanType
 from orders.models import Order, OrderLine, order_number
 from tests.factories import SETUP, ItemFactory, ProjectFactory, WarehouseFactory
 from warehouse.integration.models import Release
+from warehouse.integration.releases import release_id
 from warehouse.ledger.choices import MovementKind
 from warehouse.ledger.models import Allocation, StockLevel, StockMovement
 
@@ -109,33 +110,33 @@ def released_orders(count: int, *, items: int = 12, seed: int = 5) -> list[Order
             by_order.setdefault(line.order_id, []).append(
                 {"item": codes[line.item_id], "quantity": line.quantity}
             )
-        releases = Release.objects.bulk_create(
-            [
-                Release(order=order, warehouse=warehouse, lines=by_order[order.pk])
-                for order in orders
-            ]
-        )
-        OutboxEvent.objects.bulk_create(
+        events = OutboxEvent.objects.bulk_create(
             [
                 OutboxEvent(
                     event_type="order.released",
                     aggregate_type="order",
-                    aggregate_id=str(release.order_id),
+                    aggregate_id=str(order.pk),
                     payload={
-                        "number": release.order.number,
+                        "number": order.number,
                         "from": OrderStatus.ALLOCATED,
                         "to": OrderStatus.RELEASED,
-                        "releases": [
-                            {
-                                "release_id": str(release.release_id),
-                                "warehouse": warehouse.code,
-                                "lines": release.lines,
-                            }
-                        ],
+                        "releases": [{"warehouse": warehouse.code, "lines": by_order[order.pk]}],
                     },
-                    correlation_id=f"bulk-{release.order.number}",
+                    correlation_id=f"bulk-{order.number}",
                 )
-                for release in releases
+                for order in orders
+            ]
+        )
+        # As release_order makes them: one per event, its id derived from the event's.
+        Release.objects.bulk_create(
+            [
+                Release(
+                    release_id=release_id(event, warehouse.code),
+                    order_id=int(event.aggregate_id),
+                    warehouse=warehouse,
+                    lines=event.payload["releases"][0]["lines"],
+                )
+                for event in events
             ]
         )
     return orders

@@ -7,7 +7,6 @@ import time
 import pytest
 from django.db.models import Count
 
-from orders import services
 from orders.choices import OrderStatus
 from orders.models import Order, OrderLine
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, order_in
@@ -17,6 +16,7 @@ from tests.warehouse.processes import wait_for
 from warehouse.integration.breaker import Breaker, State
 from warehouse.integration.choices import CallbackKind, CallOutcome, ReleaseStatus
 from warehouse.integration.models import Release, WarehouseCall, WarehouseCallback
+from warehouse.integration.releases import release_order
 from warehouse.ledger.choices import MovementKind
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -44,7 +44,7 @@ def _released(count: int) -> list[Order]:
             warehouse=warehouse,
             lines=[(items[n % 3], 2), (items[(n + 1) % 3], 1)],
         )
-        orders.append(services.order_release(order=order, actor=SETUP))
+        orders.append(release_order(order=order, actor=SETUP))
     return orders
 
 

@@ -32,6 +32,9 @@ from warehouse.integration.models import Release, WarehouseCall
 
 logger = logging.getLogger("oms.warehouse")
 
+# Who sends releases and asks about them.
+DISPATCH = Actor.system("warehouse-dispatch")
+
 # The tasks that send a release and ask about one (warehouse.tasks).
 SEND_TASK = "warehouse.tasks.send_release"
 ASK_TASK = "warehouse.tasks.ask_release"
@@ -179,17 +182,8 @@ def _publish_not_delivered(release: Release) -> None:
         release.attempts,
         release.last_error,
     )
-    outbox.publish(
-        event_type="release.not_delivered",
-        aggregate_type="order",
-        aggregate_id=release.order_id,
-        payload={
-            "release_id": str(release.release_id),
-            "warehouse": release.warehouse.code,
-            "attempts": release.attempts,
-            "error": release.last_error,
-            "actor": Actor.system("warehouse-dispatch").as_payload(),
-        },
+    publish_release_event(
+        release, "release.not_delivered", attempts=release.attempts, error=release.last_error
     )
 
 
@@ -390,7 +384,10 @@ def release_leave_unanswered(*, release_pk: int) -> bool:
     return True
 
 
-def publish_release_event(release: Release, event_type: str, **payload) -> None:
+def publish_release_event(
+    release: Release, event_type: str, *, actor: Actor = DISPATCH, **payload
+) -> None:
+    """A release.* event, on the order's stream (its timeline reads them)."""
     outbox.publish(
         event_type=event_type,
         aggregate_type="order",
@@ -398,7 +395,7 @@ def publish_release_event(release: Release, event_type: str, **payload) -> None:
         payload={
             "release_id": str(release.release_id),
             "warehouse": release.warehouse.code,
-            "actor": Actor.system("warehouse-dispatch").as_payload(),
+            "actor": actor.as_payload(),
             **payload,
         },
     )

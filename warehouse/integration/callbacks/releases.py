@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 
-from oms import outbox
 from oms.actors import Actor
 from oms.errors import Problem, TransitionNotAllowed, ValidationFailed
 from orders import services as order_services
@@ -23,6 +22,7 @@ from warehouse.integration.callbacks.receipts import (
 )
 from warehouse.integration.choices import CallbackKind, ReleaseStatus
 from warehouse.integration.client import release_lines
+from warehouse.integration.dispatch import publish_release_event
 from warehouse.integration.models import Release
 from warehouse.integration.releases import finish_open_releases
 
@@ -34,21 +34,6 @@ def _lock_release(release: Release) -> tuple[Order, Release]:
     order = lock_order(release.order_id)
     locked = Release.objects.select_for_update(of=("self",)).select_related("warehouse")
     return order, locked.get(pk=release.pk)
-
-
-def _publish(release: Release, event_type: str, actor: Actor, event_id: str, **payload) -> None:
-    outbox.publish(
-        event_type=event_type,
-        aggregate_type="order",
-        aggregate_id=release.order_id,
-        payload={
-            "release_id": str(release.release_id),
-            "warehouse": release.warehouse.code,
-            "event_id": event_id,
-            "actor": actor.as_payload(),
-            **payload,
-        },
-    )
 
 
 def release_accepted(*, release: Release, event_id: str, actor: Actor) -> Answer:
@@ -68,7 +53,7 @@ def release_accepted(*, release: Release, event_id: str, actor: Actor) -> Answer
         locked.accepted_at = now
         locked.sent_at = locked.sent_at or now
         locked.save(update_fields=["status", "accepted_at", "sent_at", "updated_at"])
-        _publish(locked, "release.accepted", actor, event_id)
+        publish_release_event(locked, "release.accepted", actor=actor, event_id=event_id)
         return Effect("accepted", order, locked)
 
     return receive(
@@ -104,7 +89,9 @@ def release_rejected(*, release: Release, event_id: str, reason: str, actor: Act
         locked.reason = reason[:500]
         locked.sent_at = locked.sent_at or timezone.now()
         locked.save(update_fields=["reason", "sent_at", "updated_at"])
-        _publish(locked, "release.rejected", actor, event_id, reason=reason)
+        publish_release_event(
+            locked, "release.rejected", actor=actor, event_id=event_id, reason=reason
+        )
         return Effect("rejected", order, locked)
 
     return receive(
@@ -151,7 +138,14 @@ def release_completed(
             for item, quantity in requested.items()
             if locked.shipped[item] < quantity
         }
-        _publish(locked, "release.completed", actor, event_id, shipped=locked.shipped, short=short)
+        publish_release_event(
+            locked,
+            "release.completed",
+            actor=actor,
+            event_id=event_id,
+            shipped=locked.shipped,
+            short=short,
+        )
         return Effect(
             "completed short" if short else "completed", order, locked, extra=_shipped(locked)
         )
