@@ -5,9 +5,7 @@ refused and nothing is written."""
 from dataclasses import dataclass
 
 import pytest
-from warehouse.choices import Condition
 
-from allocation.models import Allocation
 from oms.errors import StaleVersion
 from oms.models import OutboxEvent
 from orders import services
@@ -15,7 +13,9 @@ from orders.choices import OrderStatus, ReasonCode
 from orders.models import Order, OrderLine
 from tests.concurrency import at_once
 from tests.factories import SETUP, ItemFactory, WarehouseFactory, make_order, order_in, stock
-from warehouse.models import Release, Return, StockLevel, Warehouse
+from warehouse.integration.models import Release
+from warehouse.ledger.choices import Condition
+from warehouse.ledger.models import Allocation, Return, StockLevel, Warehouse
 
 pytestmark = pytest.mark.django_db
 
