@@ -1,12 +1,16 @@
 """Reads for allocation runs: querysets and shapes for the back office and the API."""
 
-from django.db.models import F
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import F, QuerySet
 
 from allocation.choices import ACTIVE_STATUSES, Result
 from allocation.models import AllocationOutcome, AllocationRun
+from orders.models import Order
 
 
-def run_list():
+def run_list() -> QuerySet[AllocationRun]:
     return AllocationRun.objects.order_by("-requested_at", "-id")
 
 
@@ -19,7 +23,7 @@ def last_run() -> AllocationRun | None:
     return run_list().first()
 
 
-def run_outcomes(run: AllocationRun):
+def run_outcomes(run: AllocationRun) -> QuerySet[AllocationOutcome]:
     """The run's outcomes in ranking order (gated and changed orders, which have no
     rank, last), with what the pages and the API show of each order."""
     return (
@@ -29,7 +33,7 @@ def run_outcomes(run: AllocationRun):
     )
 
 
-def latest_outcome(order) -> AllocationOutcome | None:
+def latest_outcome(order: Order) -> AllocationOutcome | None:
     """What the last run that saw the order did with it, and why."""
     return (
         AllocationOutcome.objects.filter(order=order)
@@ -62,7 +66,7 @@ def outcome_export_header() -> list[str]:
     ]
 
 
-def outcome_export_rows(outcomes):
+def outcome_export_rows(outcomes: QuerySet[AllocationOutcome]) -> Iterator[tuple[Any, ...]]:
     """The rows of an export of a run's outcomes (a filtered, ordered queryset from
     run_outcomes), with the explanation in words as the run page gives it: one query,
     read EXPORT_CHUNK rows at a time."""

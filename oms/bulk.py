@@ -174,11 +174,12 @@ def identifiers(model: type[Model], *field_names: str) -> dict[str, sql.Identifi
     and each named field's column, so that a statement names its columns instead of
     relying on their order."""
     meta = model._meta
-    assert meta.pk is not None
     return {
         "table": sql.Identifier(meta.db_table),
-        "pk": sql.Identifier(meta.pk.column),
-        **{name: sql.Identifier(meta.get_field(name).column) for name in field_names},
+        **{
+            name: sql.Identifier(_column_name(_concrete(meta, name)))
+            for name in ("pk", *field_names)
+        },
     }
 
 
@@ -328,5 +329,10 @@ def _concrete(meta: Options[Any], name: str) -> Field[Any, Any]:
 
 def _column(field: Field[Any, Any]) -> str:
     """The field's column, quoted."""
+    return connection.ops.quote_name(_column_name(field))
+
+
+def _column_name(field: Field[Any, Any]) -> str:
+    """The field's column, as the table names it."""
     assert field.column is not None, f"{field} has no column"
-    return connection.ops.quote_name(field.column)
+    return field.column

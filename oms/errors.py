@@ -69,8 +69,15 @@ class StaleVersion(DomainError):
 
     code = "stale_version"
 
-    def __init__(self, message: str, *, version: int | None = None, **kwargs):
-        super().__init__(message, **kwargs)
+    def __init__(
+        self,
+        message: str,
+        *,
+        version: int | None = None,
+        code: str | None = None,
+        problems: Iterable[Problem] = (),
+    ) -> None:
+        super().__init__(message, code=code, problems=problems)
         self.version = version
 
 

@@ -8,6 +8,10 @@ from django.utils.functional import LazyObject
 
 from oms import audit, correlation
 
+# The mark oms.middleware.ActorMiddleware sets on a request once it has read who
+# signed in.
+USER_READ = "user_read"
+
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -17,7 +21,7 @@ class ContextFilter(logging.Filter):
         record.correlation_id = correlation.get() or getattr(request, "correlation_id", None) or "-"
         actor = audit.current_actor()
         user = getattr(request, "user", None)
-        if isinstance(user, LazyObject) and not getattr(request, "user_read", False):
+        if isinstance(user, LazyObject) and not getattr(request, USER_READ, False):
             # The session's user, not read by the request (oms.middleware.ActorMiddleware
             # marks it once it has): reading it here would query the database, which may
             # be why this is logged.

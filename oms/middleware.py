@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 
-from oms import audit, correlation, outages, untrusted
+from oms import audit, correlation, logs, outages, untrusted
 from oms.actors import Actor
 from oms.api.middleware import API_PREFIX, GetResponse
 from oms.api.problems import database_unavailable_response, problem_response
@@ -56,10 +56,10 @@ class ActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
-        request.user_read = True
-        if signed_in:
-            with audit.acting(Actor.person(user)):
+        person = user if user is not None and user.is_authenticated else None
+        setattr(request, logs.USER_READ, True)
+        if person is not None:
+            with audit.acting(Actor.person(person)):
                 return self.get_response(request)
         return self.get_response(request)
 

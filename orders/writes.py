@@ -10,6 +10,7 @@ Callers hold the orders locked and have checked the transition (orders.services)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.db import connection
 from django.db.models import F
@@ -64,10 +65,10 @@ def move_orders(
     now = timezone.now()
     if connection.vendor != "postgresql":
         for chunk in chunked(order_ids):
-            moved = Order.objects.filter(pk__in=chunk, status=source).update(
+            updated = Order.objects.filter(pk__in=chunk, status=source).update(
                 status=target, version=F("version") + 1, status_changed_at=now, updated_at=now
             )
-            if moved != len(chunk):
+            if updated != len(chunk):
                 raise StaleVersion(f"An order left {source} while it was being moved to {target}.")
         rows = _history(Order, order_ids, reason=lambda pk: reason)
         return {pk: (row["number"], row["version"]) for pk, row in rows.items()}
@@ -94,11 +95,13 @@ def move_orders(
     return moved
 
 
-def _history(model, ids: list[int], *, reason: Callable[[int], str]) -> dict[int, dict]:
+def _history(
+    model: audit.AuditedModel, ids: list[int], *, reason: Callable[[int], str]
+) -> dict[int, dict[str, Any]]:
     """History rows of these rows as they are now (after the update). Returns the rows
     by id."""
     attnames = [f.attname for f in model.history.model.tracked_fields]
-    rows = {}
+    rows: dict[int, dict[str, Any]] = {}
     for chunk in chunked(ids):
         for row in model.objects.filter(pk__in=chunk).order_by().values(*attnames):
             rows[row["id"]] = row

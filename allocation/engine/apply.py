@@ -144,7 +144,9 @@ def apply_plan(
     return written
 
 
-def _apply_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor) -> int:
+def _apply_chunk(
+    chunk: Sequence[Decision], demand: Demand, run: AllocationRun, *, actor: Actor
+) -> int:
     """One chunk in its own transaction (a savepoint inside a caller's), tried again
     after a deadlock or a serialization failure."""
     for attempt in range(1, CHUNK_ATTEMPTS + 1):
@@ -162,7 +164,9 @@ def _sqlstate(exc: Exception) -> str | None:
     return getattr(exc.__cause__, "sqlstate", None)
 
 
-def _write_chunk(chunk: Sequence[Decision], demand: Demand, run, *, actor: Actor) -> int:
+def _write_chunk(
+    chunk: Sequence[Decision], demand: Demand, run: AllocationRun, *, actor: Actor
+) -> int:
     if run.dry_run:  # a report only, counting what it would have written
         insert_values(AllocationOutcome, outcome_rows(chunk, demand, run))
         return sum(len(d.placements) for d in chunk if d.result == Result.ALLOCATED)
@@ -224,7 +228,7 @@ def _lock_levels(ids: set[int]) -> dict[int, int]:
     return {pk: on_hand - reserved for pk, on_hand, reserved in rows}
 
 
-def _reject(decisions: list[Decision], run, actor: Actor) -> None:
+def _reject(decisions: list[Decision], run: AllocationRun, actor: Actor) -> None:
     orders = Order.objects.in_bulk([d.order.id for d in decisions])
     for decision in decisions:
         messages = [p["message"] for p in decision.explanation["problems"]]
@@ -237,7 +241,10 @@ def _reject(decisions: list[Decision], run, actor: Actor) -> None:
 
 
 def outcome_rows(
-    decisions: Sequence[Decision], demand: Demand, run, changed: dict[int, str] | None = None
+    decisions: Sequence[Decision],
+    demand: Demand,
+    run: AllocationRun,
+    changed: dict[int, str] | None = None,
 ) -> list[dict]:
     """The outcome of each decision; an order in `changed` gets `changed` with the
     message given for it."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -82,7 +83,7 @@ ORDER_COLUMNS = (
 
 
 @contextmanager
-def snapshot():
+def snapshot() -> Iterator[None]:
     """The reads in the block see the database at one moment, without locks: on
     PostgreSQL a REPEATABLE READ, READ ONLY transaction (inside a caller's transaction,
     that one)."""
@@ -144,7 +145,7 @@ def load_demand() -> Demand:
     )
 
 
-def load_items(item_ids) -> dict[int, ItemInfo]:
+def load_items(item_ids: Iterable[int]) -> dict[int, ItemInfo]:
     rows = Item.objects.filter(pk__in=item_ids).values_list(
         "id", "code", "description", "lifecycle", "replaced_by__code"
     )
@@ -166,7 +167,7 @@ def load_serving() -> dict[int, list[int]]:
     return dict(serving)
 
 
-def load_stock(item_ids) -> Stock:
+def load_stock(item_ids: Iterable[int]) -> Stock:
     """The stock levels of these items in every warehouse, without locks."""
     levels = StockLevel.objects.filter(item_id__in=set(item_ids)).order_by("pk")
     keys, available = {}, {}

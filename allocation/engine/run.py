@@ -76,25 +76,24 @@ def _items(orders: list[OrderDemand]) -> set[int]:
 def _record(run: AllocationRun, allocations: int) -> Summary:
     """The run's counts, from the outcomes its chunks recorded (those of an earlier
     execution too), and its end."""
-    counts = {
-        row["result"]: row
-        for row in AllocationOutcome.objects.filter(run=run)
+    counts: dict[str, int] = {}
+    units: dict[str, int] = {}
+    for row in (
+        AllocationOutcome.objects.filter(run=run)
         .values("result")
         .annotate(n=Count("id"), units=Sum("units"))
         .order_by()
-    }
-
-    def count(result: str) -> int:
-        return counts.get(result, {}).get("n", 0)
-
+    ):
+        counts[row["result"]] = row["n"]
+        units[row["result"]] = row["units"] or 0
     summary = Summary(
-        eligible=sum(row["n"] for result, row in counts.items() if result != Result.GATED),
-        allocated=count(Result.ALLOCATED),
-        short=count(Result.SHORT),
-        rejected=count(Result.REJECTED),
-        gated=count(Result.GATED),
-        changed=count(Result.CHANGED),
-        units_reserved=counts.get(Result.ALLOCATED, {}).get("units") or 0,
+        eligible=sum(n for result, n in counts.items() if result != Result.GATED),
+        allocated=counts.get(Result.ALLOCATED, 0),
+        short=counts.get(Result.SHORT, 0),
+        rejected=counts.get(Result.REJECTED, 0),
+        gated=counts.get(Result.GATED, 0),
+        changed=counts.get(Result.CHANGED, 0),
+        units_reserved=units.get(Result.ALLOCATED, 0),
         allocations=allocations,
     )
     for name in ("eligible", "allocated", "short", "rejected", "gated", "changed"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from allocation.choices import Result
 from allocation.engine.demand import Demand, OrderDemand, Stock
@@ -147,7 +148,9 @@ def walk(
     return Plan(decisions, _blocking(blockers, demand, shelves))
 
 
-def _whole(lines, serving, shelves: _Shelves):
+def _whole(
+    lines: list[tuple[int, int, int]], serving: list[int], shelves: _Shelves
+) -> list[Placement] | None:
     """Every line from the first serving warehouse that has them all, or None."""
     for warehouse in serving:
         shelf = shelves.available[warehouse]
@@ -163,7 +166,9 @@ def _whole(lines, serving, shelves: _Shelves):
     return None
 
 
-def _split(lines, serving, shelves: _Shelves):
+def _split(
+    lines: list[tuple[int, int, int]], serving: list[int], shelves: _Shelves
+) -> list[Placement] | None:
     """Each line from the serving warehouses in rank order, or None when some line
     cannot be filled by all of them together."""
     placed = []
@@ -185,7 +190,9 @@ def _split(lines, serving, shelves: _Shelves):
     return placed
 
 
-def _mismatches(order, serving, demand, shelves: _Shelves, stocked) -> list[dict]:
+def _mismatches(
+    order: OrderDemand, serving: list[int], demand: Demand, shelves: _Shelves, stocked: set[int]
+) -> list[dict]:
     if not serving:
         market = demand.markets.get(order.market_id, str(order.market_id))
         return [
@@ -227,7 +234,7 @@ def _mismatches(order, serving, demand, shelves: _Shelves, stocked) -> list[dict
     return problems
 
 
-def _rejected(order, rank, problems) -> Decision:
+def _rejected(order: OrderDemand, rank: int, problems: list[dict]) -> Decision:
     codes = {p["code"] for p in problems}
     reason = next(code for code in REASON_PRECEDENCE if code in codes)
     return Decision(
@@ -239,7 +246,14 @@ def _rejected(order, rank, problems) -> Decision:
     )
 
 
-def _short(order, rank, serving, demand, shelves: _Shelves, split):
+def _short(
+    order: OrderDemand,
+    rank: int,
+    serving: list[int],
+    demand: Demand,
+    shelves: _Shelves,
+    split: bool,
+) -> tuple[Decision, list[tuple[int, int, int]]]:
     """The decision for an order that cannot be served, and per blocking item
     (item id, needed, shortfall)."""
     code = demand.warehouses
@@ -302,7 +316,7 @@ def _short(order, rank, serving, demand, shelves: _Shelves, split):
 def _blocking(blockers: dict[int, _Blocker], demand: Demand, shelves: _Shelves) -> list[dict]:
     """Per item that kept orders short: how many orders, how much they need, how much
     is left in the warehouses serving them, and the units that would unblock them."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item_id, blocker in blockers.items():
         left = sum(shelves.available[w].get(item_id, 0) for w in blocker.warehouses)
         item = demand.items[item_id]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -106,6 +107,7 @@ def allocation_run_request(*, actor: Actor, trigger: str, dry_run: bool = False)
             # Another request queued one at the same moment (and has committed it; it
             # may even have run since).
             winner = AllocationRun.objects.filter(active=True).first() or run_list().first()
+            assert winner is not None, "the run that won has been committed"
             raise AllocationRunInProgress(winner) from None
         broker.send_after_commit(EXECUTE_TASK, run.pk)
     return run
@@ -176,7 +178,7 @@ def allocation_run_execute(*, run_id: int) -> AllocationRun | None:
 
 
 @contextmanager
-def run_lock():
+def run_lock() -> Iterator[bool]:
     """Hold the run lock while the block runs; yields False when it could not be had
     within QUEUED_TIMEOUT (another run is still going)."""
     deadline = time.monotonic() + QUEUED_TIMEOUT.total_seconds()

@@ -170,7 +170,7 @@ def _sort(
     for key, arrived in by_stream.items():
         stream = streams[key]
         (event, design), *more = arrived
-        order = orders.get(stream.order_id)
+        order = orders.get(stream.order_id) if stream.order_id else None
         stale = stream.last_occurred_at and design.occurred_at < stream.last_occurred_at
         if more or stale or design.type not in FAST_TYPES:
             one_by_one += [event for event, _ in arrived]

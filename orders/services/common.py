@@ -105,7 +105,9 @@ def allowed_transitions(order: Order, actor: Actor) -> list[str]:
 
 
 def transition_permission(name: str) -> str:
-    return transition_moves(name)[0].permission
+    permission = transition_moves(name)[0].permission
+    assert isinstance(permission, str), f"the {name} transition names its permission"
+    return permission
 
 
 def lock_unchanged(order: Order | int, expected_version: ExpectedVersion = None) -> Order:
@@ -177,6 +179,7 @@ def transition_edge(name: str) -> tuple[str, str]:
     """The one source status and the target of a transition that has one source (for
     the transitions made in bulk)."""
     (move,) = transition_moves(name)
+    assert isinstance(move.source, str) and isinstance(move.target, str), "statuses are text"
     return move.source, move.target
 
 

@@ -68,7 +68,11 @@ class OrderAllocation:
 
 
 def orders_allocate(
-    allocations: Sequence[OrderAllocation], *, actor: Actor, reason: str, payload=None
+    allocations: Sequence[OrderAllocation],
+    *,
+    actor: Actor,
+    reason: str,
+    payload: dict | None = None,
 ) -> None:
     """The allocate transition of many orders at once (an allocation run's chunk), set
     based: a fixed number of statements however many orders. Each order gets what

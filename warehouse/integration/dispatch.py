@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -29,6 +31,9 @@ from warehouse.integration import client
 from warehouse.integration.breaker import Breaker
 from warehouse.integration.choices import CallOutcome, ReleaseStatus
 from warehouse.integration.models import Release, WarehouseCall
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger("oms.warehouse")
 
@@ -112,7 +117,7 @@ def release_send(*, release_pk: int, attempt: int, last_try: bool) -> str:
     return "delivered" if outcome == CallOutcome.DELIVERED else "failed"
 
 
-def _next_attempt_at(now: datetime.datetime, countdown: float | None):
+def _next_attempt_at(now: datetime.datetime, countdown: float | None) -> datetime.datetime | None:
     return now + datetime.timedelta(seconds=countdown) if countdown is not None else None
 
 
@@ -226,7 +231,7 @@ def release_resend(*, release: Release, actor: Actor) -> Release:
     return release
 
 
-def stalled_releases():
+def stalled_releases() -> QuerySet[Release]:
     """Releases waiting to be sent that no task has tried for a while: their task was
     lost (a broker restarted without its data, say)."""
     minutes = max(
@@ -254,7 +259,14 @@ def resend_stalled() -> int:
 # --- Asking again for an answer ---------------------------------------------------------
 
 
-def releases_due_an_ask():
+class WaitingSince(TypedDict):
+    """What releases_due_an_ask adds to each release: since when it waits for an
+    answer (the last ask, or when the warehouse took it)."""
+
+    waiting_since: datetime.datetime
+
+
+def releases_due_an_ask() -> QuerySet[WithAnnotations[Release, WaitingSince]]:
     """Releases the warehouse acknowledged and has not answered (accepted, rejected or
     completed) for OMS_WAREHOUSE_ANSWER_AFTER_MINUTES, counted from when it took them
     or from the last time OMS asked, and that OMS has not left to a person yet."""
@@ -299,8 +311,8 @@ def release_ask(*, release_pk: int) -> str:
     before the call, so the same due ask made twice makes one call. Returns "asked",
     "failed" (the next ask follows after the wait) or "skipped" (not due, or the
     warehouse's circuit is open: the next sweep asks)."""
-    release = Release.objects.select_related("warehouse").get(pk=release_pk)
-    breaker = Breaker(release.warehouse.code)
+    unlocked = Release.objects.select_related("warehouse").get(pk=release_pk)
+    breaker = Breaker(unlocked.warehouse.code)
     if breaker.wait_before_call() is not None:
         return "skipped"
     with transaction.atomic():
@@ -364,6 +376,7 @@ def release_leave_unanswered(*, release_pk: int) -> bool:
         )
         if release is None:
             return False
+        assert release.sent_at is not None, "a release due an ask has been sent"
         release.unanswered_at = timezone.now()
         release.save(update_fields=["unanswered_at", "updated_at"])
         publish_release_event(
@@ -385,7 +398,7 @@ def release_leave_unanswered(*, release_pk: int) -> bool:
 
 
 def publish_release_event(
-    release: Release, event_type: str, *, actor: Actor = DISPATCH, **payload
+    release: Release, event_type: str, *, actor: Actor = DISPATCH, **payload: object
 ) -> None:
     """A release.* event, on the order's stream (its timeline reads them)."""
     outbox.publish(

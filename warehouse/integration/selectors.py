@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
+from orders.models import Order
 from warehouse.integration.breaker import Breaker, State
 from warehouse.integration.choices import ReleaseStatus
 from warehouse.integration.delivery import Delivery, release_delivery
@@ -32,7 +33,7 @@ class ReleaseView:
         return self.circuit != State.CLOSED and self.release.is_waiting_for_delivery
 
 
-def order_releases(order) -> list[ReleaseView]:
+def order_releases(order: Order) -> list[ReleaseView]:
     """The order's releases, oldest first (one query; the circuits from the cache)."""
     releases = list(order.releases.select_related("warehouse").order_by("created_at", "pk"))
     circuits = {code: Breaker(code).state()[0] for code in {r.warehouse.code for r in releases}}
@@ -47,7 +48,7 @@ def order_releases(order) -> list[ReleaseView]:
     ]
 
 
-def open_releases(order) -> list[Release]:
+def open_releases(order: Order) -> list[Release]:
     """The order's releases still on their way to, or in the hands of, the warehouse."""
     return list(
         Release.objects.filter(order_id=order.pk, status__in=OPEN_RELEASE_STATUSES)
@@ -74,7 +75,7 @@ def _requested(line: dict, shipped_by_item: dict) -> dict:
     return {**line, "shipped": shipped, "short": short}
 
 
-def unanswered_releases():
+def unanswered_releases() -> QuerySet[Release]:
     """Releases the warehouse took and never answered, after OMS asked as often as it
     does: for a person to follow up. Oldest first."""
     return (
@@ -86,7 +87,7 @@ def unanswered_releases():
     )
 
 
-def undelivered_releases():
+def undelivered_releases() -> QuerySet[Release]:
     """Releases OMS stopped trying to deliver: for a person to send again. Oldest
     first."""
     return (

@@ -10,6 +10,7 @@ quantities) and never write them: the caller records what the lines now hold.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -25,6 +26,7 @@ from oms.errors import InsufficientStock, Problem, TransitionNotAllowed
 from warehouse.ledger.choices import MovementKind
 from warehouse.ledger.models import Allocation, StockLevel, StockMovement, Warehouse
 from warehouse.ledger.services import (
+    OrderLineLike,
     flag_minimum_crossings,
     lock_levels,
     publish_below_minimum,
@@ -43,7 +45,7 @@ class Placement(NamedTuple):
     item_id: int
 
 
-def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
+def place_in_warehouse(*, lines: Sequence[OrderLineLike], warehouse: Warehouse) -> list[Placement]:
     """Where every line's outstanding quantity would come from in one warehouse: all
     lines or none (InsufficientStock, a problem per short line). Locks the stock levels
     in primary-key order; the caller holds the order and its lines locked and reserves
@@ -53,21 +55,19 @@ def place_in_warehouse(*, lines, warehouse: Warehouse) -> list[Placement]:
         for line in lines
         if line.outstanding_quantity - line.allocated_quantity > 0
     }
-    level_ids = dict(
-        StockLevel.objects.filter(warehouse=warehouse, item_id__in=needed).values_list(
-            "item_id", "pk"
-        )
+    level_ids = StockLevel.objects.filter(warehouse=warehouse, item_id__in=needed).values_list(
+        "pk", flat=True
     )
-    levels = lock_levels(level_ids.values())
+    levels = {level.item_id: level for level in lock_levels(level_ids).values()}
     shortages = []
     placements = []
     for line in sorted(lines, key=lambda line: line.pk):
         want = needed.get(line.item_id, 0)
         if not want:
             continue
-        level = levels.get(level_ids.get(line.item_id))
+        level = levels.get(line.item_id)
         available = level.available if level else 0
-        if available < want:
+        if level is None or available < want:
             shortages.append(
                 Problem(
                     code="short",
@@ -89,8 +89,8 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
     and each level's reserved raised by what it gives, with its below-minimum flag and
     event as record_movement sets them. The caller holds the levels locked and has
     checked that they have the stock; the CHECK constraints refuse anything else."""
-    holds = [(order_id, p) for order_id, placements in holds for p in placements]
-    if not holds:
+    held = [(order_id, p) for order_id, placements in holds for p in placements]
+    if not held:
         return
     now = timezone.now()
     insert_values(
@@ -104,10 +104,10 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
                 "created_at": now,
                 "ended_at": None,
             }
-            for _, p in holds
+            for _, p in held
         ],
     )
-    user_id = actor.user.pk if actor.is_person else None
+    user_id = actor.user.pk if actor.is_person and actor.user else None
     correlation_id = correlation.get()
     insert_values(
         StockMovement,
@@ -126,11 +126,11 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
                 "correlation_id": correlation_id,
                 "created_at": now,
             }
-            for order_id, p in holds
+            for order_id, p in held
         ],
     )
     reserved: dict[int, int] = defaultdict(int)
-    for _, p in holds:
+    for _, p in held:
         reserved[p.level_id] += p.quantity
     cause = f"reserve movements: {reason}"
     if connection.vendor == "postgresql":
@@ -142,7 +142,7 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
     flag_minimum_crossings(reserved, actor=actor, cause=cause)
 
 
-def _reserve_levels_in_sql(reserved: dict[int, int], now) -> list[int]:
+def _reserve_levels_in_sql(reserved: dict[int, int], now: datetime.datetime) -> list[int]:
     """Raise each level's reserved and set its below-minimum flag in one statement (the
     levels are also named by primary key, = ANY, so that PostgreSQL reaches them by
     their index). Returns the levels that crossed below their minimum: the outer SELECT
@@ -166,14 +166,18 @@ def _reserve_levels_in_sql(reserved: dict[int, int], now) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def release_allocations(*, lines, actor: Actor, reason: str) -> dict[int, int]:
+def release_allocations(
+    *, lines: Iterable[OrderLineLike], actor: Actor, reason: str
+) -> dict[int, int]:
     """Give back everything the lines hold: unreserve the stock, end the allocations.
     Returns the units given back per line id (the caller sets the lines' allocated
     quantity). In a fixed number of statements however many lines, so that the order,
     its lines and their stock levels stay locked briefly (a cancellation during an
     allocation run)."""
     allocations = list(
-        Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE)
+        Allocation.objects.filter(
+            order_line__in=[line.pk for line in lines], status=Allocation.Status.ACTIVE
+        )
         .select_related("order_line")
         .order_by("stock_level_id", "pk")
     )
@@ -198,13 +202,15 @@ def release_allocations(*, lines, actor: Actor, reason: str) -> dict[int, int]:
     return dict(released)
 
 
-def issue_allocations(*, lines, shipped: dict[int, int], actor: Actor) -> None:
+def issue_allocations(
+    *, lines: Sequence[OrderLineLike], shipped: dict[int, int], actor: Actor
+) -> None:
     """The warehouse shipped: issue the shipped quantity of each line from its
     allocations and unreserve what was not shipped."""
     allocations = list(
-        Allocation.objects.filter(order_line__in=lines, status=Allocation.Status.ACTIVE).order_by(
-            "order_line_id", "pk"
-        )
+        Allocation.objects.filter(
+            order_line__in=[line.pk for line in lines], status=Allocation.Status.ACTIVE
+        ).order_by("order_line_id", "pk")
     )
     levels = lock_levels(a.stock_level_id for a in allocations)
     by_line = {line.pk: line for line in lines}

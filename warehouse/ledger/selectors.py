@@ -3,9 +3,11 @@ what a level's reserved stock is held for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from warehouse.ledger.choices import MOVEMENT_EFFECTS
@@ -25,7 +27,7 @@ def effect(field: str, kind: str) -> int:
     return LEDGER_FIELDS[field][1](MOVEMENT_EFFECTS[kind])
 
 
-def effect_expression(field: str):
+def effect_expression(field: str) -> Case:
     """quantity x the movement's effect on the field, for SUM()."""
     return Case(
         *[
@@ -38,14 +40,14 @@ def effect_expression(field: str):
     )
 
 
-def stock_list():
+def stock_list() -> QuerySet[StockLevel]:
     """Stock levels for the inventory page and the API, by warehouse and item."""
     return StockLevel.objects.select_related("warehouse", "item").order_by(
         "warehouse__code", "item__code"
     )
 
 
-def level_movements(level: StockLevel, field: str):
+def level_movements(level: StockLevel, field: str) -> QuerySet[StockMovement]:
     """The movements of a level that change the field, newest first."""
     kinds = [kind for kind in MOVEMENT_EFFECTS if effect(field, kind)]
     return (
@@ -63,7 +65,9 @@ class LedgerRow:
     balance: int  # the field after it
 
 
-def ledger_page(level: StockLevel, field: str, movements) -> tuple[int, list[LedgerRow]]:
+def ledger_page(
+    level: StockLevel, field: str, movements: Sequence[StockMovement]
+) -> tuple[int, list[LedgerRow]]:
     """The ledger total of the field and one page of movements (newest first) with the
     running balance after each: two aggregate queries, whatever the page."""
     total = _sum(level_movements(level, field), field)
@@ -78,13 +82,13 @@ def ledger_page(level: StockLevel, field: str, movements) -> tuple[int, list[Led
     return total, rows
 
 
-def _sum(queryset, field: str) -> int:
+def _sum(queryset: QuerySet[StockMovement], field: str) -> int:
     return queryset.order_by().aggregate(total=Coalesce(Sum(effect_expression(field)), Value(0)))[
         "total"
     ]
 
 
-def active_allocations(level: StockLevel):
+def active_allocations(level: StockLevel) -> QuerySet[Allocation]:
     """What the level's reserved stock is held for."""
     return (
         Allocation.objects.filter(stock_level=level, status=Allocation.Status.ACTIVE)
@@ -93,6 +97,6 @@ def active_allocations(level: StockLevel):
     )
 
 
-def minimum_history(level: StockLevel):
+def minimum_history(level: StockLevel) -> QuerySet[Any]:
     """Changes of the level's minimum, newest first (the history keeps nothing else)."""
     return level.history.select_related("history_user").order_by("-history_date", "-history_id")

@@ -12,6 +12,7 @@ is back at or above the minimum. A movement that makes stock available publishes
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import F
@@ -24,6 +25,24 @@ from oms.bulk import chunked, insert_values, rows_by_ids
 from oms.errors import InsufficientStock, ValidationFailed
 from warehouse.ledger.choices import MOVEMENT_EFFECTS, Condition, MovementKind
 from warehouse.ledger.models import StockLevel, StockMovement, Warehouse
+
+
+class OrderLineLike(Protocol):
+    """What the ledger reads of an order line (orders.models.OrderLine, in the layer
+    above the ledger, which the ledger does not import)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def item(self) -> Item: ...
+    @property
+    def allocated_quantity(self) -> int: ...
+    @property
+    def outstanding_quantity(self) -> int: ...
 
 
 def lock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
@@ -70,7 +89,7 @@ def record_movement(
     kind: MovementKind,
     quantity: int,
     actor: Actor,
-    order_line=None,
+    order_line: OrderLineLike | None = None,
     reason: str = "",
 ) -> StockMovement:
     """Apply one movement to a stock level the caller holds locked, and write it to the
@@ -93,7 +112,7 @@ def record_movement(
         warehouse_id=level.warehouse_id,
         item_id=level.item_id,
         order_id=order_line.order_id if order_line else None,
-        order_line=order_line,
+        order_line_id=order_line.pk if order_line else None,
         reason=reason,
         actor_kind=actor.kind,
         actor_name=actor.name,
@@ -109,7 +128,10 @@ def record_movement(
 
 
 def record_movements(
-    *, moves: Iterable[tuple[StockLevel, MovementKind, int, object]], actor: Actor, reason: str = ""
+    *,
+    moves: Iterable[tuple[StockLevel, MovementKind, int, OrderLineLike | None]],
+    actor: Actor,
+    reason: str = "",
 ) -> None:
     """What record_movement does for each (level, kind, quantity, order line), in a few
     statements whatever their number: the levels (which the caller holds locked) are
@@ -118,9 +140,9 @@ def record_movements(
     moves = list(moves)
     if not moves:
         return
-    before = {}
+    before: dict[int, tuple[StockLevel, bool]] = {}
     rows = []
-    became_available = {}
+    became_available: dict[int, StockLevel] = {}
     now = timezone.now()
     for level, kind, quantity, order_line in moves:
         before.setdefault(level.pk, (level, level.below_minimum))
@@ -140,7 +162,7 @@ def record_movements(
                 "reason": reason,
                 "actor_kind": actor.kind.value,
                 "actor_name": actor.name,
-                "actor_user_id": actor.user.pk if actor.is_person else None,
+                "actor_user_id": actor.user.pk if actor.is_person and actor.user else None,
                 "correlation_id": correlation.get(),
                 "created_at": now,
             }
@@ -183,10 +205,10 @@ def flag_minimum_crossings(level_ids: Iterable[int], *, actor: Actor, cause: str
 def publish_available(levels: Iterable[StockLevel], *, actor: Actor, cause: str) -> None:
     """One stock.available event for each of these levels, whose available stock a
     movement has just raised: orders waiting for it may now be served."""
-    levels = {level.pk: level for level in levels}
-    if not levels:
+    by_pk = {level.pk: level for level in levels}
+    if not by_pk:
         return
-    codes = StockLevel.objects.filter(pk__in=levels).values_list(
+    codes = StockLevel.objects.filter(pk__in=by_pk).values_list(
         "pk", "warehouse__code", "item__code"
     )
     outbox.publish_many(
@@ -198,7 +220,7 @@ def publish_available(levels: Iterable[StockLevel], *, actor: Actor, cause: str)
                 "payload": {
                     "warehouse": warehouse,
                     "item": item,
-                    "available": levels[pk].available,
+                    "available": by_pk[pk].available,
                     "cause": cause,
                     "actor": actor.as_payload(),
                 },
