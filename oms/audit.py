@@ -16,10 +16,11 @@ from typing import Any, TypeAlias
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from psycopg import sql
 
 from oms import correlation
 from oms.actors import Actor
-from oms.bulk import insert_values
+from oms.bulk import execute, insert_values
 
 # A model class with simple-history's HistoricalRecords (`model.history`), which has no
 # types of its own.
@@ -144,18 +145,21 @@ def bulk_history_of(
         return
     select_sql, select_params = queryset.order_by().values(*attnames).query.sql_with_params()
     key_type = model._meta.get_field(key).db_type(connection)
-    sql, params = history_insert_sql(
+    statement, params = history_insert_sql(
         model,
-        source=f"({select_sql}) AS t JOIN unnest(%s::{key_type}[], %s::text[], %s::text[]) "
-        f"AS r(key, reason, correlation_id) ON t.{connection.ops.quote_name(key)} = r.key",
-        reason="r.reason",
-        correlation_id="r.correlation_id",
+        source=sql.SQL(
+            "({select}) AS t JOIN unnest(%s::{key_type}[], %s::text[], %s::text[]) "
+            "AS r(key, reason, correlation_id) ON t.{key} = r.key"
+        ).format(select=sql.SQL(select_sql), key_type=sql.SQL(key_type), key=sql.Identifier(key)),
+        reason=sql.SQL("r.reason"),
+        correlation_id=sql.SQL("r.correlation_id"),
         history_type=history_type,
     )
     keys = list(reasons)
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
+        execute(
+            cursor,
+            statement,
             [
                 *params,
                 *select_params,
@@ -167,25 +171,36 @@ def bulk_history_of(
 
 
 def history_insert_sql(
-    model: AuditedModel, *, source: str, reason: str, correlation_id: str, history_type: str
-) -> tuple[str, list[Any]]:
-    """An INSERT ... SELECT of history rows (PostgreSQL) for the model's rows, which
-    `source` (SQL for a FROM clause) names `t`, with the current actor. `reason` and
-    `correlation_id` are SQL expressions for each row's. Returns the statement and the
-    parameters of its actor columns, which come before any parameters of `source`,
-    `reason` and `correlation_id` in the statement."""
-    quote = connection.ops.quote_name
+    model: AuditedModel,
+    *,
+    source: sql.Composable,
+    reason: sql.Composable,
+    correlation_id: sql.Composable,
+    history_type: str,
+) -> tuple[sql.Composed, list[Any]]:
+    """An INSERT ... SELECT of history rows (PostgreSQL, composed with psycopg.sql) for
+    the model's rows, which `source` (a FROM clause) names `t`, with the current actor.
+    `reason` and `correlation_id` are SQL expressions for each row's. Returns the
+    statement and the parameters of its actor columns, which come before any parameters
+    of `source`, `reason` and `correlation_id` in the statement."""
     history = model.history.model
     common = _common_columns(model, history_type)
     # A model's own correlation id (an order's) is replaced by the change's.
     tracked = [f.column for f in history.tracked_fields if f.column != "correlation_id"]
     columns = [*tracked, *common, "history_change_reason", "correlation_id"]
-    sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(f't.{quote(c)}' for c in tracked)}, "
-        f"{', '.join(['%s'] * len(common))}, {reason}, {correlation_id} FROM {source}"
+    statement = sql.SQL(
+        "INSERT INTO {table} ({columns}) SELECT {tracked}, {common}, {reason}, "
+        "{correlation_id} FROM {source}"
+    ).format(
+        table=sql.Identifier(history._meta.db_table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        tracked=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in tracked),
+        common=sql.SQL(", ").join(sql.Placeholder() * len(common)),
+        reason=reason,
+        correlation_id=correlation_id,
+        source=source,
     )
-    return sql, list(common.values())
+    return statement, list(common.values())
 
 
 def _common_columns(model: AuditedModel, history_type: str) -> dict[str, Any]:

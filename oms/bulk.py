@@ -79,11 +79,13 @@ def insert_missing(model: type[M], objs: Sequence[M]) -> None:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    columns = ", ".join(_column(f) for f in fields)
     with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=True) as staged:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
-            f"SELECT {columns} FROM {staged} ON CONFLICT DO NOTHING"
+        execute(
+            cursor,
+            sql.SQL(
+                "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged} "
+                "ON CONFLICT DO NOTHING"
+            ).format(table=sql.Identifier(meta.db_table), columns=_columns(fields), staged=staged),
         )
 
 
@@ -116,12 +118,13 @@ def insert_values(
         else None
         for f in fields
     ]
-    columns = ", ".join(_column(f) for f in fields)
-    table = connection.ops.quote_name(meta.db_table)
+    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
+        table=sql.Identifier(meta.db_table), columns=_columns(fields)
+    )
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        cursor.cursor.copy(statement) as copy,
     ):
         if not any(converters):
             for row in rows:
@@ -142,13 +145,20 @@ def update_rows(model: type[M], objs: Sequence[M], field_names: list[str]) -> No
         return
     meta = model._meta
     fields = [meta.pk, *(_concrete(meta, name) for name in field_names)]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
     with connection.cursor() as cursor, _staged(cursor, meta, fields, objs, add=False) as staged:
-        assignments = ", ".join(f"{_column(f)} = u.{_column(f)}" for f in fields[1:])
-        pk = _column(meta.pk)
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM {staged} AS u WHERE t.{pk} = u.{pk}"
+        execute(
+            cursor,
+            sql.SQL(
+                "UPDATE {table} AS t SET {assignments} FROM {staged} AS u WHERE t.{pk} = u.{pk}"
+            ).format(
+                table=sql.Identifier(meta.db_table),
+                assignments=sql.SQL(", ").join(
+                    sql.SQL("{column} = u.{column}").format(column=_identifier(f))
+                    for f in fields[1:]
+                ),
+                staged=staged,
+                pk=_identifier(meta.pk),
+            ),
         )
 
 
@@ -159,12 +169,19 @@ def delete_rows(model: type[Model], pks: Sequence[Any]) -> None:
     if not pks:
         return
     meta = model._meta
-    quote = connection.ops.quote_name
-    delete = f"DELETE FROM {quote(meta.db_table)} WHERE {_column(meta.pk)}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"{delete} = ANY(%s)", [list(pks)])
+            execute(
+                cursor,
+                sql.SQL("DELETE FROM {table} WHERE {pk} = ANY(%s)").format(
+                    table=sql.Identifier(meta.db_table), pk=_identifier(meta.pk)
+                ),
+                [list(pks)],
+            )
             return
+        # Elsewhere (SQLite) in chunks of placeholders, the names quoted by Django.
+        quote = connection.ops.quote_name
+        delete = f"DELETE FROM {quote(meta.db_table)} WHERE {quote(_column_name(meta.pk))}"
         for chunk in chunked(pks, BATCH):
             cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
@@ -176,10 +193,7 @@ def identifiers(model: type[Model], *field_names: str) -> dict[str, sql.Identifi
     meta = model._meta
     return {
         "table": sql.Identifier(meta.db_table),
-        **{
-            name: sql.Identifier(_column_name(_concrete(meta, name)))
-            for name in ("pk", *field_names)
-        },
+        **{name: _identifier(_concrete(meta, name)) for name in ("pk", *field_names)},
     }
 
 
@@ -218,14 +232,18 @@ def rows_by_ids(
         rows = model._default_manager.filter(pk__in=ids).order_by("pk")
         return list((rows.select_for_update() if lock else rows).values_list(*columns))
     meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [_concrete(meta, c) for c in columns]
-    names = ", ".join(_column(f) for f in fields)
-    pk = _column(meta.pk)
+    statement = sql.SQL(
+        "SELECT {columns} FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk}"
+        + (" FOR UPDATE" if lock else "")
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {names} FROM {quote(meta.db_table)} WHERE {pk} = ANY(%s) ORDER BY {pk}"
-            + (" FOR UPDATE" if lock else ""),
+        execute(
+            cursor,
+            statement.format(
+                columns=_columns([_concrete(meta, c) for c in columns]),
+                table=sql.Identifier(meta.db_table),
+                pk=_identifier(meta.pk),
+            ),
             [ids],
         )
         return cursor.fetchall()
@@ -260,22 +278,25 @@ def _staged(
     objs: Sequence[Model],
     *,
     add: bool,
-) -> Iterator[str]:
+) -> Iterator[sql.Identifier]:
     """The fields of the objects COPYed into a temporary table with the same columns as
     the model's table; yields its name, and drops it after the block."""
-    columns = ", ".join(_column(f) for f in fields)
-    cursor.execute(
-        "CREATE TEMP TABLE oms_bulk_staged ON COMMIT DROP AS "
-        f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WITH NO DATA"
+    staged = sql.Identifier("oms_bulk_staged")
+    execute(
+        cursor,
+        sql.SQL(
+            "CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT {columns} FROM {table} "
+            "WITH NO DATA"
+        ).format(staged=staged, columns=_columns(fields), table=sql.Identifier(meta.db_table)),
     )
-    _copy_objects(cursor, "oms_bulk_staged", fields, objs, add=add)
-    yield "oms_bulk_staged"
-    cursor.execute("DROP TABLE oms_bulk_staged")
+    _copy_objects(cursor, staged, fields, objs, add=add)
+    yield staged
+    execute(cursor, sql.SQL("DROP TABLE {staged}").format(staged=staged))
 
 
 def _copy_objects(
     cursor: CursorWrapper,
-    table: str,
+    table: str | sql.Identifier,
     fields: Sequence[Field[Any, Any]],
     objs: Sequence[Model],
     *,
@@ -283,14 +304,12 @@ def _copy_objects(
 ) -> None:
     """COPY the fields of the objects into the table (add: as for an insert, filling in
     auto_now_add)."""
-    columns = ", ".join(_column(f) for f in fields)
     values = _value_readers(fields, add=add)
-    with (
-        connection.wrap_database_errors,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
+    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
+        table=table if isinstance(table, sql.Identifier) else sql.Identifier(table),
+        columns=_columns(fields),
+    )
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for obj in objs:
             copy.write_row([value(obj) for value in values])
 
@@ -327,9 +346,20 @@ def _concrete(meta: Options[Any], name: str) -> Field[Any, Any]:
     return field
 
 
-def _column(field: Field[Any, Any]) -> str:
-    """The field's column, quoted."""
-    return connection.ops.quote_name(_column_name(field))
+def execute(
+    cursor: CursorWrapper, statement: sql.Composable, params: Sequence[Any] | None = None
+) -> None:
+    """Run a statement composed with psycopg.sql (PostgreSQL) on a Django cursor."""
+    cursor.execute(statement.as_string(cursor.connection), params)
+
+
+def _columns(fields: Sequence[Field[Any, Any]]) -> sql.Composed:
+    """The fields' columns, by name, for a column list."""
+    return sql.SQL(", ").join(_identifier(f) for f in fields)
+
+
+def _identifier(field: Field[Any, Any]) -> sql.Identifier:
+    return sql.Identifier(_column_name(field))
 
 
 def _column_name(field: Field[Any, Any]) -> str:

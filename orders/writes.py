@@ -18,7 +18,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from oms import audit, correlation
-from oms.bulk import add_to_rows, chunked, identifiers
+from oms.bulk import add_to_rows, chunked, execute, identifiers
 from oms.errors import StaleVersion
 from orders.models import Order, OrderLine
 
@@ -34,7 +34,11 @@ def add_to_lines(field_name: str, deltas: Mapping[int, int], reasons: Mapping[in
         return
     names = identifiers(OrderLine, field_name)
     history, actor_params = audit.history_insert_sql(
-        OrderLine, source="t", reason="t.change_reason", correlation_id="%s", history_type="~"
+        OrderLine,
+        source=sql.SQL("t"),
+        reason=sql.SQL("t.change_reason"),
+        correlation_id=sql.Placeholder(),
+        history_type="~",
     )
     statement = sql.SQL(
         "WITH t AS (UPDATE {table} AS l SET {field} = l.{field} + s.delta FROM "
@@ -43,8 +47,9 @@ def add_to_lines(field_name: str, deltas: Mapping[int, int], reasons: Mapping[in
     ).format(table=names["table"], pk=names["pk"], field=names[field_name])
     ids = list(deltas)
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement.as_string(cursor.connection) + history,
+        execute(
+            cursor,
+            statement + history,
             [
                 ids,
                 list(deltas.values()),
@@ -74,7 +79,11 @@ def move_orders(
         return {pk: (row["number"], row["version"]) for pk, row in rows.items()}
     names = identifiers(Order, "status", "version", "status_changed_at", "updated_at", "number")
     history, actor_params = audit.history_insert_sql(
-        Order, source="t", reason="%s", correlation_id="%s", history_type="~"
+        Order,
+        source=sql.SQL("t"),
+        reason=sql.Placeholder(),
+        correlation_id=sql.Placeholder(),
+        history_type="~",
     )
     statement = sql.SQL(
         "WITH t AS (UPDATE {table} SET {status} = %s, {version} = {version} + 1, "
@@ -83,10 +92,9 @@ def move_orders(
     ).format(**names)
     returning = sql.SQL(" RETURNING {pk}, {number}, {version}").format(**names)
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement.as_string(cursor.connection)
-            + history
-            + returning.as_string(cursor.connection),
+        execute(
+            cursor,
+            statement + history + returning,
             [target, now, now, source, sorted(order_ids), *actor_params, reason, correlation.get()],
         )
         moved = {pk: (number, version) for pk, number, version in cursor}

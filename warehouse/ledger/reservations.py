@@ -21,7 +21,7 @@ from psycopg import sql
 
 from oms import correlation
 from oms.actors import Actor
-from oms.bulk import add_to_rows, identifiers, insert_values
+from oms.bulk import add_to_rows, execute, identifiers, insert_values
 from oms.errors import InsufficientStock, Problem, TransitionNotAllowed
 from warehouse.ledger.choices import MovementKind
 from warehouse.ledger.models import Allocation, StockLevel, StockMovement, Warehouse
@@ -160,9 +160,7 @@ def _reserve_levels_in_sql(reserved: dict[int, int], now: datetime.datetime) -> 
     ).format(**names)
     ids = list(reserved)
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement.as_string(cursor.connection), [now, ids, list(reserved.values()), ids]
-        )
+        execute(cursor, statement, [now, ids, list(reserved.values()), ids])
         return [pk for (pk,) in cursor.fetchall()]
 
 
