@@ -92,12 +92,14 @@ def orders_allocate(
             ((a.order_id, a.placements) for a in allocations), actor=actor, reason=reason
         )
         allocated: dict[int, int] = {}
-        line_reasons: dict[int, str] = {}
         for a in allocations:
             for p in a.placements:
                 allocated[p.line_id] = allocated.get(p.line_id, 0) + p.quantity
-                line_reasons[p.line_id] = f"allocated at {', '.join(a.warehouses)}"
-        writes.add_to_lines("allocated_quantity", allocated, line_reasons)
+        writes.add_to_lines(
+            "allocated_quantity",
+            allocated,
+            {a.order_id: f"allocated at {', '.join(a.warehouses)}" for a in allocations},
+        )
         moved = writes.move_orders(
             [a.order_id for a in allocations], source=source, target=target, reason=reason
         )

@@ -93,6 +93,12 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
     if not held:
         return
     now = timezone.now()
+    cause = f"reserve movements: {reason}"
+    if connection.vendor == "postgresql":
+        crossed = _reserve_in_sql(held, now=now, actor=actor, reason=reason)
+        if crossed:
+            publish_below_minimum(crossed, actor=actor, cause=cause)
+        return
     insert_values(
         Allocation,
         [
@@ -107,8 +113,6 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
             for _, p in held
         ],
     )
-    user_id = actor.user.pk if actor.is_person and actor.user else None
-    correlation_id = correlation.get()
     insert_values(
         StockMovement,
         [
@@ -122,8 +126,8 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
                 "reason": reason,
                 "actor_kind": actor.kind.value,
                 "actor_name": actor.name,
-                "actor_user_id": user_id,
-                "correlation_id": correlation_id,
+                "actor_user_id": _user_id(actor),
+                "correlation_id": correlation.get(),
                 "created_at": now,
             }
             for order_id, p in held
@@ -132,36 +136,105 @@ def reserve(holds: Iterable[tuple[int, Sequence[Placement]]], *, actor: Actor, r
     reserved: dict[int, int] = defaultdict(int)
     for _, p in held:
         reserved[p.level_id] += p.quantity
-    cause = f"reserve movements: {reason}"
-    if connection.vendor == "postgresql":
-        crossed = _reserve_levels_in_sql(dict(sorted(reserved.items())), now)
-        if crossed:
-            publish_below_minimum(crossed, actor=actor, cause=cause)
-        return
     add_to_rows(StockLevel, "reserved", dict(sorted(reserved.items())), also={"updated_at": now})
     flag_minimum_crossings(reserved, actor=actor, cause=cause)
 
 
-def _reserve_levels_in_sql(reserved: dict[int, int], now: datetime.datetime) -> list[int]:
-    """Raise each level's reserved and set its below-minimum flag in one statement (the
-    levels are also named by primary key, = ANY, so that PostgreSQL reaches them by
-    their index). Returns the levels that crossed below their minimum: the outer SELECT
-    reads the levels as they were before the UPDATE."""
-    names = identifiers(
+def _user_id(actor: Actor) -> int | None:
+    return actor.user.pk if actor.is_person and actor.user else None
+
+
+# The placements of one reserve, staged on the server (PostgreSQL): sent once, with COPY,
+# and every row written from there. Made once per database session and emptied at every
+# commit, so that a run's many short transactions do not each create and drop a table.
+STAGED = sql.Identifier("ledger_placements")
+STAGE = sql.SQL(
+    "CREATE TEMP TABLE IF NOT EXISTS {} (order_id bigint, line_id bigint, level_id bigint, "
+    "quantity integer, warehouse_id bigint, item_id bigint) ON COMMIT DELETE ROWS"
+).format(STAGED)
+
+
+def _reserve_in_sql(
+    held: Sequence[tuple[int, Placement]], *, now: datetime.datetime, actor: Actor, reason: str
+) -> list[int]:
+    """What reserve writes, on PostgreSQL: the placements are COPYed once and the
+    allocations, the movements and the levels are written from them by three
+    statements. Returns the levels that crossed below their minimum (the outer SELECT
+    of the levels' statement reads them as they were before its UPDATE)."""
+    allocation = identifiers(
+        Allocation, "order_line", "stock_level", "quantity", "status", "created_at", "ended_at"
+    )
+    movement = identifiers(
+        StockMovement,
+        "kind",
+        "quantity",
+        "warehouse",
+        "item",
+        "order",
+        "order_line",
+        "reason",
+        "created_at",
+        "actor_kind",
+        "actor_name",
+        "actor_user",
+        "correlation_id",
+    )
+    level = identifiers(
         StockLevel, "reserved", "on_hand", "minimum_level", "below_minimum", "updated_at"
     )
-    statement = sql.SQL(
-        "WITH u AS (UPDATE {table} AS t SET {reserved} = t.{reserved} + s.quantity, "
-        "{updated_at} = %s, {below_minimum} = t.{on_hand} - t.{reserved} - s.quantity "
-        "< t.{minimum_level} FROM unnest(%s::bigint[], %s::integer[]) AS s(id, quantity) "
-        "WHERE t.{pk} = s.id AND t.{pk} = ANY(%s) RETURNING t.{pk}, t.{below_minimum}) "
-        "SELECT u.{pk} FROM u JOIN {table} AS o ON o.{pk} = u.{pk} "
-        "WHERE u.{below_minimum} AND NOT o.{below_minimum}"
-    ).format(**names)
-    ids = list(reserved)
     with connection.cursor() as cursor:
-        execute(cursor, statement, [now, ids, list(reserved.values()), ids])
-        return [pk for (pk,) in cursor.fetchall()]
+        execute(cursor, STAGE)
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql.SQL("COPY {} FROM STDIN").format(STAGED)) as copy,
+        ):
+            for order_id, p in held:
+                copy.write_row((order_id, *p))
+        execute(
+            cursor,
+            sql.SQL(
+                "INSERT INTO {table} ({order_line}, {stock_level}, {quantity}, {status}, "
+                "{created_at}, {ended_at}) SELECT line_id, level_id, quantity, %s, %s, NULL "
+                "FROM {staged}"
+            ).format(staged=STAGED, **allocation),
+            [Allocation.Status.ACTIVE.value, now],
+        )
+        execute(
+            cursor,
+            sql.SQL(
+                "INSERT INTO {table} ({kind}, {quantity}, {warehouse}, {item}, {order}, "
+                "{order_line}, {reason}, {created_at}, {actor_kind}, {actor_name}, "
+                "{actor_user}, {correlation_id}) SELECT %s, quantity, warehouse_id, item_id, "
+                "order_id, line_id, %s, %s, %s, %s, %s, %s FROM {staged}"
+            ).format(staged=STAGED, **movement),
+            [
+                MovementKind.RESERVE.value,
+                reason,
+                now,
+                actor.kind.value,
+                actor.name,
+                _user_id(actor),
+                correlation.get(),
+            ],
+        )
+        # The levels are also named by primary key (= ANY), so that PostgreSQL reaches
+        # them through their index whatever the size of the write.
+        execute(
+            cursor,
+            sql.SQL(
+                "WITH u AS (UPDATE {table} AS t SET {reserved} = t.{reserved} + s.quantity, "
+                "{updated_at} = %s, {below_minimum} = t.{on_hand} - t.{reserved} - s.quantity "
+                "< t.{minimum_level} FROM (SELECT level_id, sum(quantity) AS quantity FROM "
+                "{staged} GROUP BY level_id) AS s WHERE t.{pk} = s.level_id AND t.{pk} = ANY(%s) "
+                "RETURNING t.{pk}, t.{below_minimum}) SELECT u.{pk} FROM u JOIN {table} AS o "
+                "ON o.{pk} = u.{pk} WHERE u.{below_minimum} AND NOT o.{below_minimum}"
+            ).format(staged=STAGED, **level),
+            [now, sorted({p.level_id for _, p in held})],
+        )
+        crossed = [pk for (pk,) in cursor.fetchall()]
+        # Empty for the next write in the same transaction (a commit empties it too).
+        execute(cursor, sql.SQL("DELETE FROM {}").format(STAGED))
+    return crossed
 
 
 def release_allocations(
