@@ -27,11 +27,11 @@ from orders.services.common import ExpectedVersion
 from warehouse.integration.choices import ReleaseStatus
 from warehouse.integration.dispatch import SEND_TASK, publish_release_event
 from warehouse.integration.models import Release
+from warehouse.integration.selectors import OPEN_RELEASE_STATUSES
 from warehouse.ledger.models import Warehouse
 
 # Release ids are derived from this and the order.released event they answer.
 RELEASE_IDS = uuid.UUID("6f1c2b8e-4d3a-5b7c-9e0f-1a2b3c4d5e6f")
-OPEN = (ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED)
 
 
 def release_id(event: OutboxEvent, warehouse: str) -> uuid.UUID:
@@ -94,6 +94,6 @@ def finish_open_releases(order_id: int, status: ReleaseStatus) -> None:
     Also called by the warehouse's callbacks, in their own transaction, so that their
     answer shows the releases ended."""
     now = timezone.now()
-    Release.objects.filter(order_id=order_id, status__in=OPEN).update(
+    Release.objects.filter(order_id=order_id, status__in=OPEN_RELEASE_STATUSES).update(
         status=status, finished_at=now, updated_at=now
     )

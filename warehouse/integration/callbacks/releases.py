@@ -25,8 +25,7 @@ from warehouse.integration.client import release_lines
 from warehouse.integration.dispatch import publish_release_event
 from warehouse.integration.models import Release
 from warehouse.integration.releases import finish_open_releases
-
-OPEN = (ReleaseStatus.REQUESTED, ReleaseStatus.ACCEPTED)
+from warehouse.integration.selectors import OPEN_RELEASE_STATUSES
 
 
 def _lock_release(release: Release) -> tuple[Order, Release]:
@@ -118,7 +117,7 @@ def release_completed(
             raise TransitionNotAllowed(
                 f"Release {locked.release_id} was rejected or withdrawn; it cannot be completed."
             )
-        others = order.releases.filter(status__in=OPEN).exclude(pk=locked.pk)
+        others = order.releases.filter(status__in=OPEN_RELEASE_STATUSES).exclude(pk=locked.pk)
         if others.exists():
             raise TransitionNotAllowed(
                 f"Order {order.number} was released to several warehouses; completing one "
